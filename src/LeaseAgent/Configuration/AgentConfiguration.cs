@@ -1,0 +1,266 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace LeaseAgent.Configuration;
+
+/// <summary>
+/// Reads and validates the agent's configuration. Environment variables are the public contract;
+/// each key also has a command-line flag (<c>LEASE_TTL</c> → <c>--lease-ttl</c>) and a key in the
+/// optional JSON file named by <c>LEASE_AGENT_CONFIG</c>. Precedence: flag, environment, file.
+/// </summary>
+public static class AgentConfiguration
+{
+    public const string ConfigFileKey = "LEASE_AGENT_CONFIG";
+
+    /// <summary>Every key <c>lease-agent run</c> understands.</summary>
+    public static readonly IReadOnlyList<string> Keys =
+    [
+        "SCAIVAULT_URL", "SCAIVAULT_TOKEN_FILE", "SCAIVAULT_TOKEN", "SCAIVAULT_TIMEOUT",
+        "SCAIVAULT_PATH_EXCHANGE", "SCAIVAULT_PATH_GENERATE", "SCAIVAULT_PATH_LOOKUP", "SCAIVAULT_PATH_RENEW", "SCAIVAULT_PATH_REVOKE",
+        "LEASE_ENGINE", "LEASE_ROLE", "LEASE_TTL", "LEASE_ROTATE_BEFORE", "LEASE_DRAIN_TIMEOUT",
+        "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_PROBE_QUERY", "DB_PROBE_WINDOW",
+        "OUTPUT_FILE", "OUTPUT_FORMAT", "OUTPUT_MODE", "STATE_DIR",
+        "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL",
+    ];
+
+    /// <summary>Builds the configuration sources: JSON file, environment, then command-line flags.</summary>
+    public static IConfiguration Build(IReadOnlyList<string> args)
+    {
+        var switchMappings = Keys.Append(ConfigFileKey).ToDictionary(
+            key => "--" + key.ToLowerInvariant().Replace('_', '-'),
+            key => key,
+            StringComparer.Ordinal);
+
+        var withoutFile = new ConfigurationBuilder()
+            .AddEnvironmentVariables()
+            .AddCommandLine([.. args], switchMappings)
+            .Build();
+
+        var builder = new ConfigurationBuilder();
+        var file = withoutFile[ConfigFileKey];
+        if (!string.IsNullOrWhiteSpace(file))
+        {
+            if (!File.Exists(file))
+            {
+                throw new ConfigurationException(ConfigFileKey, $"the file '{file}' does not exist; point it at a JSON file of KEY: value pairs");
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
+        }
+
+        return builder.AddConfiguration(withoutFile).Build();
+    }
+
+    /// <summary>Validates every value and returns the options, or throws <see cref="ConfigurationException"/>.</summary>
+    public static AgentOptions Load(IConfiguration config)
+    {
+        var reader = new Reader(config);
+
+        var baseUrl = reader.Required("SCAIVAULT_URL", "set it to ScaiVault's base URL, e.g. https://scaivault.scailabs.ai");
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var baseUri) || (baseUri.Scheme != Uri.UriSchemeHttps && baseUri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new ConfigurationException("SCAIVAULT_URL", $"'{baseUrl}' is not an http(s) URL; use e.g. https://scaivault.scailabs.ai");
+        }
+
+        var scaiVault = new ScaiVaultOptions
+        {
+            BaseUrl = baseUri,
+            TokenFile = reader.Optional("SCAIVAULT_TOKEN_FILE") ?? "/var/run/secrets/scaivault/token",
+            StaticToken = reader.Optional("SCAIVAULT_TOKEN"),
+            RequestTimeout = reader.Duration("SCAIVAULT_TIMEOUT", TimeSpan.FromSeconds(10), min: TimeSpan.FromMilliseconds(100)),
+            Paths = new ScaiVaultPaths(
+                reader.Path("SCAIVAULT_PATH_EXCHANGE", ScaiVaultPaths.Default.Exchange),
+                reader.Path("SCAIVAULT_PATH_GENERATE", ScaiVaultPaths.Default.Generate),
+                reader.Path("SCAIVAULT_PATH_LOOKUP", ScaiVaultPaths.Default.Lookup),
+                reader.Path("SCAIVAULT_PATH_RENEW", ScaiVaultPaths.Default.Renew),
+                reader.Path("SCAIVAULT_PATH_REVOKE", ScaiVaultPaths.Default.Revoke)),
+        };
+
+        var engine = reader.Optional("LEASE_ENGINE");
+        var role = reader.Optional("LEASE_ROLE");
+        if (engine is null || role is null)
+        {
+            var missing = engine is null ? "LEASE_ENGINE" : "LEASE_ROLE";
+            throw new ConfigurationException(missing, "is required: set both LEASE_ENGINE and LEASE_ROLE to the dynamic engine and role to lease from");
+        }
+
+        var ttl = reader.OptionalDuration("LEASE_TTL", min: TimeSpan.FromSeconds(1));
+        var lease = new LeaseOptions
+        {
+            Engine = engine,
+            Role = role,
+            Ttl = ttl,
+            RotateBefore = reader.Duration("LEASE_ROTATE_BEFORE", TimeSpan.FromMinutes(10), min: TimeSpan.Zero),
+            DrainTimeout = reader.Duration("LEASE_DRAIN_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.Zero),
+        };
+
+        var sslMode = (reader.Optional("DB_SSLMODE") ?? "prefer").ToLowerInvariant();
+        if (!SslModes.Names.Contains(sslMode))
+        {
+            throw new ConfigurationException("DB_SSLMODE", $"'{sslMode}' is not a libpq sslmode; use one of {string.Join(", ", SslModes.Names)}");
+        }
+
+        var database = new DatabaseOptions
+        {
+            Host = reader.Required("DB_HOST", "set it to the database host the app connects to"),
+            Port = reader.Integer("DB_PORT", 5432, 1, 65535),
+            Name = reader.Required("DB_NAME", "set it to the database the app connects to"),
+            SslMode = sslMode,
+            ProbeQuery = reader.Optional("DB_PROBE_QUERY"),
+            ProbeWindow = reader.Duration("DB_PROBE_WINDOW", TimeSpan.FromSeconds(10), min: TimeSpan.Zero),
+        };
+
+        var outputFile = Path.GetFullPath(reader.Optional("OUTPUT_FILE") ?? "/run/secrets/db.json");
+        var output = new OutputOptions
+        {
+            File = outputFile,
+            Format = reader.Enum("OUTPUT_FORMAT", OutputFormat.Json),
+            Mode = reader.FileMode("OUTPUT_MODE", UnixFileMode.UserRead | UnixFileMode.UserWrite),
+            StateDirectory = Path.GetFullPath(reader.Optional("STATE_DIR") ?? Path.Combine(Path.GetDirectoryName(outputFile)!, ".lease-agent")),
+        };
+
+        var shutdown = new ShutdownOptions
+        {
+            Timeout = reader.Duration("SHUTDOWN_TIMEOUT", TimeSpan.FromSeconds(20), min: TimeSpan.FromSeconds(1)),
+        };
+
+        var logFormat = (reader.Optional("LOG_FORMAT") ?? "json").ToLowerInvariant();
+        if (logFormat is not ("json" or "text"))
+        {
+            throw new ConfigurationException("LOG_FORMAT", $"'{logFormat}' is not a log format; use json or text");
+        }
+
+        var logging = new LoggingOptions { Json = logFormat == "json", Level = reader.LogLevel("LOG_LEVEL") };
+        return new AgentOptions(scaiVault, lease, database, output, shutdown, logging);
+    }
+
+    /// <summary>Reads one key at a time and turns every bad value into a one-line error naming it.</summary>
+    private sealed class Reader(IConfiguration config)
+    {
+        public string? Optional(string key)
+        {
+            var value = config[key];
+            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+        }
+
+        public string Required(string key, string fix) =>
+            Optional(key) ?? throw new ConfigurationException(key, $"is required: {fix}");
+
+        public TimeSpan? OptionalDuration(string key, TimeSpan min)
+        {
+            var text = Optional(key);
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (!Configuration.Duration.TryParse(text, out var value))
+            {
+                throw new ConfigurationException(key, $"'{text}' is not a duration; use a number with a unit, e.g. 90s, 15m or 1h");
+            }
+
+            if (value < min)
+            {
+                throw new ConfigurationException(key, $"'{text}' is too short; use at least {Configuration.Duration.ToScaiVault(min)}");
+            }
+
+            return value;
+        }
+
+        public TimeSpan Duration(string key, TimeSpan fallback, TimeSpan min) => OptionalDuration(key, min) ?? fallback;
+
+        public string Path(string key, string fallback)
+        {
+            var value = Optional(key) ?? fallback;
+            if (!value.StartsWith('/'))
+            {
+                throw new ConfigurationException(key, $"'{value}' is not an absolute API path; start it with /, e.g. {fallback}");
+            }
+
+            return value;
+        }
+
+        public int Integer(string key, int fallback, int min, int max)
+        {
+            var text = Optional(key);
+            if (text is null)
+            {
+                return fallback;
+            }
+
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+            {
+                throw new ConfigurationException(key, $"'{text}' is not a whole number from {min} to {max}");
+            }
+
+            return value;
+        }
+
+        public TEnum Enum<TEnum>(string key, TEnum fallback)
+            where TEnum : struct, System.Enum
+        {
+            var text = Optional(key);
+            if (text is null)
+            {
+                return fallback;
+            }
+
+            if (System.Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && System.Enum.IsDefined(value) && !char.IsAsciiDigit(text[0]))
+            {
+                return value;
+            }
+
+            var names = string.Join(", ", System.Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()));
+            throw new ConfigurationException(key, $"'{text}' is not one of {names}");
+        }
+
+        public UnixFileMode FileMode(string key, UnixFileMode fallback)
+        {
+            var text = Optional(key);
+            if (text is null)
+            {
+                return fallback;
+            }
+
+            const UnixFileMode allowed = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead;
+            int bits;
+            try
+            {
+                bits = Convert.ToInt32(text, 8);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+            {
+                throw new ConfigurationException(key, $"'{text}' is not an octal file mode; use e.g. 0600, or 0640 with a shared fsGroup");
+            }
+
+            var mode = (UnixFileMode)bits;
+            if ((mode & UnixFileMode.UserRead) == 0 || (mode & ~allowed) != 0)
+            {
+                throw new ConfigurationException(key, $"'{text}' must let the owner read and must not be executable or world-writable; use e.g. 0600 or 0640");
+            }
+
+            return mode;
+        }
+
+        public LogLevel LogLevel(string key)
+        {
+            var text = Optional(key);
+            if (text is null)
+            {
+                return Microsoft.Extensions.Logging.LogLevel.Information;
+            }
+
+            return text.ToLowerInvariant() switch
+            {
+                "trace" => Microsoft.Extensions.Logging.LogLevel.Trace,
+                "debug" => Microsoft.Extensions.Logging.LogLevel.Debug,
+                "information" or "info" => Microsoft.Extensions.Logging.LogLevel.Information,
+                "warning" or "warn" => Microsoft.Extensions.Logging.LogLevel.Warning,
+                "error" => Microsoft.Extensions.Logging.LogLevel.Error,
+                "critical" => Microsoft.Extensions.Logging.LogLevel.Critical,
+                _ => throw new ConfigurationException(key, $"'{text}' is not a log level; use trace, debug, information, warning, error or critical"),
+            };
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using Npgsql;
+
+namespace LeaseAgent.Configuration;
+
+/// <summary>Everything <c>lease-agent run</c> was configured with, validated.</summary>
+public sealed record AgentOptions(
+    ScaiVaultOptions ScaiVault,
+    LeaseOptions Lease,
+    DatabaseOptions Database,
+    OutputOptions Output,
+    ShutdownOptions Shutdown,
+    LoggingOptions Logging);
+
+/// <summary>How to reach and authenticate to ScaiVault.</summary>
+public sealed record ScaiVaultOptions
+{
+    /// <summary><c>SCAIVAULT_URL</c>, required.</summary>
+    public required Uri BaseUrl { get; init; }
+
+    /// <summary><c>SCAIVAULT_TOKEN_FILE</c>, default <c>/var/run/secrets/scaivault/token</c>; re-read on every exchange.</summary>
+    public required string TokenFile { get; init; }
+
+    /// <summary><c>SCAIVAULT_TOKEN</c>: a static bearer token, for development only.</summary>
+    public string? StaticToken { get; init; }
+
+    /// <summary><c>SCAIVAULT_TIMEOUT</c>, default 10 s: the budget of one HTTP attempt.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The [ours] API paths of the contract; each overridable (<c>SCAIVAULT_PATH_*</c>).</summary>
+    public required ScaiVaultPaths Paths { get; init; }
+}
+
+/// <summary>
+/// Paths of the ScaiVault API. Placeholders: <c>{engine}</c>, <c>{role}</c>, <c>{lease_id}</c>.
+/// </summary>
+public sealed record ScaiVaultPaths(string Exchange, string Generate, string Lookup, string Renew, string Revoke)
+{
+    public static ScaiVaultPaths Default { get; } = new(
+        Exchange: "/v1/auth/exchange",
+        Generate: "/v1/dynamic/engines/{engine}/creds/{role}",
+        Lookup: "/v1/dynamic/leases/{lease_id}",
+        Renew: "/v1/dynamic/leases/{lease_id}/renew",
+        Revoke: "/v1/dynamic/leases/{lease_id}/revoke");
+}
+
+/// <summary>Which credential to lease and how to keep it alive.</summary>
+public sealed record LeaseOptions
+{
+    /// <summary><c>LEASE_ENGINE</c>.</summary>
+    public required string Engine { get; init; }
+
+    /// <summary><c>LEASE_ROLE</c>.</summary>
+    public required string Role { get; init; }
+
+    /// <summary><c>LEASE_TTL</c>; null asks for the server's default.</summary>
+    public TimeSpan? Ttl { get; init; }
+
+    /// <summary><c>LEASE_ROTATE_BEFORE</c>, default 10 min, capped at a third of the lease's whole life.</summary>
+    public TimeSpan RotateBefore { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary><c>LEASE_DRAIN_TIMEOUT</c>, default 60 s: how long a superseded lease may drain.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>The database the credential is for: the probe target and what the app is told.</summary>
+public sealed record DatabaseOptions
+{
+    /// <summary><c>DB_HOST</c>, required.</summary>
+    public required string Host { get; init; }
+
+    /// <summary><c>DB_PORT</c>, default 5432.</summary>
+    public int Port { get; init; } = 5432;
+
+    /// <summary><c>DB_NAME</c>, required.</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>DB_SSLMODE</c>, default <c>prefer</c> (libpq spelling).</summary>
+    public string SslMode { get; init; } = "prefer";
+
+    /// <summary><c>DB_PROBE_QUERY</c>: run after the login check when set.</summary>
+    public string? ProbeQuery { get; init; }
+
+    /// <summary>
+    /// <c>DB_PROBE_WINDOW</c>, default 10 s: how long a failing login of a new credential is retried,
+    /// because a new role can take a moment to reach a replica or a pooler.
+    /// </summary>
+    public TimeSpan ProbeWindow { get; init; } = TimeSpan.FromSeconds(10);
+
+    public SslMode NpgsqlSslMode => SslModes.ToNpgsql(SslMode);
+}
+
+/// <summary>Where and how the credential is published.</summary>
+public sealed record OutputOptions
+{
+    /// <summary><c>OUTPUT_FILE</c>, default <c>/run/secrets/db.json</c>.</summary>
+    public required string File { get; init; }
+
+    /// <summary><c>OUTPUT_FORMAT</c>, default json.</summary>
+    public OutputFormat Format { get; init; } = OutputFormat.Json;
+
+    /// <summary><c>OUTPUT_MODE</c>, default 0600.</summary>
+    public UnixFileMode Mode { get; init; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary><c>STATE_DIR</c>, default <c>&lt;dir of OUTPUT_FILE&gt;/.lease-agent</c>.</summary>
+    public required string StateDirectory { get; init; }
+}
+
+public enum OutputFormat
+{
+    Json,
+    Env,
+    Pgpass,
+    Uri,
+}
+
+/// <summary>Shutdown behaviour.</summary>
+public sealed record ShutdownOptions
+{
+    /// <summary><c>SHUTDOWN_TIMEOUT</c>, default 20 s: the budget for revoking everything on SIGTERM.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+}
+
+/// <summary>Log output.</summary>
+public sealed record LoggingOptions
+{
+    /// <summary><c>LOG_FORMAT</c>: json (default) or text.</summary>
+    public bool Json { get; init; } = true;
+
+    /// <summary><c>LOG_LEVEL</c>, default Information.</summary>
+    public Microsoft.Extensions.Logging.LogLevel Level { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+}

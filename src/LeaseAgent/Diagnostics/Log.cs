@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Logging;
+
+namespace LeaseAgent.Diagnostics;
+
+/// <summary>
+/// Every log event of the agent, source-generated. Event ids are allocated here by feature:
+/// 1xx lifecycle, 2xx ScaiVault, 3xx Postgres probe, 4xx publishing, 9xx host. No parameter is ever a
+/// password, a token or a connection string.
+/// </summary>
+internal static partial class Log
+{
+    // 1xx lifecycle
+    [LoggerMessage(100, LogLevel.Information, "Lease generation {Generation} ({LeaseId}): {From} -> {To} on {Trigger}")]
+    public static partial void Transition(ILogger logger, int generation, string? leaseId, string from, string to, string trigger);
+
+    [LoggerMessage(101, LogLevel.Information, "Published generation {Generation} as user {Username} (lease {LeaseId}, expires in {ExpiresInSeconds:0} s, hard end in {HardEndInSeconds:0} s)")]
+    public static partial void Published(ILogger logger, int generation, string username, string leaseId, double expiresInSeconds, double hardEndInSeconds);
+
+    [LoggerMessage(102, LogLevel.Information, "Renewed lease {LeaseId} for {DurationSeconds:0} s; next renewal in {RenewInSeconds:0.0} s, rotation in {RotateInSeconds:0.0} s")]
+    public static partial void Renewed(ILogger logger, string leaseId, double durationSeconds, double renewInSeconds, double rotateInSeconds);
+
+    [LoggerMessage(103, LogLevel.Information, "Rotating: lease {LeaseId} {Reason}; acquiring generation {Generation}")]
+    public static partial void RotationStarted(ILogger logger, string? leaseId, string reason, int generation);
+
+    [LoggerMessage(104, LogLevel.Information, "Lease {LeaseId} retiring; revoking it in {DrainSeconds:0} s")]
+    public static partial void Retiring(ILogger logger, string? leaseId, double drainSeconds);
+
+    [LoggerMessage(105, LogLevel.Warning, "Lease {LeaseId} is lost ({Reason}); acquiring a new one")]
+    public static partial void LeaseLost(ILogger logger, string? leaseId, string reason);
+
+    [LoggerMessage(106, LogLevel.Warning, "Renewal of lease {LeaseId} failed ({Code}, request {RequestId}): {Message}; retrying in {RetryInSeconds:0.0} s, {ExpiresInSeconds:0.0} s left on the lease")]
+    public static partial void RenewFailed(ILogger logger, string? leaseId, string code, string? requestId, string message, double retryInSeconds, double expiresInSeconds);
+
+    [LoggerMessage(107, LogLevel.Warning, "Could not acquire a lease ({Code}, request {RequestId}): {Message}; retrying in {RetryInSeconds:0.0} s")]
+    public static partial void AcquireFailed(ILogger logger, string code, string? requestId, string message, double retryInSeconds);
+
+    [LoggerMessage(108, LogLevel.Information, "Revoked lease {LeaseId} (generation {Generation})")]
+    public static partial void Revoked(ILogger logger, string? leaseId, int generation);
+
+    [LoggerMessage(109, LogLevel.Error, "Revoking lease {LeaseId} failed ({Code}, request {RequestId}): {Message}")]
+    public static partial void RevokeFailed(ILogger logger, string? leaseId, string code, string? requestId, string message);
+
+    [LoggerMessage(110, LogLevel.Warning, "Superseded lease {LeaseId} was still draining when generation {Generation} arrived; revoking it now to keep at most two live leases")]
+    public static partial void DrainCutShort(ILogger logger, string? leaseId, int generation);
+
+    [LoggerMessage(111, LogLevel.Error, "Lease {LeaseId} expired without a replacement; the credential file was removed")]
+    public static partial void Expired(ILogger logger, string? leaseId);
+
+    // 2xx ScaiVault
+    [LoggerMessage(200, LogLevel.Information, "Exchanged the service-account token for a ScaiVault token valid {LifetimeSeconds:0} s; reusing it for {CacheSeconds:0} s")]
+    public static partial void TokenExchanged(ILogger logger, double lifetimeSeconds, double cacheSeconds);
+
+    [LoggerMessage(201, LogLevel.Warning, "SCAIVAULT_TOKEN is set: using a static ScaiVault token. This is for development only; use the projected service-account token in production")]
+    public static partial void StaticToken(ILogger logger);
+
+    // 3xx probe
+    [LoggerMessage(300, LogLevel.Information, "Probe of user {Username} passed after {Attempts} attempt(s)")]
+    public static partial void ProbePassed(ILogger logger, string username, int attempts);
+
+    [LoggerMessage(301, LogLevel.Warning, "Probe of user {Username} failed after {Attempts} attempt(s): {Failure}: {Error}; the lease will not be published")]
+    public static partial void ProbeFailed(ILogger logger, string username, int attempts, string failure, string? error);
+
+    // 4xx publishing
+    [LoggerMessage(400, LogLevel.Error, "Writing {Path} failed: {Error}; the previous file is intact")]
+    public static partial void PublishFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(401, LogLevel.Warning, "Writing the status file failed: {Error}")]
+    public static partial void StatusWriteFailed(ILogger logger, string error);
+
+    // 9xx host
+    [LoggerMessage(900, LogLevel.Information, "lease-agent {Version} starting: engine {Engine}, role {Role}, output {OutputFile} ({Format}), probe {DbHost}:{DbPort}/{DbName}")]
+    public static partial void Starting(ILogger logger, string version, string engine, string role, string outputFile, string format, string dbHost, int dbPort, string dbName);
+
+    [LoggerMessage(901, LogLevel.Information, "Shutting down: revoking {Count} lease(s) within {BudgetSeconds:0} s")]
+    public static partial void ShuttingDown(ILogger logger, int count, double budgetSeconds);
+
+    [LoggerMessage(902, LogLevel.Information, "Shutdown complete in {ElapsedMs:0} ms: {Revoked} revoked, {Failed} failed; credential file removed: {Removed}")]
+    public static partial void ShutdownComplete(ILogger logger, double elapsedMs, int revoked, int failed, bool removed);
+
+    [LoggerMessage(903, LogLevel.Critical, "Unexpected failure in the lease supervisor; stopping")]
+    public static partial void SupervisorCrashed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,32 @@
+using LeaseAgent.Postgres;
+using LeaseAgent.ScaiVault;
+
+namespace LeaseAgent.Leasing;
+
+/// <summary>Everything the supervisor's loop reacts to. Timers and finished operations post these; nothing else fires a lease.</summary>
+public abstract record AgentEvent;
+
+/// <summary>An operation started by the loop has finished; the loop keeps count of those in flight.</summary>
+public abstract record OperationCompleted(Lease Lease, Exception? Error) : AgentEvent;
+
+public sealed record GenerateCompleted(Lease Lease, LeaseGrant? Grant, Exception? Error) : OperationCompleted(Lease, Error);
+
+public sealed record ProbeCompleted(Lease Lease, ProbeResult? Result, Exception? Error) : OperationCompleted(Lease, Error);
+
+public sealed record RenewCompleted(Lease Lease, LeaseGrant? Grant, TimeSpan Requested, Exception? Error) : OperationCompleted(Lease, Error);
+
+public sealed record RevokeCompleted(Lease Lease, Exception? Error) : OperationCompleted(Lease, Error);
+
+public sealed record TimerFired(Lease Lease, LeaseTimer Timer) : AgentEvent;
+
+/// <summary>The backoff after a failed acquisition has passed.</summary>
+public sealed record AcquireDue : AgentEvent;
+
+public enum LeaseTimer
+{
+    Renew,
+    Rotate,
+    Expiry,
+    Drain,
+    RevokeRetry,
+}

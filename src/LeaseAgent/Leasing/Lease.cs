@@ -1,0 +1,177 @@
+using LeaseAgent.ScaiVault;
+using Stateless;
+using Stateless.Graph;
+
+namespace LeaseAgent.Leasing;
+
+/// <summary>
+/// One credential lease and the Stateless machine that drives it. <see cref="Configure"/> is the readable
+/// specification of the lifecycle. Only the supervisor's single event loop calls the intent methods, so the
+/// machine is never fired concurrently; the methods do no I/O.
+/// </summary>
+public sealed class Lease
+{
+    private readonly StateMachine<LeaseState, LeaseTrigger> _machine;
+    private readonly StateMachine<LeaseState, LeaseTrigger>.TriggerWithParameters<LeaseGrant> _issued;
+    private readonly StateMachine<LeaseState, LeaseTrigger>.TriggerWithParameters<LeaseGrant> _renewed;
+    private readonly TimeProvider _time;
+
+    public Lease(int generation, TimeProvider time, Action<Lease, LeaseTransition>? onTransition = null)
+    {
+        Generation = generation;
+        _time = time;
+        _machine = new StateMachine<LeaseState, LeaseTrigger>(LeaseState.Pending);
+        _issued = _machine.SetTriggerParameters<LeaseGrant>(LeaseTrigger.Issued);
+        _renewed = _machine.SetTriggerParameters<LeaseGrant>(LeaseTrigger.Renewed);
+        Configure();
+        if (onTransition is not null)
+        {
+            _machine.OnTransitioned(t => onTransition(this, new LeaseTransition(t.Source, t.Destination, t.Trigger)));
+        }
+    }
+
+    /// <summary>1 for the first lease of this agent, +1 for each replacement.</summary>
+    public int Generation { get; }
+
+    public LeaseState State => _machine.State;
+
+    public string? LeaseId { get; private set; }
+
+    public DatabaseCredential? Credential { get; private set; }
+
+    /// <summary>The latest answer about this lease (generate or renew).</summary>
+    public LeaseGrant? Grant { get; private set; }
+
+    public LeaseTimeline? Timeline { get; private set; }
+
+    /// <summary>From issue to hard end, as first granted; what the rotate-before lead is capped against.</summary>
+    public TimeSpan? Lifetime { get; private set; }
+
+    /// <summary>Consecutive failed renewals (or revocations) since the last success.</summary>
+    public int FailedAttempts { get; private set; }
+
+    /// <summary>Whether the server may still hold this lease, so that revoking it is meaningful.</summary>
+    public bool NeedsRevocation => _machine.CanFire(LeaseTrigger.Revoke);
+
+    /// <summary>Whether this lease's credential is the one the app should be using.</summary>
+    public bool IsInService => _machine.IsInState(LeaseState.Active);
+
+    public void StartGenerating() => _machine.Fire(LeaseTrigger.Generate);
+
+    public void Issue(LeaseGrant grant) => _machine.Fire(_issued, grant);
+
+    public void FailGeneration() => _machine.Fire(LeaseTrigger.GenerationFailed);
+
+    public void PassProbe() => _machine.Fire(LeaseTrigger.ProbePassed);
+
+    public void FailProbe() => _machine.Fire(LeaseTrigger.ProbeFailed);
+
+    public void MarkPublished() => _machine.Fire(LeaseTrigger.Published);
+
+    public void FailPublish() => _machine.Fire(LeaseTrigger.PublishFailed);
+
+    public void StartRenewing() => _machine.Fire(LeaseTrigger.RenewDue);
+
+    public void Renew(LeaseGrant grant) => _machine.Fire(_renewed, grant);
+
+    public void FailRenewal() => _machine.Fire(LeaseTrigger.RenewalFailed);
+
+    public void Supersede() => _machine.Fire(LeaseTrigger.Superseded);
+
+    public void MarkLost() => _machine.Fire(LeaseTrigger.LeaseLost);
+
+    public void StartRevoking() => _machine.Fire(LeaseTrigger.Revoke);
+
+    public void ConfirmRevoked() => _machine.Fire(LeaseTrigger.RevocationSucceeded);
+
+    public void FailRevocation() => _machine.Fire(LeaseTrigger.RevocationFailed);
+
+    public bool CanFire(LeaseTrigger trigger) => _machine.CanFire(trigger);
+
+    public override string ToString() => $"Lease {{ Generation = {Generation}, LeaseId = {LeaseId}, State = {State} }}";
+
+    /// <summary>The machine as a Graphviz dot graph.</summary>
+    public string ToDotGraph() => UmlDotGraph.Format(_machine.GetInfo());
+
+    /// <summary>The machine as a Mermaid state diagram.</summary>
+    public string ToMermaidGraph() => MermaidGraph.Format(_machine.GetInfo());
+
+    private void Configure()
+    {
+        // Every state in which the server may hold a lease for us: each can be revoked (on SIGTERM, after a
+        // failed probe, after draining). Before a grant arrives there is nothing to revoke.
+        _machine.Configure(LeaseState.Pending)
+            .Permit(LeaseTrigger.Generate, LeaseState.Generating)
+            .Permit(LeaseTrigger.GenerationFailed, LeaseState.Abandoned);
+
+        _machine.Configure(LeaseState.Generating)
+            .Permit(LeaseTrigger.Issued, LeaseState.Probing)
+            .Permit(LeaseTrigger.GenerationFailed, LeaseState.Abandoned);
+
+        _machine.Configure(LeaseState.Probing)
+            .OnEntryFrom(_issued, Record, "record the grant")
+            .Permit(LeaseTrigger.ProbePassed, LeaseState.Publishing)
+            .Permit(LeaseTrigger.ProbeFailed, LeaseState.Abandoned)
+            .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
+
+        _machine.Configure(LeaseState.Publishing)
+            .Permit(LeaseTrigger.Published, LeaseState.Active)
+            .Permit(LeaseTrigger.PublishFailed, LeaseState.Abandoned)
+            .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
+
+        _machine.Configure(LeaseState.Active)
+            .Permit(LeaseTrigger.RenewDue, LeaseState.Renewing)
+            .Permit(LeaseTrigger.Superseded, LeaseState.Retiring)
+            .Permit(LeaseTrigger.LeaseLost, LeaseState.Lost)
+            .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
+
+        // Renewing is a substate of Active: the credential stays published and the agent stays ready.
+        _machine.Configure(LeaseState.Renewing)
+            .SubstateOf(LeaseState.Active)
+            .Permit(LeaseTrigger.Renewed, LeaseState.Active)
+            .Permit(LeaseTrigger.RenewalFailed, LeaseState.Active)
+            .OnExit(t =>
+            {
+                if (t.Trigger == LeaseTrigger.Renewed)
+                {
+                    Record((LeaseGrant)t.Parameters[0]);
+                    FailedAttempts = 0;
+                }
+                else if (t.Trigger == LeaseTrigger.RenewalFailed)
+                {
+                    FailedAttempts++;
+                }
+            });
+
+        _machine.Configure(LeaseState.Retiring)
+            .Permit(LeaseTrigger.Revoke, LeaseState.Revoking)
+            .Permit(LeaseTrigger.LeaseLost, LeaseState.Lost);
+
+        _machine.Configure(LeaseState.Revoking)
+            .Permit(LeaseTrigger.RevocationSucceeded, LeaseState.Revoked)
+            .PermitReentry(LeaseTrigger.RevocationFailed)
+            .OnEntryFrom(LeaseTrigger.RevocationFailed, () => FailedAttempts++, "count the failed attempt");
+
+        _machine.Configure(LeaseState.Revoked);
+
+        _machine.Configure(LeaseState.Abandoned)
+            .PermitIf(LeaseTrigger.Revoke, LeaseState.Revoking, () => LeaseId is not null, "a lease was issued");
+
+        // A lost lease may still exist at the server (a user dropped out of band, say): revoking is idempotent.
+        _machine.Configure(LeaseState.Lost)
+            .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
+    }
+
+    private void Record(LeaseGrant grant)
+    {
+        var now = _time.GetTimestamp();
+        LeaseId ??= grant.LeaseId;
+        Credential = grant.Credential ?? Credential;
+        Grant = grant;
+        Timeline = LeaseTimeline.From(now, grant.Duration, grant.TimeToHardEnd, _time);
+        Lifetime ??= grant.TimeToHardEnd ?? grant.Duration;
+    }
+}
+
+/// <summary>One state change, for logging.</summary>
+public readonly record struct LeaseTransition(LeaseState From, LeaseState To, LeaseTrigger Trigger);

@@ -1,0 +1,21 @@
+namespace LeaseAgent.Leasing;
+
+/// <summary>What can happen to a lease. Fired only by <see cref="Lease"/>'s intent methods.</summary>
+public enum LeaseTrigger
+{
+    Generate,
+    Issued,
+    GenerationFailed,
+    ProbePassed,
+    ProbeFailed,
+    Published,
+    PublishFailed,
+    RenewDue,
+    Renewed,
+    RenewalFailed,
+    Superseded,
+    LeaseLost,
+    Revoke,
+    RevocationSucceeded,
+    RevocationFailed,
+}

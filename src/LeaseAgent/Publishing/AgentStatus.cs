@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization;
+
+namespace LeaseAgent.Publishing;
+
+/// <summary><c>STATE_DIR/status.json</c>: what the agent is doing, for probes and humans. Holds no secret.</summary>
+public sealed record AgentStatus
+{
+    [JsonPropertyName("state")]
+    public required string State { get; init; }
+
+    /// <summary>Authenticated, probed and published.</summary>
+    [JsonPropertyName("ready")]
+    public required bool Ready { get; init; }
+
+    [JsonPropertyName("generation")]
+    public int Generation { get; init; }
+
+    [JsonPropertyName("lease_id")]
+    public string? LeaseId { get; init; }
+
+    [JsonPropertyName("username")]
+    public string? Username { get; init; }
+
+    [JsonPropertyName("expires_at")]
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    [JsonPropertyName("last_error")]
+    public string? LastError { get; init; }
+
+    [JsonPropertyName("pid")]
+    public int Pid { get; init; }
+
+    [JsonPropertyName("updated_at")]
+    public required DateTimeOffset UpdatedAt { get; init; }
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using LeaseAgent.Configuration;
+
+namespace LeaseAgent.Publishing;
+
+/// <summary>Owns the files the agent shares with the app: the credential file and the status file.</summary>
+public sealed class CredentialPublisher(OutputOptions output)
+{
+    private const UnixFileMode StatusMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private const UnixFileMode StateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    public string StatusFile => Path.Combine(output.StateDirectory, "status.json");
+
+    /// <summary>Creates the state directory (0700) and checks that the output directory exists.</summary>
+    public void Prepare()
+    {
+        var outputDirectory = Path.GetDirectoryName(output.File)!;
+        if (!Directory.Exists(outputDirectory))
+        {
+            throw new ConfigurationException("OUTPUT_FILE", $"the directory '{outputDirectory}' does not exist; mount the shared volume there or change OUTPUT_FILE");
+        }
+
+        Directory.CreateDirectory(output.StateDirectory, StateDirectoryMode);
+    }
+
+    public void Publish(CredentialDocument document) =>
+        AtomicFileWriter.Write(output.File, CredentialFormatter.Render(document, output.Format), output.Mode);
+
+    public bool Unpublish() => AtomicFileWriter.TryDelete(output.File);
+
+    public void WriteStatus(AgentStatus status) =>
+        AtomicFileWriter.Write(StatusFile, JsonSerializer.SerializeToUtf8Bytes(status, PublishingJsonContext.Default.AgentStatus), StatusMode);
+}

@@ -1,0 +1,28 @@
+namespace LeaseAgent.ScaiVault;
+
+/// <summary>
+/// What ScaiVault said about a lease: on generate (with the credential), on renew and on lookup.
+/// Durations are relative so that the agent never has to trust its own wall clock against the server's.
+/// </summary>
+public sealed record LeaseGrant
+{
+    public required string LeaseId { get; init; }
+
+    /// <summary>How long the lease is valid from the moment of the answer.</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>
+    /// How long from the moment of the answer until the lease's hard end (max TTL); null when the
+    /// server did not say, in which case the agent treats <see cref="Duration"/> as the hard end.
+    /// </summary>
+    public TimeSpan? TimeToHardEnd { get; init; }
+
+    public bool Renewable { get; init; } = true;
+
+    public DateTimeOffset? IssuedAt { get; init; }
+
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>Present on generate only.</summary>
+    public DatabaseCredential? Credential { get; init; }
+}

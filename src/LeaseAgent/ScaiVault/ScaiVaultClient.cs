@@ -1,0 +1,138 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using LeaseAgent.Configuration;
+using Polly;
+
+namespace LeaseAgent.ScaiVault;
+
+/// <summary>The dynamic-secrets calls the agent makes: generate, lookup, renew, revoke.</summary>
+public interface IScaiVaultClient
+{
+    Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, long deadline, CancellationToken cancellationToken);
+
+    Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken);
+
+    Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken);
+
+    Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Speaks the contract in <c>scaivault-api.md</c>. Every call runs through the resilience pipeline; a stale
+/// ScaiVault token (<c>token_expired</c>/<c>token_invalid</c>) is exchanged again and the call retried once.
+/// Deadlines are <see cref="TimeProvider.GetTimestamp"/> values: retries are never scheduled past them.
+/// </summary>
+public sealed class ScaiVaultClient(
+    HttpClient http,
+    IScaiVaultTokenSource tokens,
+    ScaiVaultOptions options,
+    LeaseOptions lease,
+    TimeProvider time) : IScaiVaultClient
+{
+    private readonly ResiliencePipeline _pipeline = ScaiVaultResilience.Create(
+        attemptTimeout: options.RequestTimeout,
+        totalTimeout: options.RequestTimeout * 4,
+        maxRetries: 3,
+        time);
+
+    public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                var path = ScaiVaultHttp.Expand(options.Paths.Generate, lease.Engine, lease.Role);
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, path, ttl is { } t ? JsonContent.Create(new GenerateRequest(Duration.ToScaiVault(t)), ScaiVaultJsonContext.Default.GenerateRequest) : null, token);
+                return LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential: true);
+            },
+            cancellationToken);
+
+    public Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                using var response = await SendAuthorizedAsync(HttpMethod.Get, ScaiVaultHttp.Expand(options.Paths.Lookup, leaseId: leaseId), null, token);
+                return LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential: false);
+            },
+            cancellationToken);
+
+    public Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                var body = JsonContent.Create(new RenewRequest(Duration.ToScaiVault(increment)), ScaiVaultJsonContext.Default.RenewRequest);
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, ScaiVaultHttp.Expand(options.Paths.Renew, leaseId: leaseId), body, token);
+                return LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential: false);
+            },
+            cancellationToken);
+
+    public Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, ScaiVaultHttp.Expand(options.Paths.Revoke, leaseId: leaseId), null, token);
+                return true;
+            },
+            cancellationToken);
+
+    private async Task<T> ExecuteAsync<T>(long deadline, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(ScaiVaultResilience.Deadline, deadline);
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                static async (ctx, op) => await op(ctx.CancellationToken),
+                context,
+                operation);
+        }
+        catch (Polly.Timeout.TimeoutRejectedException e)
+        {
+            throw new ScaiVaultException(null, ErrorCodes.Timeout, "ScaiVault did not answer in time", inner: e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAuthorizedAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
+    {
+        // Content is buffered so that the request can be sent again after a token refresh.
+        var body = content is null ? null : await content.ReadAsByteArrayAsync(cancellationToken);
+        var mediaType = content?.Headers.ContentType;
+        content?.Dispose();
+
+        try
+        {
+            return await SendOnceAsync(method, path, body, mediaType, cancellationToken);
+        }
+        catch (ScaiVaultException e) when (e.IsStaleToken)
+        {
+            tokens.Invalidate();
+            return await SendOnceAsync(method, path, body, mediaType, cancellationToken);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, byte[]? body, MediaTypeHeaderValue? mediaType, CancellationToken cancellationToken)
+    {
+        var token = await tokens.GetTokenAsync(cancellationToken);
+        return await ScaiVaultHttp.SendAsync(
+            http,
+            () =>
+            {
+                var request = new HttpRequestMessage(method, ScaiVaultHttp.Combine(options.BaseUrl, path));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                if (body is not null)
+                {
+                    request.Content = new ByteArrayContent(body);
+                    request.Content.Headers.ContentType = mediaType;
+                }
+
+                return request;
+            },
+            cancellationToken);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net.Http.Json;
+using LeaseAgent.Configuration;
+using LeaseAgent.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace LeaseAgent.ScaiVault;
+
+/// <summary>
+/// Trades the pod's projected service-account JWT for a ScaiVault token (<c>POST /v1/auth/exchange</c>).
+/// The token file is re-read on every exchange because the kubelet rotates it; the ScaiVault token is
+/// kept no longer than <c>min(expires_in − 60 s, 50 min)</c>, as ScaiVault's docs advise.
+/// </summary>
+public sealed class WorkloadTokenExchange(
+    HttpClient http,
+    ScaiVaultOptions options,
+    TimeProvider time,
+    ILogger<WorkloadTokenExchange> logger) : IScaiVaultTokenSource, IDisposable
+{
+    private static readonly TimeSpan MaxCacheTime = TimeSpan.FromMinutes(50);
+    private static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(60);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private string? _token;
+    private long _validUntil;
+
+    public async ValueTask<string> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        if (_token is { } cached && time.GetTimestamp() < _validUntil)
+        {
+            return cached;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_token is { } raced && time.GetTimestamp() < _validUntil)
+            {
+                return raced;
+            }
+
+            var (token, lifetime) = await ExchangeAsync(cancellationToken);
+            _token = token;
+            _validUntil = time.GetTimestamp() + (long)(CacheTime(lifetime).TotalSeconds * time.TimestampFrequency);
+            return token;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Invalidate()
+    {
+        _token = null;
+        _validUntil = 0;
+    }
+
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>How long a ScaiVault token that lives <paramref name="expiresIn"/> may be reused.</summary>
+    public static TimeSpan CacheTime(TimeSpan expiresIn)
+    {
+        var withMargin = expiresIn > ExpiryMargin * 2 ? expiresIn - ExpiryMargin : expiresIn / 2;
+        return withMargin < MaxCacheTime ? withMargin : MaxCacheTime;
+    }
+
+    private async Task<(string Token, TimeSpan Lifetime)> ExchangeAsync(CancellationToken cancellationToken)
+    {
+        string subjectToken;
+        try
+        {
+            subjectToken = (await File.ReadAllTextAsync(options.TokenFile, cancellationToken)).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScaiVaultException(null, ErrorCodes.TokenFileUnreadable, $"cannot read the service-account token file {options.TokenFile}: {e.GetType().Name}");
+        }
+
+        var request = new ExchangeRequest(subjectToken, "urn:ietf:params:oauth:token-type:jwt");
+        using var response = await ScaiVaultHttp.SendAsync(
+            http,
+            () => new HttpRequestMessage(HttpMethod.Post, ScaiVaultHttp.Combine(options.BaseUrl, options.Paths.Exchange))
+            {
+                Content = JsonContent.Create(request, ScaiVaultJsonContext.Default.ExchangeRequest),
+            },
+            cancellationToken);
+
+        var body = await ScaiVaultHttp.ReadJsonAsync(response, ScaiVaultJsonContext.Default.ExchangeResponse, cancellationToken);
+        if (string.IsNullOrEmpty(body.AccessToken))
+        {
+            throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, "ScaiVault's exchange answer has no access_token", ScaiVaultHttp.RequestId(response));
+        }
+
+        var lifetime = TimeSpan.FromSeconds(body.ExpiresIn is > 0 and < 86_400 * 30 ? body.ExpiresIn.Value : 300);
+        Log.TokenExchanged(logger, lifetime.TotalSeconds, CacheTime(lifetime).TotalSeconds);
+        return (body.AccessToken, lifetime);
+    }
+}

@@ -1,0 +1,3 @@
+namespace ScaiVault.Emulator.Auth;
+
+internal sealed record IssuedToken(string AccessToken, DateTimeOffset ExpiresAt, int ExpiresInSeconds);
