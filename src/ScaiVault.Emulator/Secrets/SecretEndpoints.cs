@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json;
+using ScaiVault.Emulator.Api;
+using ScaiVault.Emulator.Auth;
+using ScaiVault.Emulator.Faults;
+using ScaiVault.Emulator.RateLimiting;
+
+namespace ScaiVault.Emulator.Secrets;
+
+internal static partial class SecretEndpoints
+{
+    public const string DefaultSecretType = "generic";
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/secrets/{**path}", GetAsync)
+            .RequireScope(Scope.SecretsRead)
+            .WithRateLimit(RateLimitClass.SecretReads)
+            .WithFaultRoute(FaultRoutes.Secrets);
+        app.MapPut("/v1/secrets/{**path}", PutAsync)
+            .RequireScope(Scope.SecretsWrite)
+            .WithFaultRoute(FaultRoutes.Secrets);
+    }
+
+    private static async Task<IResult> GetAsync(string path, HttpRequest request, SecretStore store, CancellationToken cancellationToken)
+    {
+        var validPath = SecretPath.Validate(path);
+        int? version = null;
+        if (request.Query.TryGetValue("version", out var versionText))
+        {
+            version = int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0
+                ? v
+                : throw ApiException.InvalidRequest("'version' must be a positive integer.");
+        }
+
+        var secret = await store.GetAsync(validPath, version, cancellationToken)
+            ?? throw ApiException.NotFound(
+                ErrorCodes.SecretNotFound,
+                version is null ? $"No secret at '{validPath}'." : $"No version {version} of the secret at '{validPath}'.");
+        return Results.Json(SecretResponse.From(secret), EmulatorJsonContext.Default.SecretResponse);
+    }
+
+    private static async Task<IResult> PutAsync(
+        string path, HttpRequest request, Caller caller, SecretStore store, ILogger<SecretStore> logger, CancellationToken cancellationToken)
+    {
+        var validPath = SecretPath.Validate(path);
+        var body = await JsonBody.ReadAsync(request, EmulatorJsonContext.Default.SecretWriteRequest);
+        if (body.Data is not { ValueKind: JsonValueKind.Object } data)
+        {
+            throw ApiException.InvalidRequest("'data' is required and must be a JSON object.");
+        }
+
+        if (body.Metadata is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
+        {
+            throw ApiException.InvalidRequest("'metadata' must be a JSON object.");
+        }
+
+        var metadata = body.Metadata is { ValueKind: JsonValueKind.Object } m ? m : EmptyObject;
+        var secretType = string.IsNullOrWhiteSpace(body.SecretType) ? DefaultSecretType : body.SecretType;
+        var written = await store.WriteAsync(validPath, secretType, data, metadata, cancellationToken);
+        LogSecretWritten(logger, validPath, written.Version, caller.IdentityId);
+        return Results.Json(SecretResponse.From(written), EmulatorJsonContext.Default.SecretResponse);
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Secret {Path} version {Version} written by {Identity}")]
+    private static partial void LogSecretWritten(ILogger logger, string path, int version, string identity);
+}

@@ -1,0 +1,124 @@
+using LeaseAgent.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace LeaseAgent.Tests.Configuration;
+
+public sealed class AgentConfigurationTests
+{
+    private static readonly Dictionary<string, string?> Valid = new()
+    {
+        ["SCAIVAULT_URL"] = "https://scaivault.example",
+        ["LEASE_ENGINE"] = "reporting-db",
+        ["LEASE_ROLE"] = "readonly",
+        ["DB_HOST"] = "db.internal",
+        ["DB_NAME"] = "reporting",
+    };
+
+    private static AgentOptions Load(params (string Key, string? Value)[] overrides)
+    {
+        var values = new Dictionary<string, string?>(Valid);
+        foreach (var (key, value) in overrides)
+        {
+            values[key] = value;
+        }
+
+        return AgentConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+    }
+
+    [Fact]
+    public void Load_Minimal_AppliesDocumentedDefaults()
+    {
+        var options = Load();
+
+        Assert.Equal("/var/run/secrets/scaivault/token", options.ScaiVault.TokenFile);
+        Assert.Null(options.Lease.Ttl);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.Lease.RotateBefore);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.Lease.DrainTimeout);
+        Assert.Equal(5432, options.Database.Port);
+        Assert.Equal("prefer", options.Database.SslMode);
+        Assert.Equal("/run/secrets/db.json", options.Output.File);
+        Assert.Equal("/run/secrets/.lease-agent", options.Output.StateDirectory);
+        Assert.Equal(OutputFormat.Json, options.Output.Format);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, options.Output.Mode);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.Shutdown.Timeout);
+        Assert.True(options.Logging.Json);
+    }
+
+    [Fact]
+    public void Load_AllValuesSet_ParsesEach()
+    {
+        var options = Load(
+            ("LEASE_TTL", "90s"),
+            ("LEASE_ROTATE_BEFORE", "30s"),
+            ("LEASE_DRAIN_TIMEOUT", "5s"),
+            ("DB_PORT", "6432"),
+            ("DB_SSLMODE", "VERIFY-FULL"),
+            ("OUTPUT_FILE", "/tmp/x/creds.env"),
+            ("OUTPUT_FORMAT", "env"),
+            ("OUTPUT_MODE", "0640"),
+            ("SHUTDOWN_TIMEOUT", "15s"),
+            ("LOG_FORMAT", "text"),
+            ("LOG_LEVEL", "debug"));
+
+        Assert.Equal(TimeSpan.FromSeconds(90), options.Lease.Ttl);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Lease.RotateBefore);
+        Assert.Equal(6432, options.Database.Port);
+        Assert.Equal("verify-full", options.Database.SslMode);
+        Assert.Equal(OutputFormat.Env, options.Output.Format);
+        Assert.Equal("/tmp/x/.lease-agent", options.Output.StateDirectory);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, options.Output.Mode);
+        Assert.False(options.Logging.Json);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, options.Logging.Level);
+    }
+
+    [Theory]
+    [InlineData("SCAIVAULT_URL", null)]
+    [InlineData("SCAIVAULT_URL", "not a url")]
+    [InlineData("SCAIVAULT_URL", "ftp://x")]
+    [InlineData("LEASE_ENGINE", null)]
+    [InlineData("LEASE_ROLE", "")]
+    [InlineData("LEASE_TTL", "abc")]
+    [InlineData("LEASE_TTL", "0s")]
+    [InlineData("LEASE_ROTATE_BEFORE", "soon")]
+    [InlineData("LEASE_DRAIN_TIMEOUT", "-1s")]
+    [InlineData("DB_HOST", null)]
+    [InlineData("DB_NAME", " ")]
+    [InlineData("DB_PORT", "0")]
+    [InlineData("DB_PORT", "70000")]
+    [InlineData("DB_PORT", "54x")]
+    [InlineData("DB_SSLMODE", "always")]
+    [InlineData("OUTPUT_FORMAT", "yaml")]
+    [InlineData("OUTPUT_FORMAT", "1")]
+    [InlineData("OUTPUT_MODE", "rw")]
+    [InlineData("OUTPUT_MODE", "0777")]
+    [InlineData("OUTPUT_MODE", "0200")]
+    [InlineData("SHUTDOWN_TIMEOUT", "0s")]
+    [InlineData("LOG_FORMAT", "xml")]
+    [InlineData("LOG_LEVEL", "loud")]
+    [InlineData("SCAIVAULT_PATH_RENEW", "v1/renew")]
+    public void Load_BadValue_ThrowsOneLineNamingTheKey(string key, string? value)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load((key, value)));
+
+        Assert.Equal(key, error.Key);
+        Assert.StartsWith(key + ": ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Build_FlagsOverrideEnvironment()
+    {
+        var config = AgentConfiguration.Build(["--lease-ttl", "2m", "--db-host", "flag-host"]);
+
+        Assert.Equal("2m", config["LEASE_TTL"]);
+        Assert.Equal("flag-host", config["DB_HOST"]);
+    }
+
+    [Fact]
+    public void Build_MissingConfigFile_ThrowsNamingTheKey()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => AgentConfiguration.Build(["--lease-agent-config", "/nonexistent/agent.json"]));
+
+        Assert.Equal(AgentConfiguration.ConfigFileKey, error.Key);
+    }
+}
