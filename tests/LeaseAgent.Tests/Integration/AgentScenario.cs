@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using LeaseAgent.Testing;
+using Npgsql;
+
+namespace LeaseAgent.Tests.Integration;
+
+/// <summary>One agent process against one emulator: the environment it runs with and what to check on it.</summary>
+public sealed class AgentScenario : IAsyncDisposable
+{
+    private readonly DirectoryInfo _directory;
+
+    private AgentScenario(ScaiVaultEmulator emulator, DirectoryInfo directory, string tokenFile)
+    {
+        Emulator = emulator;
+        _directory = directory;
+        TokenFile = tokenFile;
+        OutputFile = Path.Combine(directory.FullName, "db.json");
+        var db = emulator.Database;
+        Environment = new Dictionary<string, string>
+        {
+            ["SCAIVAULT_URL"] = emulator.BaseAddress.ToString(),
+            ["SCAIVAULT_TOKEN_FILE"] = tokenFile,
+            ["LEASE_ENGINE"] = emulator.EngineName,
+            ["LEASE_ROLE"] = emulator.RoleName,
+            ["DB_HOST"] = db.Host!,
+            ["DB_PORT"] = db.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["DB_NAME"] = db.Database!,
+            ["DB_SSLMODE"] = "disable",
+            ["OUTPUT_FILE"] = OutputFile,
+            ["LEASE_DRAIN_TIMEOUT"] = "1s",
+            ["SHUTDOWN_TIMEOUT"] = "10s",
+            ["LOG_FORMAT"] = "json",
+            ["LOG_LEVEL"] = "debug",
+        };
+    }
+
+    public ScaiVaultEmulator Emulator { get; }
+
+    public string TokenFile { get; }
+
+    public string OutputFile { get; }
+
+    public string Directory => _directory.FullName;
+
+    public Dictionary<string, string> Environment { get; }
+
+    /// <summary>Every secret this scenario handled: none may appear in any log line.</summary>
+    public HashSet<string> Secrets { get; } = [];
+
+    public static async Task<AgentScenario> StartAsync(string defaultTtl = "4s", string maxTtl = "12s")
+    {
+        var emulator = await ScaiVaultEmulator.StartAsync(defaultTtl, maxTtl);
+        var directory = System.IO.Directory.CreateTempSubdirectory("lease-agent-test-");
+        var tokenFile = await emulator.WriteTokenFileAsync(directory.FullName);
+        var scenario = new AgentScenario(emulator, directory, tokenFile);
+        scenario.Secrets.Add(await File.ReadAllTextAsync(tokenFile));
+        scenario.Secrets.Add(emulator.Database.Password!);
+        return scenario;
+    }
+
+    public async Task<AgentProcess> StartAgentAsync(params string[] args) =>
+        AgentProcess.Start(await AgentBinary.GetPathAsync(), Environment, args.Length == 0 ? ["run"] : args);
+
+    /// <summary>Waits for a published document that satisfies <paramref name="accept"/> and remembers its password.</summary>
+    public async Task<JsonObject> WaitForCredentialAsync(Func<JsonObject, bool> accept, TimeSpan timeout, string what)
+    {
+        var document = await Eventually.ReturnsAsync(
+            async () =>
+            {
+                try
+                {
+                    return File.Exists(OutputFile) ? await ScaiVaultEmulator.ReadJsonFileAsync(OutputFile) : null;
+                }
+                catch (IOException)
+                {
+                    return null;
+                }
+            },
+            d => d is not null && accept(d),
+            timeout,
+            what);
+        Secrets.Add(document!["password"]!.GetValue<string>());
+        return document;
+    }
+
+    /// <summary>Logs in with a published document's connection string and reads the tutorial's table.</summary>
+    public static async Task<(string User, long Rows)> QueryAsAsync(JsonObject document)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(document["connection_string"]!.GetValue<string>()) { Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT current_user, (SELECT count(*) FROM report)", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetString(0), reader.GetInt64(1));
+    }
+
+    public void AssertNoSecretsIn(AgentProcess agent)
+    {
+        foreach (var line in agent.Lines)
+        {
+            foreach (var secret in Secrets.Where(s => s.Length >= 8))
+            {
+                Assert.False(line.Contains(secret, StringComparison.Ordinal), $"a secret appears in the agent's log: {line[..Math.Min(line.Length, 120)]}…");
+            }
+        }
+    }
+
+    public static Stopwatch Timer() => Stopwatch.StartNew();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Emulator.DisposeAsync();
+        _directory.Delete(recursive: true);
+    }
+}

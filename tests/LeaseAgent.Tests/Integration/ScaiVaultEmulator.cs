@@ -1,0 +1,184 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LeaseAgent.Testing;
+using Microsoft.AspNetCore.Builder;
+using Npgsql;
+using ScaiVault.Emulator;
+
+namespace LeaseAgent.Tests.Integration;
+
+/// <summary>
+/// A real ScaiVault emulator, in process, over its own fresh database of the test Postgres, set up the way
+/// the tutorial does it: root credentials stored as a secret, an engine, and a role whose users get their
+/// privileges through a group role and whose revocation blocks logins, ends sessions and drops the user.
+/// </summary>
+public sealed class ScaiVaultEmulator : IAsyncDisposable
+{
+    public const string AdminToken = "test-admin-token";
+
+    private readonly WebApplication _app;
+
+    private ScaiVaultEmulator(WebApplication app, Uri baseAddress, string databaseConnectionString, string roleName)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        DatabaseConnectionString = databaseConnectionString;
+        RoleName = roleName;
+        Admin = new HttpClient { BaseAddress = baseAddress };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>Superuser connection string to the database the leased users log in to.</summary>
+    public string DatabaseConnectionString { get; }
+
+    public NpgsqlConnectionStringBuilder Database => new(DatabaseConnectionString);
+
+    /// <summary>The role name in ScaiVault; lease users are named <c>v_{RoleName}_…</c>.</summary>
+    public string RoleName { get; }
+
+    public string EngineName => "reporting-db";
+
+    public HttpClient Admin { get; }
+
+    /// <summary>Starts an emulator with an engine and a role of the given TTLs.</summary>
+    public static async Task<ScaiVaultEmulator> StartAsync(string defaultTtl = "4s", string maxTtl = "12s", string sweepInterval = "500ms")
+    {
+        var database = await TestPostgres.CreateDatabaseAsync("agent");
+        var app = EmulatorApp.Build(["--urls", "http://127.0.0.1:0", "--postgres", database, "--admin-token", AdminToken, "--dev", "--sweep-interval", sweepInterval]);
+        await app.StartAsync();
+        var roleName = "ro_" + Guid.NewGuid().ToString("N")[..8];
+        var emulator = new ScaiVaultEmulator(app, app.GetBaseAddress(), database, roleName);
+        await emulator.SetUpTutorialRoleAsync(defaultTtl, maxTtl);
+        return emulator;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Mints a workload JWT as the kubelet would project it, through the emulator's dev endpoint.</summary>
+    public async Task<string> MintWorkloadTokenAsync(string subject = "system:serviceaccount:reporting:reporting-service", string ttl = "1h")
+    {
+        var response = await Admin.PostAsJsonAsync("/_emulator/tokens", new { sub = subject, aud = "scaivault", ttl });
+        await EnsureAsync(response);
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return body!["token"]!.GetValue<string>();
+    }
+
+    /// <summary>Writes the minted token where the agent expects the projected token file.</summary>
+    public async Task<string> WriteTokenFileAsync(string directory)
+    {
+        var path = Path.Combine(directory, "token");
+        await File.WriteAllTextAsync(path, await MintWorkloadTokenAsync());
+        return path;
+    }
+
+    public async Task<IReadOnlyList<JsonObject>> ActiveLeasesAsync()
+    {
+        var response = await Admin.GetAsync($"/v1/dynamic/leases?engine={EngineName}&role={RoleName}&state=active");
+        await EnsureAsync(response);
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return body!["leases"]!.AsArray().Select(l => l!.AsObject()).ToList();
+    }
+
+    /// <summary>The lease users of this test's role that exist in Postgres.</summary>
+    public async Task<IReadOnlyList<string>> LeaseUsersAsync()
+    {
+        await using var connection = new NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolname LIKE @prefix ORDER BY rolname", connection);
+        command.Parameters.AddWithValue("prefix", $"v\\_{RoleName}\\_%");
+        var users = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            users.Add(reader.GetString(0));
+        }
+
+        return users;
+    }
+
+    public async Task RevokeAsync(string leaseId) =>
+        await EnsureAsync(await Admin.PostAsync($"/v1/dynamic/leases/{leaseId}/revoke", null));
+
+    public async Task SetFaultAsync(object fault) =>
+        await EnsureAsync(await Admin.PutAsJsonAsync("/_emulator/faults", fault));
+
+    public async Task ClearFaultsAsync() =>
+        await EnsureAsync(await Admin.DeleteAsync("/_emulator/faults"));
+
+    private async Task SetUpTutorialRoleAsync(string defaultTtl, string maxTtl)
+    {
+        var group = RoleName + "_group";
+        await using (var connection = new NpgsqlConnection(DatabaseConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                $"""
+                CREATE ROLE "{group}" NOLOGIN;
+                CREATE TABLE report (id int PRIMARY KEY, amount numeric NOT NULL);
+                INSERT INTO report SELECT g, g * 10 FROM generate_series(1, 10) g;
+                GRANT SELECT ON report TO "{group}";
+                """,
+                connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var root = Database;
+        await EnsureAsync(await Admin.PutAsJsonAsync(
+            "/v1/secrets/infra/postgres/reporting/root",
+            new { data = new { username = root.Username, password = root.Password }, secret_type = "database_credentials", metadata = new { } }));
+
+        await EnsureAsync(await Admin.PostAsJsonAsync("/v1/dynamic/engines", new
+        {
+            name = EngineName,
+            type = "database",
+            config = new
+            {
+                plugin = "postgresql",
+                connection_url = $"postgresql://{{{{username}}}}:{{{{password}}}}@{root.Host}:{root.Port}/{root.Database}",
+                root_credentials_path = "infra/postgres/reporting/root",
+            },
+            default_ttl = defaultTtl,
+            max_ttl = maxTtl,
+        }));
+
+        await EnsureAsync(await Admin.PostAsJsonAsync($"/v1/dynamic/engines/{EngineName}/roles", new
+        {
+            name = RoleName,
+            creation_statements = new[]
+            {
+                $"CREATE ROLE \"{{{{name}}}}\" WITH LOGIN PASSWORD '{{{{password}}}}' VALID UNTIL '{{{{expiration}}}}' IN ROLE \"{group}\";",
+            },
+            renew_statements = new[] { "ALTER ROLE \"{{name}}\" VALID UNTIL '{{expiration}}';" },
+            revocation_statements = new[]
+            {
+                "ALTER ROLE \"{{name}}\" NOLOGIN;",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';",
+                "DROP OWNED BY \"{{name}}\";",
+                "DROP ROLE IF EXISTS \"{{name}}\";",
+            },
+            default_ttl = defaultTtl,
+            max_ttl = maxTtl,
+        }));
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage response)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            throw new InvalidOperationException($"emulator answered {(int)response.StatusCode}: {body}");
+        }
+    }
+
+    public static async Task<JsonObject> ReadJsonFileAsync(string path) =>
+        JsonSerializer.Deserialize<JsonObject>(await File.ReadAllTextAsync(path))!;
+}
