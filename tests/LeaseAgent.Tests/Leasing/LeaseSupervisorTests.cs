@@ -1,0 +1,276 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using LeaseAgent.Configuration;
+using LeaseAgent.Leasing;
+using LeaseAgent.Postgres;
+using LeaseAgent.Publishing;
+using LeaseAgent.ScaiVault;
+using LeaseAgent.Testing;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LeaseAgent.Tests.Leasing;
+
+/// <summary>
+/// The supervisor's lifecycle decisions with ScaiVault and Postgres replaced by in-memory fakes and time
+/// driven by <see cref="FakeTimeProvider"/>: exact timings, no network, no sleeping.
+/// </summary>
+public sealed class LeaseSupervisorTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private readonly FakeTimeProvider _time = new();
+    private readonly FakeScaiVault _vault;
+    private readonly FakeProbe _probe = new();
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("supervisor-");
+    private readonly LeaseSupervisor _supervisor;
+    private readonly AgentOptions _options;
+
+    public LeaseSupervisorTests()
+    {
+        _vault = new FakeScaiVault(_time, duration: TimeSpan.FromSeconds(60), maxTtl: TimeSpan.FromSeconds(180));
+        var output = Path.Combine(_directory.FullName, "db.json");
+        _options = new AgentOptions(
+            new ScaiVaultOptions { BaseUrl = new Uri("http://scaivault.test"), TokenFile = "/dev/null", Paths = ScaiVaultPaths.Default },
+            new LeaseOptions { Engine = "e", Role = "r", RotateBefore = TimeSpan.FromSeconds(30), DrainTimeout = TimeSpan.FromSeconds(5) },
+            new DatabaseOptions { Host = "db", Name = "reporting" },
+            new OutputOptions { File = output, StateDirectory = Path.Combine(_directory.FullName, ".lease-agent") },
+            new ShutdownOptions { Timeout = TimeSpan.FromSeconds(5) },
+            new LoggingOptions());
+        var publisher = new CredentialPublisher(_options.Output);
+        publisher.Prepare();
+        _supervisor = new LeaseSupervisor(_options, _vault, _probe, publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _supervisor.StopAsync(CancellationToken.None);
+        _supervisor.Dispose();
+        _directory.Delete(recursive: true);
+    }
+
+    private string OutputFile => _options.Output.File;
+
+    private JsonObject? Published() => File.Exists(OutputFile) ? JsonNode.Parse(File.ReadAllText(OutputFile))!.AsObject() : null;
+
+    private Task<JsonObject?> WaitForGenerationAsync(int generation) =>
+        Eventually.ReturnsAsync(() => Task.FromResult(Published()), d => d?["generation"]?.GetValue<int>() == generation, Wait, $"generation {generation} published");
+
+    [Fact]
+    public async Task Start_PublishesProbedCredential_AndReportsReady()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        var document = await WaitForGenerationAsync(1);
+
+        Assert.Equal("v_r_1", document!["username"]!.GetValue<string>());
+        Assert.Equal(["v_r_1"], _probe.Probed);
+        var status = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_options.Output.StateDirectory, "status.json")))!;
+        Assert.True(status["ready"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task ProbeFails_NothingPublished_LeaseRevoked_AndRetried()
+    {
+        _probe.FailNext = 1;
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the unprobed lease revoked");
+        Assert.Null(Published());
+
+        _time.Advance(TimeSpan.FromSeconds(31)); // past the longest backoff
+        var document = await WaitForGenerationAsync(2);
+        Assert.Equal("lease-2", document!["lease_id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RenewDue_AtTwoThirdsWithJitter_RenewsWithoutRepublishing()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+
+        _time.Advance(TimeSpan.FromSeconds(35)); // earliest renewal: 60 s · 2/3 · 0.9 = 36 s
+        await Task.Delay(50);
+        Assert.Empty(_vault.Renewals);
+
+        _time.Advance(TimeSpan.FromSeconds(10)); // latest renewal: 60 s · 2/3 · 1.1 = 44 s
+        await Eventually.TrueAsync(() => _vault.Renewals.Count == 1, Wait, "one renewal");
+        Assert.Equal(1, Published()!["generation"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task HardEndNear_RotatesMakeBeforeBreak_ThenRevokesOldAfterDrain()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+
+        // Renewals extend the lease until one reaches the 180 s hard end (capped), or the 30 s lead before it
+        // begins: either starts the rotation, and neither can happen before the second renewal (≥ 72 s).
+        var elapsed = 0;
+        while (Published()!["generation"]!.GetValue<int>() == 1 && elapsed < 151)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            elapsed++;
+            await Task.Delay(5);
+        }
+
+        var second = await WaitForGenerationAsync(2);
+        Assert.InRange(elapsed, 72, 151);
+        Assert.Equal("v_r_2", second!["username"]!.GetValue<string>());
+        Assert.True(_vault.Renewals.Count >= 3, "the first lease was renewed until the rotation");
+        Assert.DoesNotContain("lease-1", _vault.Revoked); // still draining
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the old lease revoked after draining");
+        Assert.Equal(2, Published()!["generation"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task RenewSaysNotFound_RemovesFile_AndPublishesNewLease()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+        _vault.Forget("lease-1");
+
+        _time.Advance(TimeSpan.FromSeconds(45));
+
+        var document = await WaitForGenerationAsync(2);
+        Assert.Equal("lease-2", document!["lease_id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RenewFailsTransiently_KeepsCredential_AndRetriesBeforeExpiry()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+        _vault.RenewFailures = 2;
+
+        _time.Advance(TimeSpan.FromSeconds(45));
+        await Eventually.TrueAsync(() => _vault.RenewAttempts == 1, Wait, "the first renewal attempt");
+        for (var i = 0; i < 10 && _vault.Renewals.IsEmpty; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(20);
+        }
+
+        await Eventually.TrueAsync(() => _vault.Renewals.Count == 1, Wait, "a successful retry");
+        Assert.Equal(1, Published()!["generation"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Stop_RevokesEverything_RemovesFile_ExitsZero()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+
+        await _supervisor.StopAsync(CancellationToken.None);
+
+        Assert.Contains("lease-1", _vault.Revoked);
+        Assert.False(File.Exists(OutputFile));
+        Assert.Equal(0, _supervisor.ExitCode);
+    }
+
+    [Fact]
+    public async Task Stop_WhenRevokeFails_ExitsOne()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+        _vault.RevokeFails = true;
+
+        await _supervisor.StopAsync(CancellationToken.None);
+
+        Assert.Equal(1, _supervisor.ExitCode);
+        Assert.False(File.Exists(OutputFile));
+    }
+
+    private sealed class FakeProbe : ICredentialProbe
+    {
+        public ConcurrentQueue<string> Probed { get; } = new();
+
+        public int FailNext { get; set; }
+
+        public Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken)
+        {
+            Probed.Enqueue(credential.Username);
+            if (FailNext > 0)
+            {
+                FailNext--;
+                return Task.FromResult(new ProbeResult(ProbeFailure.AuthenticationFailed, 3, "login refused"));
+            }
+
+            return Task.FromResult(new ProbeResult(ProbeFailure.None, 1, null));
+        }
+    }
+
+    /// <summary>Leases with a duration and a hard end, renewals capped at it, on the fake clock.</summary>
+    private sealed class FakeScaiVault(FakeTimeProvider time, TimeSpan duration, TimeSpan maxTtl) : IScaiVaultClient
+    {
+        private readonly ConcurrentDictionary<string, DateTimeOffset> _hardEnds = new();
+        private int _next;
+
+        public ConcurrentQueue<string> Renewals { get; } = new();
+
+        public ConcurrentBag<string> Revoked { get; } = [];
+
+        public int RenewFailures { get; set; }
+
+        public int RenewAttempts;
+
+        public bool RevokeFails { get; set; }
+
+        public void Forget(string leaseId) => _hardEnds.TryRemove(leaseId, out _);
+
+        public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, long deadline, CancellationToken cancellationToken)
+        {
+            var n = Interlocked.Increment(ref _next);
+            var now = time.GetUtcNow();
+            _hardEnds[$"lease-{n}"] = now + maxTtl;
+            return Task.FromResult(new LeaseGrant
+            {
+                LeaseId = $"lease-{n}",
+                Duration = duration,
+                TimeToHardEnd = maxTtl,
+                IssuedAt = now,
+                ExpiresAt = now + duration,
+                Credential = new DatabaseCredential($"v_r_{n}", $"password-{n}"),
+            });
+        }
+
+        public Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref RenewAttempts);
+            if (RenewFailures > 0)
+            {
+                RenewFailures--;
+                throw new ScaiVaultException(HttpStatusCode.ServiceUnavailable, ErrorCodes.ServiceUnavailable, "down");
+            }
+
+            var now = time.GetUtcNow();
+            if (!_hardEnds.TryGetValue(leaseId, out var hardEnd) || hardEnd <= now)
+            {
+                throw new ScaiVaultException(HttpStatusCode.NotFound, ErrorCodes.LeaseNotFound, "gone");
+            }
+
+            var granted = hardEnd - now < increment ? hardEnd - now : increment;
+            Renewals.Enqueue(leaseId);
+            return Task.FromResult(new LeaseGrant { LeaseId = leaseId, Duration = granted, TimeToHardEnd = hardEnd - now, ExpiresAt = now + granted });
+        }
+
+        public Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken)
+        {
+            if (RevokeFails)
+            {
+                throw new ScaiVaultException(HttpStatusCode.ServiceUnavailable, ErrorCodes.ServiceUnavailable, "down");
+            }
+
+            Revoked.Add(leaseId);
+            _hardEnds.TryRemove(leaseId, out _);
+            return Task.CompletedTask;
+        }
+    }
+}
