@@ -14,6 +14,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/leaseagent-quickstart.XXXXXX)
+# Postgres runs as its own user, which cannot enter the private work directory.
+pg_dir=$(mktemp -d /tmp/leaseagent-quickstart-pg.XXXXXX)
 pg_port=${PG_PORT:-55432}
 vault_port=${VAULT_PORT:-8200}
 lease_ttl=${LEASE_TTL:-10s}
@@ -32,14 +34,14 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [[ -n "$docker_pg" ]]; then docker rm -f "$docker_pg" >/dev/null 2>&1 || true
-  else "$root/.ci/postgres.sh" stop "$work/pg" 2>/dev/null || true; fi
-  rm -rf "$work"
+  else "$root/.ci/postgres.sh" stop "$pg_dir" 2>/dev/null || true; fi
+  rm -rf "$work" "$pg_dir"
 }
 trap cleanup EXIT
 
 say "Starting a throwaway Postgres on 127.0.0.1:$pg_port"
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-  "$root/.ci/postgres.sh" start "$work/pg" "$pg_port" >/dev/null
+  "$root/.ci/postgres.sh" start "$pg_dir" "$pg_port" >/dev/null
 elif command -v docker >/dev/null; then
   docker_pg=leaseagent-quickstart-pg
   docker run -d --rm --name "$docker_pg" -e POSTGRES_PASSWORD=postgres -p "127.0.0.1:$pg_port:5432" postgres:15-alpine >/dev/null

@@ -61,10 +61,11 @@ public static class Program
         new CredentialPublisher(options.Output).Prepare();
 
         using var host = AgentHost.Build(options);
+        var supervisor = host.Services.GetRequiredService<LeaseSupervisor>(); // RunAsync disposes the container
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeaseAgent");
         Log.Starting(logger, AgentVersion.Version, options.Lease.Engine, options.Lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), options.Database.Host, options.Database.Port, options.Database.Name);
         await host.RunAsync();
-        return host.Services.GetRequiredService<LeaseSupervisor>().ExitCode;
+        return supervisor.ExitCode;
     }
 
     private static int Graph(string[] args)

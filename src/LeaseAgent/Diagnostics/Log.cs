@@ -11,7 +11,7 @@ internal static partial class Log
 {
     // 1xx lifecycle
     [LoggerMessage(100, LogLevel.Information, "Lease generation {Generation} ({LeaseId}): {From} -> {To} on {Trigger}")]
-    public static partial void Transition(ILogger logger, int generation, string? leaseId, string from, string to, string trigger);
+    public static partial void Transition(ILogger logger, int generation, string leaseId, string from, string to, string trigger);
 
     [LoggerMessage(101, LogLevel.Information, "Published generation {Generation} as user {Username} (lease {LeaseId}, expires in {ExpiresInSeconds:0} s, hard end in {HardEndInSeconds:0} s)")]
     public static partial void Published(ILogger logger, int generation, string username, string leaseId, double expiresInSeconds, double hardEndInSeconds);

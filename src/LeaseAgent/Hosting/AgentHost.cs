@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;
@@ -71,6 +73,9 @@ public static class AgentHost
                 json.UseUtcTimestamp = true;
                 json.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
                 json.IncludeScopes = false;
+
+                // Log lines are read by people and log pipelines, never embedded in HTML: keep "->" readable.
+                json.JsonWriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
             });
         }
         else

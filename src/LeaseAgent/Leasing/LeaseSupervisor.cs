@@ -620,7 +620,7 @@ public sealed class LeaseSupervisor : BackgroundService
     }
 
     private void OnTransition(Lease lease, LeaseTransition transition) =>
-        Log.Transition(_logger, lease.Generation, lease.LeaseId, transition.From.ToString(), transition.To.ToString(), transition.Trigger.ToString());
+        Log.Transition(_logger, lease.Generation, lease.LeaseId ?? "no lease yet", transition.From.ToString(), transition.To.ToString(), transition.Trigger.ToString());
 
     private void WriteStatus()
     {

@@ -21,7 +21,7 @@ public sealed class AgentScenario : IAsyncDisposable
         {
             ["SCAIVAULT_URL"] = emulator.BaseAddress.ToString(),
             ["SCAIVAULT_TOKEN_FILE"] = tokenFile,
-            ["LEASE_ENGINE"] = emulator.EngineName,
+            ["LEASE_ENGINE"] = ScaiVaultEmulator.EngineName,
             ["LEASE_ROLE"] = emulator.RoleName,
             ["DB_HOST"] = db.Host!,
             ["DB_PORT"] = db.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -59,8 +59,13 @@ public sealed class AgentScenario : IAsyncDisposable
         return scenario;
     }
 
-    public async Task<AgentProcess> StartAgentAsync(params string[] args) =>
-        AgentProcess.Start(await AgentBinary.GetPathAsync(), Environment, args.Length == 0 ? ["run"] : args);
+    /// <summary>Starts the agent; the binary is published (once per run) before the process starts.</summary>
+    public async Task<(AgentProcess Agent, Stopwatch SinceStart)> StartAgentAsync(params string[] args)
+    {
+        var binary = await AgentBinary.GetPathAsync();
+        var clock = Stopwatch.StartNew();
+        return (AgentProcess.Start(binary, Environment, args.Length == 0 ? ["run"] : args), clock);
+    }
 
     /// <summary>Waits for a published document that satisfies <paramref name="accept"/> and remembers its password.</summary>
     public async Task<JsonObject> WaitForCredentialAsync(Func<JsonObject, bool> accept, TimeSpan timeout, string what)
@@ -106,8 +111,6 @@ public sealed class AgentScenario : IAsyncDisposable
             }
         }
     }
-
-    public static Stopwatch Timer() => Stopwatch.StartNew();
 
     public async ValueTask DisposeAsync()
     {

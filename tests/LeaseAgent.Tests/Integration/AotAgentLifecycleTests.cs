@@ -14,8 +14,8 @@ public sealed class AotAgentLifecycleTests(ITestOutputHelper output)
     public async Task PublishedBinary_PublishesRenewsRotatesAndRevokesOnSigterm()
     {
         await using var scenario = await AgentScenario.StartAsync(defaultTtl: "4s", maxTtl: "12s");
-        var clock = AgentScenario.Timer();
-        await using var agent = await scenario.StartAgentAsync();
+        var (agent, clock) = await scenario.StartAgentAsync();
+        await using var _ = agent;
 
         var first = await scenario.WaitForCredentialAsync(_ => true, Generous, "the first credential");
         var timeToFirstCredential = clock.Elapsed;
@@ -32,7 +32,7 @@ public sealed class AotAgentLifecycleTests(ITestOutputHelper output)
         Assert.Equal((secondUser, 10L), await AgentScenario.QueryAsAsync(second));
         await Testing.Eventually.ReturnsAsync(scenario.Emulator.LeaseUsersAsync, users => !users.Contains(firstUser), Generous, "the first user to be dropped after draining");
 
-        var stopClock = AgentScenario.Timer();
+        var stopClock = System.Diagnostics.Stopwatch.StartNew();
         agent.Terminate();
         var exitCode = await agent.WaitForExitAsync(Generous);
         var shutdownTime = stopClock.Elapsed;
@@ -53,7 +53,8 @@ public sealed class AotAgentLifecycleTests(ITestOutputHelper output)
         await using var scenario = await AgentScenario.StartAsync();
         scenario.Environment["LEASE_TTL"] = "forever";
 
-        await using var agent = await scenario.StartAgentAsync();
+        var (agent, _) = await scenario.StartAgentAsync();
+        await using var __ = agent;
         var exitCode = await agent.WaitForExitAsync(Generous);
 
         Assert.Equal(2, exitCode);

@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 using LeaseAgent.Testing;
 using Microsoft.AspNetCore.Builder;
 using Npgsql;
-using ScaiVault.Emulator;
+using ScaiVault.Emulator.Hosting;
 
 namespace LeaseAgent.Tests.Integration;
 
@@ -40,7 +40,7 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     /// <summary>The role name in ScaiVault; lease users are named <c>v_{RoleName}_…</c>.</summary>
     public string RoleName { get; }
 
-    public string EngineName => "reporting-db";
+    public const string EngineName = "reporting-db";
 
     public HttpClient Admin { get; }
 
