@@ -21,7 +21,7 @@ internal static class ApiErrorWriter
         var envelope = new ErrorEnvelope(new ErrorBody(code, message, details ?? [], context.TraceIdentifier));
         return context.Response.WriteAsJsonAsync(
             envelope,
-            EmulatorJsonContext.Default.ErrorEnvelope,
+            Wire.Json.ErrorEnvelope,
             contentType: "application/json; charset=utf-8",
             cancellationToken: context.RequestAborted);
     }

@@ -45,8 +45,7 @@ internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILog
             return;
         }
 
-        context.Response.Clear();
-        context.Response.Headers[RequestIdMiddleware.HeaderName] = context.TraceIdentifier;
+        // Headers set on the way in (X-Request-ID, X-RateLimit-*) stay; nothing was written yet.
         await ApiErrorWriter.WriteAsync(context, error);
     }
 

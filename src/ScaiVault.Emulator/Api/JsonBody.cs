@@ -20,11 +20,21 @@ internal static class JsonBody
     public static async Task<T?> ReadOptionalAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo)
         where T : class
     {
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        if (buffer.Length > MaxBytes)
+        if (request.ContentLength > MaxBytes)
         {
-            throw new ApiException(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "The request body is larger than 1 MiB.");
+            throw TooLarge();
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxBytes)
+            {
+                throw TooLarge();
+            }
         }
 
         var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
@@ -43,4 +53,7 @@ internal static class JsonBody
             throw ApiException.InvalidRequest($"The request body is not valid JSON for this endpoint: {e.Message}");
         }
     }
+
+    private static ApiException TooLarge() =>
+        new(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, "The request body is larger than 1 MiB.");
 }

@@ -24,15 +24,14 @@ internal sealed partial class RequestIdMiddleware(RequestDelegate next, ILogger<
         }
         finally
         {
-            // Only the path: no query string, headers or bodies, so no token or password can reach the log.
-            LogRequest(
-                logger,
-                context.Request.Method,
-                context.Request.Path.Value ?? "/",
-                context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode,
-                (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                context.Features.Get<Caller>()?.IdentityId ?? "-",
-                requestId);
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                // Only the path: no query string, headers or bodies, so no token or password can reach the log.
+                var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
+                var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var identity = context.Features.Get<Caller>()?.IdentityId ?? "-";
+                LogRequest(logger, context.Request.Method, context.Request.Path.Value ?? "/", status, elapsedMs, identity, requestId);
+            }
         }
     }
 

@@ -19,9 +19,9 @@ internal static partial class AuthEndpoints
     }
 
     private static async Task<IResult> ExchangeAsync(
-        HttpRequest request, WorkloadTokenValidator validator, AccessTokenService tokens, ILogger<WorkloadTokenValidator> logger)
+        HttpRequest request, WorkloadTokenValidator validator, AccessTokenService tokens, ILogger<AccessTokenService> logger)
     {
-        var body = await JsonBody.ReadAsync(request, EmulatorJsonContext.Default.ExchangeRequest);
+        var body = await JsonBody.ReadAsync(request, Wire.Json.ExchangeRequest);
         if (string.IsNullOrWhiteSpace(body.SubjectToken))
         {
             throw ApiException.InvalidRequest("'subject_token' is required.");
@@ -51,11 +51,11 @@ internal static partial class AuthEndpoints
     private static IResult WhoAmI(Caller caller) =>
         Results.Json(
             new WhoAmIResponse(caller.IdentityId, TenantId, AccessTokenService.KindName(caller.Kind), caller.Scopes, caller.TokenExpiresAt),
-            EmulatorJsonContext.Default.WhoAmIResponse);
+            Wire.Json.WhoAmIResponse);
 
     /// <summary>The ScaiKey token URL stand-in (RFC 6749 section 4.4): OAuth-style errors, not the ScaiVault envelope.</summary>
     private static async Task<IResult> ClientCredentialsAsync(
-        HttpRequest request, EmulatorOptions options, AccessTokenService tokens, ILogger<WorkloadTokenValidator> logger)
+        HttpRequest request, EmulatorOptions options, AccessTokenService tokens, ILogger<AccessTokenService> logger)
     {
         if (!request.HasFormContentType)
         {
@@ -123,11 +123,11 @@ internal static partial class AuthEndpoints
         context.Response.Headers.CacheControl = "no-store";
         return Results.Json(
             new AccessTokenResponse(issued.AccessToken, "Bearer", issued.ExpiresInSeconds),
-            EmulatorJsonContext.Default.AccessTokenResponse);
+            Wire.Json.AccessTokenResponse);
     }
 
     private static IResult OAuthError(int status, string error, string description) =>
-        Results.Json(new OAuthErrorResponse(error, description), EmulatorJsonContext.Default.OAuthErrorResponse, statusCode: status);
+        Results.Json(new OAuthErrorResponse(error, description), Wire.Json.OAuthErrorResponse, statusCode: status);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Issued an access token to {Identity}, expires {ExpiresAt:O}")]
     private static partial void LogExchanged(ILogger logger, string identity, DateTimeOffset expiresAt);

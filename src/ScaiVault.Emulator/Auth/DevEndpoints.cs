@@ -10,12 +10,12 @@ internal static class DevEndpoints
     public static void Map(IEndpointRouteBuilder emulator)
     {
         emulator.MapPost("/tokens", MintAsync);
-        emulator.MapGet("/jwks", (DevSigningKey key) => Results.Json(key.PublicJwks(), EmulatorJsonContext.Default.JwksDocument));
+        emulator.MapGet("/jwks", (DevSigningKey key) => Results.Json(key.PublicJwks(), Wire.Json.JwksDocument));
     }
 
     private static async Task<IResult> MintAsync(HttpRequest request, DevSigningKey key)
     {
-        var body = await JsonBody.ReadAsync(request, EmulatorJsonContext.Default.DevTokenRequest);
+        var body = await JsonBody.ReadAsync(request, Wire.Json.DevTokenRequest);
         if (string.IsNullOrWhiteSpace(body.Sub))
         {
             throw ApiException.InvalidRequest("'sub' is required, e.g. \"system:serviceaccount:ns:sa\".");
@@ -28,6 +28,6 @@ internal static class DevEndpoints
         }
 
         var (token, expiresAt) = key.Mint(body.Sub, string.IsNullOrEmpty(body.Aud) ? WorkloadTokenValidator.Audience : body.Aud, ttl);
-        return Results.Json(new DevTokenResponse(token, expiresAt), EmulatorJsonContext.Default.DevTokenResponse);
+        return Results.Json(new DevTokenResponse(token, expiresAt), Wire.Json.DevTokenResponse);
     }
 }

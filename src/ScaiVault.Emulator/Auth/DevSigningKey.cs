@@ -9,11 +9,12 @@ namespace ScaiVault.Emulator.Auth;
 /// The <c>--dev</c> issuer: an RSA key kept in the state schema (so workload tokens minted
 /// before a restart stay valid after it) that signs the tokens <c>/_emulator/tokens</c> mints.
 /// </summary>
-internal sealed class DevSigningKey(NpgsqlDataSource db, TimeProvider time) : IDisposable
+internal sealed class DevSigningKey(NpgsqlDataSource db, TimeProvider time)
 {
     public const string Issuer = "https://scaivault-emulator.local";
 
-    private RSA? _rsa;
+    // Never disposed: IdentityModel caches signature providers process-wide by the key's public
+    // parameters, so an emulator restarted in the same process (tests) reuses this RSA object.
     private RsaSecurityKey? _key;
 
     public RsaSecurityKey Key => _key ?? throw new InvalidOperationException("The dev signing key is loaded when the emulator starts.");
@@ -38,9 +39,10 @@ internal sealed class DevSigningKey(NpgsqlDataSource db, TimeProvider time) : ID
             stored = await ReadAsync(cancellationToken) ?? throw new InvalidOperationException("The dev signing key vanished.");
         }
 
+#pragma warning disable CA2000 // See the field: the key lives as long as the process.
         var rsa = RSA.Create();
+#pragma warning restore CA2000
         rsa.ImportFromPem(stored.Value.Pem);
-        _rsa = rsa;
         _key = new RsaSecurityKey(rsa) { KeyId = stored.Value.Kid };
     }
 
@@ -79,8 +81,6 @@ internal sealed class DevSigningKey(NpgsqlDataSource db, TimeProvider time) : ID
             Base64UrlEncoder.Encode(parameters.Modulus),
             Base64UrlEncoder.Encode(parameters.Exponent))]);
     }
-
-    public void Dispose() => _rsa?.Dispose();
 
     private async Task<(string Kid, string Pem)?> ReadAsync(CancellationToken cancellationToken)
     {

@@ -25,8 +25,8 @@ internal sealed class TargetDatabase(SecretStore secrets)
     }
 
     /// <summary>
-    /// Runs revocation statements unless the user is already gone (dropped out of band, or never
-    /// created because the emulator stopped mid-generate). Returns false when there was nothing to revoke.
+    /// Runs renew or revocation statements unless the user is already gone (dropped out of band,
+    /// or never created because the emulator stopped mid-generate). Returns false when it was gone.
     /// </summary>
     public async Task<bool> ExecuteIfRoleExistsAsync(Engine engine, string username, IReadOnlyList<string> statements, CancellationToken cancellationToken)
     {
@@ -54,7 +54,16 @@ internal sealed class TargetDatabase(SecretStore secrets)
             await RunAsync(command, i + 1, redact, cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        // Not cancellable: a commit interrupted by a client going away would leave it unknown
+        // whether the user exists. Statements before it may be cancelled; they roll back.
+        try
+        {
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new TargetDatabaseException($"The commit failed, its outcome is unknown: {Describe(e, redact)}", TargetFailure.Connection);
+        }
     }
 
     private async Task<NpgsqlConnection> OpenAsync(Engine engine, CancellationToken cancellationToken)

@@ -38,14 +38,14 @@ internal static partial class SecretEndpoints
             ?? throw ApiException.NotFound(
                 ErrorCodes.SecretNotFound,
                 version is null ? $"No secret at '{validPath}'." : $"No version {version} of the secret at '{validPath}'.");
-        return Results.Json(SecretResponse.From(secret), EmulatorJsonContext.Default.SecretResponse);
+        return Results.Json(SecretResponse.From(secret), Wire.Json.SecretResponse);
     }
 
     private static async Task<IResult> PutAsync(
         string path, HttpRequest request, Caller caller, SecretStore store, ILogger<SecretStore> logger, CancellationToken cancellationToken)
     {
         var validPath = SecretPath.Validate(path);
-        var body = await JsonBody.ReadAsync(request, EmulatorJsonContext.Default.SecretWriteRequest);
+        var body = await JsonBody.ReadAsync(request, Wire.Json.SecretWriteRequest);
         if (body.Data is not { ValueKind: JsonValueKind.Object } data)
         {
             throw ApiException.InvalidRequest("'data' is required and must be a JSON object.");
@@ -60,7 +60,7 @@ internal static partial class SecretEndpoints
         var secretType = string.IsNullOrWhiteSpace(body.SecretType) ? DefaultSecretType : body.SecretType;
         var written = await store.WriteAsync(validPath, secretType, data, metadata, cancellationToken);
         LogSecretWritten(logger, validPath, written.Version, caller.IdentityId);
-        return Results.Json(SecretResponse.From(written), EmulatorJsonContext.Default.SecretResponse);
+        return Results.Json(SecretResponse.From(written), Wire.Json.SecretResponse);
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Secret {Path} version {Version} written by {Identity}")]

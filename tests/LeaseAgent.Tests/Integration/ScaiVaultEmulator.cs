@@ -48,7 +48,7 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     public static async Task<ScaiVaultEmulator> StartAsync(string defaultTtl = "4s", string maxTtl = "12s", string sweepInterval = "500ms")
     {
         var database = await TestPostgres.CreateDatabaseAsync("agent");
-        var app = EmulatorApp.Build(["--urls", "http://127.0.0.1:0", "--postgres", database, "--admin-token", AdminToken, "--dev", "--sweep-interval", sweepInterval]);
+        var app = EmulatorApp.Build(["--urls", "http://127.0.0.1:0", "--postgres", database, "--admin-token", AdminToken, "--dev", "--sweep-interval", sweepInterval, "--log-level", "Warning"]);
         await app.StartAsync();
         var roleName = "ro_" + Guid.NewGuid().ToString("N")[..8];
         var emulator = new ScaiVaultEmulator(app, app.GetBaseAddress(), database, roleName);

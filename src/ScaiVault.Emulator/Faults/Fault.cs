@@ -1,0 +1,16 @@
+namespace ScaiVault.Emulator.Faults;
+
+/// <summary>
+/// An injected fault. Each matching request is hit with probability <see cref="Rate"/> (and,
+/// with <see cref="Count"/>, only that many times): it waits <see cref="LatencyMs"/>, then is
+/// dropped, answered with <see cref="Status"/>, or (latency only) handled normally.
+/// </summary>
+internal sealed record Fault(
+    string Route,
+    int? Status,
+    string? Code,
+    double Rate,
+    int LatencyMs,
+    bool Drop,
+    int? Count,
+    int RetryAfterSeconds);

@@ -1,0 +1,41 @@
+namespace ScaiVault.Emulator.Hosting;
+
+/// <summary>The emulator's settings, from the command line (see <see cref="EmulatorArguments"/>).</summary>
+internal sealed record EmulatorOptions
+{
+    /// <summary><c>--urls</c>; default <c>http://127.0.0.1:8200</c>.</summary>
+    public IReadOnlyList<string> Urls { get; init; } = ["http://127.0.0.1:8200"];
+
+    /// <summary><c>--postgres</c>: where the state schema lives; required.</summary>
+    public required string PostgresConnectionString { get; init; }
+
+    /// <summary><c>--admin-token</c>: the bearer token with every scope; required.</summary>
+    public required string AdminToken { get; init; }
+
+    /// <summary><c>--trust-issuer iss=file</c>, repeatable.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> TrustedIssuerFiles { get; init; } = [];
+
+    /// <summary><c>--dev</c>: a built-in issuer, <c>POST /_emulator/tokens</c>, and no admin token on <c>/_emulator/*</c>.</summary>
+    public bool Dev { get; init; }
+
+    /// <summary><c>--client id=secret</c>, repeatable: clients of the <c>/oauth/token</c> endpoint.</summary>
+    public IReadOnlyDictionary<string, string> Clients { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><c>--token-ttl</c>; default 1h.</summary>
+    public TimeSpan TokenTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary><c>--sweep-interval</c>; default 1s.</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary><c>--rate-limit-generate</c> per identity per minute; default 100; 0 turns it off.</summary>
+    public int RateLimitGenerate { get; init; } = 100;
+
+    /// <summary><c>--rate-limit-lease-ops</c> (renew + revoke) per identity per minute; default 100; 0 turns it off.</summary>
+    public int RateLimitLeaseOperations { get; init; } = 100;
+
+    /// <summary><c>--rate-limit-reads</c> (secret reads) per identity per minute; default 1000; 0 turns it off.</summary>
+    public int RateLimitReads { get; init; } = 1000;
+
+    /// <summary><c>--log-level</c>; default Information.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+}

@@ -1,0 +1,82 @@
+namespace ScaiVault.Emulator.Storage;
+
+/// <summary>The emulator's state, in schema <c>scaivault</c> of the <c>--postgres</c> database. Idempotent.</summary>
+internal static class StateSchema
+{
+    public const string Ddl =
+        """
+        CREATE SCHEMA IF NOT EXISTS scaivault;
+
+        CREATE TABLE IF NOT EXISTS scaivault.signing_keys (
+            name            text PRIMARY KEY,
+            kid             text NOT NULL,
+            private_key_pem text NOT NULL,
+            created_at      timestamptz NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS scaivault.access_tokens (
+            token_hash  bytea PRIMARY KEY,
+            identity_id text NOT NULL,
+            kind        text NOT NULL,
+            scopes      text[] NOT NULL,
+            issued_at   timestamptz NOT NULL,
+            expires_at  timestamptz NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS scaivault.secrets (
+            path        text NOT NULL,
+            version     integer NOT NULL,
+            secret_type text NOT NULL,
+            data        jsonb NOT NULL,
+            metadata    jsonb NOT NULL,
+            created_at  timestamptz NOT NULL,
+            expires_at  timestamptz,
+            PRIMARY KEY (path, version)
+        );
+
+        CREATE TABLE IF NOT EXISTS scaivault.engines (
+            name                  text PRIMARY KEY,
+            type                  text NOT NULL,
+            plugin                text NOT NULL,
+            connection_url        text NOT NULL,
+            root_credentials_path text NOT NULL,
+            default_ttl_seconds   bigint NOT NULL,
+            max_ttl_seconds       bigint NOT NULL,
+            created_at            timestamptz NOT NULL,
+            updated_at            timestamptz NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS scaivault.roles (
+            engine                text NOT NULL REFERENCES scaivault.engines (name),
+            name                  text NOT NULL,
+            creation_statements   text[] NOT NULL,
+            revocation_statements text[] NOT NULL,
+            renew_statements      text[] NOT NULL,
+            default_ttl_seconds   bigint NOT NULL,
+            max_ttl_seconds       bigint NOT NULL,
+            created_at            timestamptz NOT NULL,
+            PRIMARY KEY (engine, name)
+        );
+
+        CREATE TABLE IF NOT EXISTS scaivault.leases (
+            id              text PRIMARY KEY,
+            engine          text NOT NULL,
+            role            text NOT NULL,
+            identity_id     text NOT NULL,
+            username        text NOT NULL,
+            state           text NOT NULL,
+            issued_at       timestamptz NOT NULL,
+            expires_at      timestamptz NOT NULL,
+            max_expires_at  timestamptz NOT NULL,
+            revoked_at      timestamptz,
+            final_state     text,
+            revoke_attempts integer NOT NULL DEFAULT 0,
+            next_revoke_at  timestamptz,
+            last_error      text
+        );
+
+        CREATE INDEX IF NOT EXISTS leases_active_by_expiry ON scaivault.leases (expires_at) WHERE state = 'active';
+        CREATE INDEX IF NOT EXISTS leases_pending_by_retry ON scaivault.leases (next_revoke_at) WHERE state = 'revoke_pending';
+        CREATE INDEX IF NOT EXISTS leases_by_identity ON scaivault.leases (identity_id, issued_at);
+        """;
+}

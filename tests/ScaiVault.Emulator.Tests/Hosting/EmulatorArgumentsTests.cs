@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Logging;
+using ScaiVault.Emulator.Hosting;
+using Xunit;
+
+namespace ScaiVault.Emulator.Tests.Hosting;
+
+public class EmulatorArgumentsTests
+{
+    private const string Postgres = "Host=127.0.0.1;Username=postgres;Password=pw;Database=x";
+
+    [Fact]
+    public void Parse_MinimalArguments_UsesDocumentedDefaults()
+    {
+        var options = EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "admin"]);
+        Assert.Equal(["http://127.0.0.1:8200"], options.Urls);
+        Assert.False(options.Dev);
+        Assert.Equal(TimeSpan.FromHours(1), options.TokenTtl);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.SweepInterval);
+        Assert.Equal((100, 100, 1000), (options.RateLimitGenerate, options.RateLimitLeaseOperations, options.RateLimitReads));
+    }
+
+    [Fact]
+    public void Parse_EveryOption_IsApplied()
+    {
+        var options = EmulatorArguments.Parse(
+        [
+            "--urls", "http://127.0.0.1:0", "--postgres", Postgres, "--admin-token=admin", "--dev",
+            "--trust-issuer", "https://issuer=/tmp/k.pem", "--client", "c1=s1", "--client=c2=s=2",
+            "--token-ttl", "10m", "--sweep-interval", "250ms",
+            "--rate-limit-generate", "5", "--rate-limit-lease-ops", "6", "--rate-limit-reads", "0", "--log-level", "warning",
+        ]);
+        Assert.Equal(["http://127.0.0.1:0"], options.Urls);
+        Assert.Equal("admin", options.AdminToken);
+        Assert.True(options.Dev);
+        Assert.Equal(KeyValuePair.Create("https://issuer", "/tmp/k.pem"), Assert.Single(options.TrustedIssuerFiles));
+        Assert.Equal("s1", options.Clients["c1"]);
+        Assert.Equal("s=2", options.Clients["c2"]);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.TokenTtl);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.SweepInterval);
+        Assert.Equal((5, 6, 0), (options.RateLimitGenerate, options.RateLimitLeaseOperations, options.RateLimitReads));
+        Assert.Equal(LogLevel.Warning, options.LogLevel);
+    }
+
+    [Theory]
+    [InlineData("--postgres", new[] { "--admin-token", "a" })]
+    [InlineData("--admin-token", new[] { "--postgres", Postgres })]
+    [InlineData("--bogus", new[] { "--postgres", Postgres, "--admin-token", "a", "--bogus", "1" })]
+    [InlineData("--admin-token", new[] { "--postgres", Postgres, "--admin-token" })]
+    [InlineData("--sweep-interval", new[] { "--postgres", Postgres, "--admin-token", "a", "--sweep-interval", "often" })]
+    [InlineData("--token-ttl", new[] { "--postgres", Postgres, "--admin-token", "a", "--token-ttl", "0s" })]
+    [InlineData("--rate-limit-generate", new[] { "--postgres", Postgres, "--admin-token", "a", "--rate-limit-generate", "-1" })]
+    [InlineData("--urls", new[] { "--postgres", Postgres, "--admin-token", "a", "--urls", "ftp://x" })]
+    [InlineData("--urls", new[] { "--postgres", Postgres, "--admin-token", "a", "--urls", "http://localhost:0" })]
+    [InlineData("--postgres", new[] { "--postgres", "Hots=x", "--admin-token", "a" })]
+    [InlineData("--log-level", new[] { "--postgres", Postgres, "--admin-token", "a", "--log-level", "loud" })]
+    [InlineData("--client", new[] { "--postgres", Postgres, "--admin-token", "a", "--client", "c1" })]
+    [InlineData("--dev", new[] { "--postgres", Postgres, "--admin-token", "a", "--dev=yes" })]
+    public void Parse_BadArguments_NameTheOptionInOneLine(string option, string[] args)
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() => EmulatorArguments.Parse(args));
+        Assert.Contains(option, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Parse_DuplicateClient_DoesNotEchoTheSecret()
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--client", "c1=topsecret", "--client", "c1=other"]));
+        Assert.DoesNotContain("topsecret", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("other", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_BadPostgres_DoesNotEchoThePassword()
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorArguments.Parse(["--postgres", "Host=x;Password=hunter2;Bogus=1", "--admin-token", "a"]));
+        Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_UnreadableTrustIssuerFile_ThrowsArgumentError()
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorApp.Build(["--postgres", Postgres, "--admin-token", "a", "--trust-issuer", "https://x=/nonexistent/keys.pem"]));
+        Assert.Contains("--trust-issuer", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_TrustIssuerFileThatIsNotAKey_ThrowsArgumentError()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "not a key");
+            var error = Assert.Throws<EmulatorArgumentException>(() =>
+                EmulatorApp.Build(["--postgres", Postgres, "--admin-token", "a", "--trust-issuer", $"https://x={path}"]));
+            Assert.Contains("PEM", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

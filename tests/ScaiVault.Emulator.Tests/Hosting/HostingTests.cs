@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using LeaseAgent.Testing;
+using ScaiVault.Emulator.Hosting;
+using ScaiVault.Emulator.Tests.Infrastructure;
+using Xunit;
+
+namespace ScaiVault.Emulator.Tests.Hosting;
+
+public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
+{
+    private EmulatorHost Host => fixture.Host;
+
+    [Fact]
+    public void GetBaseAddress_AfterStartOnPortZero_ReportsTheBoundPort()
+    {
+        Assert.Equal("127.0.0.1", Host.BaseAddress.Host);
+        Assert.True(Host.BaseAddress.Port > 0);
+        Assert.EndsWith("/", Host.BaseAddress.AbsoluteUri, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetBaseAddress_BeforeStart_Throws()
+    {
+        var app = EmulatorApp.Build(EmulatorHost.Arguments(await TestPostgres.GetAdminConnectionStringAsync()));
+        await using (app)
+        {
+            Assert.Throws<InvalidOperationException>(() => app.GetBaseAddress());
+        }
+    }
+
+    [Fact]
+    public async Task Health_WithoutToken_IsHealthyWithRequestId()
+    {
+        var response = await Host.Anonymous.GetAsync(new Uri("v1/health", UriKind.Relative));
+        var json = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal("healthy", json["status"]!.GetValue<string>());
+        Assert.Matches("^req_[0-9a-f]{24}$", response.Header("X-Request-ID"));
+    }
+
+    [Fact]
+    public async Task Ready_WithReachablePostgres_Is200()
+    {
+        var response = await Host.Anonymous.GetAsync(new Uri("v1/health/ready", UriKind.Relative));
+        Assert.Equal("ready", (await response.ShouldBeAsync(HttpStatusCode.OK))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Ready_WhenItsDatabaseIsGone_Is503_AndTheHostSurvives()
+    {
+        await using var host = await EmulatorHost.StartAsync("--sweep-interval", "50ms");
+        await EmulatorHost.DropDatabaseAsync(host.ConnectionString);
+
+        var response = await host.Anonymous.GetAsync(new Uri("v1/health/ready", UriKind.Relative));
+        await response.ShouldBeErrorAsync(HttpStatusCode.ServiceUnavailable, "service_unavailable");
+
+        // The sweeper keeps failing against the missing database; the process must stay up.
+        await Eventually.TrueAsync(
+            async () => (await host.Anonymous.GetAsync(new Uri("v1/health", UriKind.Relative))).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5),
+            "liveness while the state database is gone");
+        var state = await host.Admin.GetAsync(new Uri("v1/secrets/any", UriKind.Relative));
+        await state.ShouldBeErrorAsync(HttpStatusCode.ServiceUnavailable, "service_unavailable");
+    }
+
+    [Fact]
+    public async Task UnknownRoute_Is404Envelope()
+    {
+        var response = await Host.Admin.GetAsync(new Uri("v1/nothing/here", UriKind.Relative));
+        await response.ShouldBeErrorAsync(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task WrongMethod_Is405Envelope()
+    {
+        var response = await Host.Admin.DeleteAsync(new Uri("v1/health", UriKind.Relative));
+        await response.ShouldBeErrorAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Theory]
+    [InlineData("{\"subject_token\": ")]
+    [InlineData("[1, 2]")]
+    [InlineData("{\"subject_token\": 42}")]
+    public async Task MalformedJson_Is400InvalidRequest(string body)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        var response = await Host.Anonymous.PostAsync(new Uri("v1/auth/exchange", UriKind.Relative), content);
+        await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task MissingBody_Is400InvalidRequest()
+    {
+        var response = await Host.Admin.PutAsync(new Uri("v1/secrets/a/b", UriKind.Relative), null);
+        await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task Metrics_WithoutToken_Is401()
+    {
+        var response = await Host.Anonymous.GetAsync(new Uri("v1/metrics", UriKind.Relative));
+        await response.ShouldBeErrorAsync(HttpStatusCode.Unauthorized, "authentication_required");
+    }
+
+    [Fact]
+    public async Task EveryResponse_CarriesADistinctRequestId()
+    {
+        var first = await Host.Anonymous.GetAsync(new Uri("v1/health", UriKind.Relative));
+        var second = await Host.Anonymous.PostAsync(new Uri("v1/auth/exchange", UriKind.Relative), JsonContent.Create(new { }));
+        Assert.NotEqual(first.Header("X-Request-ID"), second.Header("X-Request-ID"));
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+    }
+}

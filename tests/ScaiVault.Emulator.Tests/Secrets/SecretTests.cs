@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ScaiVault.Emulator.Tests.Infrastructure;
+using Xunit;
+
+namespace ScaiVault.Emulator.Tests.Secrets;
+
+public class SecretTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
+{
+    private EmulatorHost Host => fixture.Host;
+
+    [Fact]
+    public async Task Put_ThenGet_ReturnsTheContractShape()
+    {
+        var path = $"apps/{TestEngine.NewSuffix()}/config";
+        await PutAsync(path, new JsonObject { ["api_key"] = "k-1", ["port"] = 8080 }, new JsonObject { ["owner"] = "team-a" }, "api_key");
+
+        var response = await Host.Admin.GetAsync(new Uri($"v1/secrets/{path}", UriKind.Relative));
+        var json = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(
+            ["created_at", "data", "expires_at", "metadata", "path", "secret_type", "updated_at", "version"],
+            json.PropertyNames());
+        Assert.Equal(path, json["path"]!.GetValue<string>());
+        Assert.Equal("api_key", json["secret_type"]!.GetValue<string>());
+        Assert.Equal(1, json["version"]!.GetValue<int>());
+        Assert.Equal("k-1", json["data"]!["api_key"]!.GetValue<string>());
+        Assert.Equal(8080, json["data"]!["port"]!.GetValue<int>());
+        Assert.Equal("team-a", json["metadata"]!["owner"]!.GetValue<string>());
+        Assert.EndsWith("Z", json["created_at"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Null(json["expires_at"]);
+        Assert.Equal("1000", response.Header("X-RateLimit-Limit"));
+    }
+
+    [Fact]
+    public async Task Put_Twice_WritesVersions_AndOldVersionsStayReadable()
+    {
+        var path = $"apps/{TestEngine.NewSuffix()}/db";
+        await PutAsync(path, new JsonObject { ["password"] = "one" });
+        await PutAsync(path, new JsonObject { ["password"] = "two" });
+
+        var latest = await (await Host.Admin.GetAsync(new Uri($"v1/secrets/{path}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+        var first = await (await Host.Admin.GetAsync(new Uri($"v1/secrets/{path}?version=1", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal((2, "two"), (latest["version"]!.GetValue<int>(), latest["data"]!["password"]!.GetValue<string>()));
+        Assert.Equal((1, "one"), (first["version"]!.GetValue<int>(), first["data"]!["password"]!.GetValue<string>()));
+        Assert.Equal(first["created_at"]!.GetValue<string>(), latest["created_at"]!.GetValue<string>());
+        Assert.True(Time(latest["updated_at"]) >= Time(first["updated_at"]));
+        Assert.Equal("generic", latest["secret_type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Get_WithWorkloadToken_IsAllowed()
+    {
+        var path = $"apps/{TestEngine.NewSuffix()}/shared";
+        await PutAsync(path, new JsonObject { ["x"] = "y" });
+        var workload = await Host.WorkloadClientAsync("system:serviceaccount:ns:reader");
+        await (await workload.GetAsync(new Uri($"v1/secrets/{path}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Get_UnknownPath_IsSecretNotFound() =>
+        await (await Host.Admin.GetAsync(new Uri("v1/secrets/no/such/secret", UriKind.Relative)))
+            .ShouldBeErrorAsync(HttpStatusCode.NotFound, "secret_not_found");
+
+    [Fact]
+    public async Task Get_UnknownVersion_IsSecretNotFound()
+    {
+        var path = $"apps/{TestEngine.NewSuffix()}/v";
+        await PutAsync(path, new JsonObject { ["a"] = "b" });
+        await (await Host.Admin.GetAsync(new Uri($"v1/secrets/{path}?version=7", UriKind.Relative)))
+            .ShouldBeErrorAsync(HttpStatusCode.NotFound, "secret_not_found");
+    }
+
+    [Theory]
+    [InlineData("v1/secrets/a/b?version=latest")]
+    [InlineData("v1/secrets/a/b?version=0")]
+    [InlineData("v1/secrets/a/b%20c")]
+    [InlineData("v1/secrets/a/b*")]
+    public async Task Get_BadPathOrVersion_IsInvalidRequest(string url) =>
+        await (await Host.Admin.GetAsync(new Uri(url, UriKind.Relative))).ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_request");
+
+    [Fact]
+    public async Task Put_DataNotAnObject_IsInvalidRequest()
+    {
+        var response = await Host.Admin.PutAsync(
+            new Uri("v1/secrets/apps/bad", UriKind.Relative), JsonContent.Create(new JsonObject { ["data"] = "just a string" }));
+        await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    private async Task PutAsync(string path, JsonObject data, JsonObject? metadata = null, string? secretType = null)
+    {
+        var body = new JsonObject { ["data"] = data };
+        if (metadata is not null)
+        {
+            body["metadata"] = metadata;
+        }
+
+        if (secretType is not null)
+        {
+            body["secret_type"] = secretType;
+        }
+
+        await (await Host.Admin.PutAsync(new Uri($"v1/secrets/{path}", UriKind.Relative), JsonContent.Create(body))).ShouldBeAsync(HttpStatusCode.OK);
+    }
+
+    private static DateTimeOffset Time(JsonNode? node) => DateTimeOffset.Parse(node!.GetValue<string>(), CultureInfo.InvariantCulture);
+}
