@@ -51,11 +51,11 @@ public static class Program
     private static async Task<int> RunAsync(string[] args)
     {
         var options = AgentConfiguration.Load(AgentConfiguration.Build(args));
-        if (options.ScaiVault.StaticToken is null && !File.Exists(options.ScaiVault.TokenFile))
+        if (options.ScaiVault is { StaticToken: null, ClientCredentials: null } && !File.Exists(options.ScaiVault.TokenFile))
         {
             throw new ConfigurationException(
                 "SCAIVAULT_TOKEN_FILE",
-                $"'{options.ScaiVault.TokenFile}' does not exist; mount a projected service-account token there (audience scaivault) or set SCAIVAULT_TOKEN for development");
+                $"'{options.ScaiVault.TokenFile}' does not exist; mount a projected service-account token there (audience scaivault), configure SCAIVAULT_CLIENT_ID with its secret file and SCAIKEY_TOKEN_URL, or set SCAIVAULT_TOKEN for development");
         }
 
         new CredentialPublisher(options.Output).Prepare();

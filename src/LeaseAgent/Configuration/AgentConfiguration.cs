@@ -16,12 +16,13 @@ public static class AgentConfiguration
     /// <summary>Every key <c>lease-agent run</c> understands.</summary>
     public static readonly IReadOnlyList<string> Keys =
     [
-        "SCAIVAULT_URL", "SCAIVAULT_TOKEN_FILE", "SCAIVAULT_TOKEN", "SCAIVAULT_TIMEOUT",
+        "SCAIVAULT_URL", "SCAIVAULT_TOKEN_FILE", "SCAIVAULT_TOKEN", "SCAIVAULT_TIMEOUT", "SCAIVAULT_CA_FILE",
+        "SCAIVAULT_CLIENT_ID", "SCAIVAULT_CLIENT_SECRET_FILE", "SCAIKEY_TOKEN_URL",
         "SCAIVAULT_PATH_EXCHANGE", "SCAIVAULT_PATH_GENERATE", "SCAIVAULT_PATH_LOOKUP", "SCAIVAULT_PATH_RENEW", "SCAIVAULT_PATH_REVOKE",
-        "LEASE_ENGINE", "LEASE_ROLE", "LEASE_TTL", "LEASE_ROTATE_BEFORE", "LEASE_DRAIN_TIMEOUT",
+        "LEASE_ENGINE", "LEASE_ROLE", "LEASE_TTL", "LEASE_ROTATE_BEFORE", "LEASE_DRAIN_TIMEOUT", "FAIL_OPEN",
         "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_PROBE_QUERY", "DB_PROBE_WINDOW",
         "OUTPUT_FILE", "OUTPUT_FORMAT", "OUTPUT_MODE", "STATE_DIR",
-        "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL",
+        "SHUTDOWN_TIMEOUT", "REVOKE_ON_SHUTDOWN", "REVOKE_DELAY", "HEALTH_ADDRESS", "LOG_FORMAT", "LOG_LEVEL",
     ];
 
     /// <summary>Builds the configuration sources: JSON file, environment, then command-line flags.</summary>
@@ -68,6 +69,8 @@ public static class AgentConfiguration
             BaseUrl = baseUri,
             TokenFile = reader.Optional("SCAIVAULT_TOKEN_FILE") ?? "/var/run/secrets/scaivault/token",
             StaticToken = reader.Optional("SCAIVAULT_TOKEN"),
+            ClientCredentials = ReadClientCredentials(reader),
+            CaFile = reader.ExistingFile("SCAIVAULT_CA_FILE", "point it at a PEM bundle of the CA that signed ScaiVault's certificate"),
             RequestTimeout = reader.Duration("SCAIVAULT_TIMEOUT", TimeSpan.FromSeconds(10), min: TimeSpan.FromMilliseconds(100)),
             Paths = new ScaiVaultPaths(
                 reader.Path("SCAIVAULT_PATH_EXCHANGE", ScaiVaultPaths.Default.Exchange),
@@ -93,6 +96,7 @@ public static class AgentConfiguration
             Ttl = ttl,
             RotateBefore = reader.Duration("LEASE_ROTATE_BEFORE", TimeSpan.FromMinutes(10), min: TimeSpan.Zero),
             DrainTimeout = reader.Duration("LEASE_DRAIN_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.Zero),
+            FailOpen = reader.Boolean("FAIL_OPEN", fallback: false),
         };
 
         var sslMode = (reader.Optional("DB_SSLMODE") ?? "prefer").ToLowerInvariant();
@@ -123,7 +127,15 @@ public static class AgentConfiguration
         var shutdown = new ShutdownOptions
         {
             Timeout = reader.Duration("SHUTDOWN_TIMEOUT", TimeSpan.FromSeconds(20), min: TimeSpan.FromSeconds(1)),
+            RevokeOnShutdown = reader.Boolean("REVOKE_ON_SHUTDOWN", fallback: true),
+            RevokeDelay = reader.Duration("REVOKE_DELAY", TimeSpan.Zero, min: TimeSpan.Zero),
         };
+        if (shutdown.RevokeDelay >= shutdown.Timeout)
+        {
+            throw new ConfigurationException("REVOKE_DELAY", $"{Configuration.Duration.ToScaiVault(shutdown.RevokeDelay)} leaves no time to revoke within SHUTDOWN_TIMEOUT ({Configuration.Duration.ToScaiVault(shutdown.Timeout)}); make it shorter");
+        }
+
+        var health = new HealthOptions { Address = reader.HostPort("HEALTH_ADDRESS") };
 
         var logFormat = (reader.Optional("LOG_FORMAT") ?? "json").ToLowerInvariant();
         if (logFormat is not ("json" or "text"))
@@ -132,7 +144,30 @@ public static class AgentConfiguration
         }
 
         var logging = new LoggingOptions { Json = logFormat == "json", Level = reader.LogLevel("LOG_LEVEL") };
-        return new AgentOptions(scaiVault, lease, database, output, shutdown, logging);
+        return new AgentOptions(scaiVault, lease, database, output, shutdown, logging) { Health = health };
+    }
+
+    private static ClientCredentialsOptions? ReadClientCredentials(Reader reader)
+    {
+        var id = reader.Optional("SCAIVAULT_CLIENT_ID");
+        var secretFile = reader.Optional("SCAIVAULT_CLIENT_SECRET_FILE");
+        var tokenUrl = reader.Optional("SCAIKEY_TOKEN_URL");
+        if (id is null && secretFile is null && tokenUrl is null)
+        {
+            return null;
+        }
+
+        const string fix = "set all of SCAIVAULT_CLIENT_ID, SCAIVAULT_CLIENT_SECRET_FILE and SCAIKEY_TOKEN_URL, or none";
+        _ = id ?? throw new ConfigurationException("SCAIVAULT_CLIENT_ID", "is required with the client-credentials fallback: " + fix);
+        _ = secretFile ?? throw new ConfigurationException("SCAIVAULT_CLIENT_SECRET_FILE", "is required with the client-credentials fallback: " + fix);
+        _ = tokenUrl ?? throw new ConfigurationException("SCAIKEY_TOKEN_URL", "is required with the client-credentials fallback: " + fix);
+        if (!Uri.TryCreate(tokenUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new ConfigurationException("SCAIKEY_TOKEN_URL", $"'{tokenUrl}' is not an http(s) URL");
+        }
+
+        reader.ExistingFile("SCAIVAULT_CLIENT_SECRET_FILE", "mount the client secret there");
+        return new ClientCredentialsOptions(id, secretFile, url);
     }
 
     /// <summary>Reads one key at a time and turns every bad value into a one-line error naming it.</summary>
@@ -169,6 +204,47 @@ public static class AgentConfiguration
         }
 
         public TimeSpan Duration(string key, TimeSpan fallback, TimeSpan min) => OptionalDuration(key, min) ?? fallback;
+
+        public bool Boolean(string key, bool fallback)
+        {
+            var text = Optional(key);
+            return text?.ToLowerInvariant() switch
+            {
+                null => fallback,
+                "true" or "1" or "yes" or "on" => true,
+                "false" or "0" or "no" or "off" => false,
+                _ => throw new ConfigurationException(key, $"'{text}' is not a boolean; use true or false"),
+            };
+        }
+
+        public string? ExistingFile(string key, string fix)
+        {
+            var path = Optional(key);
+            if (path is not null && !File.Exists(path))
+            {
+                throw new ConfigurationException(key, $"'{path}' does not exist; {fix}");
+            }
+
+            return path;
+        }
+
+        /// <summary><c>host:port</c> with a numeric port; <c>[::1]:8099</c> for IPv6.</summary>
+        public string? HostPort(string key)
+        {
+            var text = Optional(key);
+            if (text is null)
+            {
+                return null;
+            }
+
+            var colon = text.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw new ConfigurationException(key, $"'{text}' is not host:port; use e.g. 127.0.0.1:8099 or 0.0.0.0:8099");
+            }
+
+            return text;
+        }
 
         public string Path(string key, string fallback)
         {

@@ -9,7 +9,10 @@ public sealed record AgentOptions(
     DatabaseOptions Database,
     OutputOptions Output,
     ShutdownOptions Shutdown,
-    LoggingOptions Logging);
+    LoggingOptions Logging)
+{
+    public HealthOptions Health { get; init; } = new();
+}
 
 /// <summary>How to reach and authenticate to ScaiVault.</summary>
 public sealed record ScaiVaultOptions
@@ -23,12 +26,24 @@ public sealed record ScaiVaultOptions
     /// <summary><c>SCAIVAULT_TOKEN</c>: a static bearer token, for development only.</summary>
     public string? StaticToken { get; init; }
 
+    /// <summary>
+    /// <c>SCAIVAULT_CLIENT_ID</c>, <c>SCAIVAULT_CLIENT_SECRET_FILE</c>, <c>SCAIKEY_TOKEN_URL</c>: the
+    /// client-credentials fallback used when there is no token file. All three or none.
+    /// </summary>
+    public ClientCredentialsOptions? ClientCredentials { get; init; }
+
+    /// <summary><c>SCAIVAULT_CA_FILE</c>: extra PEM CA bundle trusted for ScaiVault (and ScaiKey). Verification is never off.</summary>
+    public string? CaFile { get; init; }
+
     /// <summary><c>SCAIVAULT_TIMEOUT</c>, default 10 s: the budget of one HTTP attempt.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The [ours] API paths of the contract; each overridable (<c>SCAIVAULT_PATH_*</c>).</summary>
     public required ScaiVaultPaths Paths { get; init; }
 }
+
+/// <summary>OAuth client credentials for ScaiKey, the fallback when no projected token is mounted.</summary>
+public sealed record ClientCredentialsOptions(string ClientId, string ClientSecretFile, Uri TokenUrl);
 
 /// <summary>
 /// Paths of the ScaiVault API. Placeholders: <c>{engine}</c>, <c>{role}</c>, <c>{lease_id}</c>.
@@ -60,6 +75,12 @@ public sealed record LeaseOptions
 
     /// <summary><c>LEASE_DRAIN_TIMEOUT</c>, default 60 s: how long a superseded lease may drain.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// <c>FAIL_OPEN</c>, default false: report ready without a credential while ScaiVault cannot be
+    /// reached (never a stale or static credential); keep retrying.
+    /// </summary>
+    public bool FailOpen { get; init; }
 }
 
 /// <summary>The database the credential is for: the probe target and what the app is told.</summary>
@@ -118,6 +139,22 @@ public sealed record ShutdownOptions
 {
     /// <summary><c>SHUTDOWN_TIMEOUT</c>, default 20 s: the budget for revoking everything on SIGTERM.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary><c>REVOKE_ON_SHUTDOWN</c>, default true. False leaves leases to expire at their TTL.</summary>
+    public bool RevokeOnShutdown { get; init; } = true;
+
+    /// <summary>
+    /// <c>REVOKE_DELAY</c>, default 0 s: wait this long after SIGTERM before revoking, for classic sidecars
+    /// that are stopped at the same time as the app (native sidecars are stopped after it).
+    /// </summary>
+    public TimeSpan RevokeDelay { get; init; } = TimeSpan.Zero;
+}
+
+/// <summary>The optional HTTP endpoint for probes and metrics.</summary>
+public sealed record HealthOptions
+{
+    /// <summary><c>HEALTH_ADDRESS</c>, default off: <c>host:port</c> serving <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.</summary>
+    public string? Address { get; init; }
 }
 
 /// <summary>Log output.</summary>

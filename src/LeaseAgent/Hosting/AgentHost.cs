@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using LeaseAgent.Configuration;
@@ -46,11 +45,19 @@ public static class AgentHost
         services.AddSingleton(options.Database);
         services.AddSingleton(options.Output);
         services.AddSingleton(time ?? TimeProvider.System);
-        services.AddSingleton(_ => CreateHttpClient());
-        services.AddSingleton<IScaiVaultTokenSource>(sp => CreateTokenSource(sp, options.ScaiVault));
+        services.AddSingleton(_ => ScaiVaultHttpClient.Create(options.ScaiVault));
+        services.AddSingleton<IScaiVaultTokenSource>(sp => TokenSources.Create(sp, options.ScaiVault));
         services.AddSingleton<IScaiVaultClient, ScaiVaultClient>();
         services.AddSingleton<ICredentialProbe, CredentialProbe>();
         services.AddSingleton<CredentialPublisher>();
+        services.AddSingleton<AgentHealth>();
+        services.AddSingleton<LeaseMetrics>();
+        services.AddSingleton(options.Health);
+        if (options.Health.Address is not null)
+        {
+            services.AddHostedService<HealthServer>();
+        }
+
         services.AddSingleton<LeaseSupervisor>();
         services.AddHostedService(sp => sp.GetRequiredService<LeaseSupervisor>());
         configure?.Invoke(services);
@@ -88,35 +95,5 @@ public static class AgentHost
                 text.ColorBehavior = LoggerColorBehavior.Disabled;
             });
         }
-    }
-
-    /// <summary>
-    /// One long-lived client. Timeouts belong to the resilience pipeline, so the client has none; pooled
-    /// connections are recycled so DNS changes of the ScaiVault service are picked up.
-    /// </summary>
-    private static HttpClient CreateHttpClient() => new(new SocketsHttpHandler
-    {
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
-
-    private static IScaiVaultTokenSource CreateTokenSource(IServiceProvider services, ScaiVaultOptions options)
-    {
-        if (options.StaticToken is { } token)
-        {
-            Log.StaticToken(services.GetRequiredService<ILogger<StaticTokenSource>>());
-            return new StaticTokenSource(token);
-        }
-
-        return new WorkloadTokenExchange(
-            services.GetRequiredService<HttpClient>(),
-            options,
-            services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<WorkloadTokenExchange>>());
     }
 }

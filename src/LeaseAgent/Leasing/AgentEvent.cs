@@ -19,6 +19,9 @@ public sealed record RevokeCompleted(Lease Lease, Exception? Error) : OperationC
 
 public sealed record TimerFired(Lease Lease, LeaseTimer Timer) : AgentEvent;
 
+/// <summary>Periodic: refreshes the status file's <c>updated_at</c>, the liveness signal.</summary>
+public sealed record Heartbeat : AgentEvent;
+
 /// <summary>The backoff after a failed acquisition has passed.</summary>
 public sealed record AcquireDue : AgentEvent;
 

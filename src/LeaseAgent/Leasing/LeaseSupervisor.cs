@@ -17,6 +17,9 @@ namespace LeaseAgent.Leasing;
 /// </summary>
 public sealed class LeaseSupervisor : BackgroundService
 {
+    /// <summary>The status file is rewritten at least this often, so <c>lease-agent probe live</c> can tell a hung agent.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+
     private static readonly TimeSpan RevokeRequestBudget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan GenerateRequestBudget = TimeSpan.FromSeconds(60);
     private const int MaxRevokeAttempts = 8;
@@ -28,6 +31,8 @@ public sealed class LeaseSupervisor : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<LeaseSupervisor> _logger;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly AgentHealth _health;
+    private readonly LeaseMetrics _metrics;
 
     private readonly Channel<AgentEvent> _events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<(Lease Lease, LeaseTimer Timer), ITimer> _timers = [];
@@ -44,11 +49,13 @@ public sealed class LeaseSupervisor : BackgroundService
     private Lease? _current;
     private Lease? _next;
     private ITimer? _acquireTimer;
+    private ITimer? _heartbeat;
     private int _generation;
     private int _acquireFailures;
     private int _inFlight;
     private bool _stopping;
     private string? _lastError;
+    private bool _degraded;
     private AgentStatus? _lastStatus;
 
     public LeaseSupervisor(
@@ -58,7 +65,9 @@ public sealed class LeaseSupervisor : BackgroundService
         CredentialPublisher publisher,
         TimeProvider time,
         ILogger<LeaseSupervisor> logger,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        AgentHealth health,
+        LeaseMetrics metrics)
     {
         _options = options;
         _vault = vault;
@@ -67,6 +76,8 @@ public sealed class LeaseSupervisor : BackgroundService
         _time = time;
         _logger = logger;
         _lifetime = lifetime;
+        _health = health;
+        _metrics = metrics;
     }
 
     /// <summary>0 when every lease was revoked on shutdown, 1 otherwise.</summary>
@@ -83,6 +94,7 @@ public sealed class LeaseSupervisor : BackgroundService
         }
 
         _acquireTimer?.Dispose();
+        _heartbeat?.Dispose();
         _operations.Dispose();
         _shutdownBudget.Dispose();
         base.Dispose();
@@ -94,6 +106,7 @@ public sealed class LeaseSupervisor : BackgroundService
         try
         {
             WriteStatus();
+            _heartbeat = _time.CreateTimer(_ => _events.Writer.TryWrite(new Heartbeat()), null, HeartbeatInterval, HeartbeatInterval);
             Acquire();
             await foreach (var agentEvent in _events.Reader.ReadAllAsync(stoppingToken))
             {
@@ -147,6 +160,9 @@ public sealed class LeaseSupervisor : BackgroundService
             case AcquireDue:
                 Acquire();
                 break;
+            case Heartbeat:
+                _lastStatus = null; // forces a write: updated_at is the liveness signal
+                break;
         }
     }
 
@@ -185,6 +201,12 @@ public sealed class LeaseSupervisor : BackgroundService
                 retryIn = retryAfter;
             }
 
+            if (_current is not null)
+            {
+                _metrics.RotationCompleted("failed");
+                _degraded = true;
+            }
+
             Log.AcquireFailed(_logger, code, requestId, message, retryIn.TotalSeconds);
             ScheduleAcquire(retryIn);
             return;
@@ -219,6 +241,7 @@ public sealed class LeaseSupervisor : BackgroundService
         }
 
         var failure = result?.Failure.ToString() ?? "ProbeCrashed";
+        _metrics.ProbeFailed(failure);
         Log.ProbeFailed(_logger, lease.Credential!.Username, result?.Attempts ?? 0, failure, result?.Error ?? error?.GetType().Name);
         _lastError = "probe_failed";
         lease.FailProbe();
@@ -243,10 +266,16 @@ public sealed class LeaseSupervisor : BackgroundService
 
         lease.MarkPublished();
         var previous = _current;
+        if (previous is not null)
+        {
+            _metrics.RotationCompleted("ok");
+        }
+
         _current = lease;
         _next = null;
         _acquireFailures = 0;
         _lastError = null;
+        _degraded = false;
         var timeline = lease.Timeline!;
         Log.Published(_logger, lease.Generation, lease.Credential!.Username, lease.LeaseId!, timeline.ExpiresIn(_time).TotalSeconds, Seconds(timeline.HardEndIn(_time)));
         ScheduleLeaseTimers(lease);
@@ -258,6 +287,12 @@ public sealed class LeaseSupervisor : BackgroundService
 
     private void AbandonAndRetry(Lease lease)
     {
+        if (_current is not null)
+        {
+            _metrics.RotationCompleted("failed");
+            _degraded = true;
+        }
+
         _next = null;
         Revoke(lease);
         ScheduleAcquire(ScaiVaultResilience.FullJitter(_acquireFailures++, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared));
@@ -346,7 +381,10 @@ public sealed class LeaseSupervisor : BackgroundService
             var rotateIn = RenewalSchedule.RotateAfter(timeline.HardEndIn(_time), RenewalSchedule.RotateBefore(_options.Lease.RotateBefore, lease.Lifetime!.Value));
             Log.Renewed(_logger, lease.LeaseId!, grant.Duration.TotalSeconds, Seconds(_timers.ContainsKey((lease, LeaseTimer.Renew)) ? RenewalSchedule.RenewAfter(grant.Duration, _jitter) : TimeSpan.MaxValue), Seconds(rotateIn));
             _lastError = null;
-            if (RenewalSchedule.IsCapped(requested, grant.Duration, grant.TimeToHardEnd))
+            _degraded = false;
+            var capped = RenewalSchedule.IsCapped(requested, grant.Duration, grant.TimeToHardEnd);
+            _metrics.RenewalCompleted(capped ? "capped" : "ok");
+            if (capped)
             {
                 BeginRotation(lease, "was renewed only up to its max TTL");
             }
@@ -356,12 +394,15 @@ public sealed class LeaseSupervisor : BackgroundService
 
         if (error is ScaiVaultException { IsLeaseGone: true })
         {
+            _metrics.RenewalCompleted("lost");
             Log.LeaseLost(_logger, lease.LeaseId, "ScaiVault no longer knows it");
             LoseCurrent(lease, "lease_not_found");
             return;
         }
 
         lease.FailRenewal();
+        _metrics.RenewalCompleted("failed");
+        _degraded = true; // still valid and published, but the agent cannot currently extend it
         var (code, requestId, message) = Describe(error);
         _lastError = code;
         var expiresIn = lease.Timeline!.ExpiresIn(_time);
@@ -479,12 +520,14 @@ public sealed class LeaseSupervisor : BackgroundService
         if (error is null or ScaiVaultException { IsLeaseGone: true })
         {
             lease.ConfirmRevoked();
+            _metrics.RevocationCompleted("ok");
             Log.Revoked(_logger, lease.LeaseId, lease.Generation);
             Forget(lease);
             return;
         }
 
         lease.FailRevocation();
+        _metrics.RevocationCompleted("failed");
         var (code, requestId, message) = Describe(error);
         Log.RevokeFailed(_logger, lease.LeaseId, code, requestId, message);
         if (!_stopping && lease.FailedAttempts < MaxRevokeAttempts)
@@ -501,6 +544,7 @@ public sealed class LeaseSupervisor : BackgroundService
         _stopping = true;
         _shutdownBudget.CancelAfter(_options.Shutdown.Timeout);
         _acquireTimer?.Dispose();
+        _heartbeat?.Dispose();
         foreach (var timer in _timers.Values)
         {
             timer.Dispose();
@@ -629,6 +673,7 @@ public sealed class LeaseSupervisor : BackgroundService
         {
             State = _stopping ? "Stopping" : shown?.State.ToString() ?? nameof(LeaseState.Pending),
             Ready = !_stopping && _current is { IsInService: true },
+            Degraded = _degraded,
             Generation = _current?.Generation ?? 0,
             LeaseId = _current?.LeaseId,
             Username = _current?.Credential?.Username,
@@ -644,6 +689,9 @@ public sealed class LeaseSupervisor : BackgroundService
         }
 
         _lastStatus = status;
+        _health.Report(status, _current is { IsInService: true, Timeline: { } t } current
+            ? new LeaseSnapshot(t.ExpiresAt, t.HardEndAt, current.Generation, current.State.ToString())
+            : null);
         try
         {
             _publisher.WriteStatus(status with { UpdatedAt = _time.GetUtcNow() });

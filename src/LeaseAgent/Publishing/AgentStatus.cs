@@ -12,6 +12,10 @@ public sealed record AgentStatus
     [JsonPropertyName("ready")]
     public required bool Ready { get; init; }
 
+    /// <summary>Ready, but the last attempt to renew or replace the credential failed.</summary>
+    [JsonPropertyName("degraded")]
+    public bool Degraded { get; init; }
+
     [JsonPropertyName("generation")]
     public int Generation { get; init; }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using LeaseAgent.Configuration;
+using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
@@ -41,7 +42,8 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             new LoggingOptions());
         var publisher = new CredentialPublisher(_options.Output);
         publisher.Prepare();
-        _supervisor = new LeaseSupervisor(_options, _vault, _probe, publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance));
+        var health = new AgentHealth();
+        _supervisor = new LeaseSupervisor(_options, _vault, _probe, publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), health, new LeaseMetrics(health, _time));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,29 @@
+using LeaseAgent.Publishing;
+
+namespace LeaseAgent.Diagnostics;
+
+/// <summary>
+/// The latest status the supervisor reported, shared with the health endpoint and the metrics. The
+/// supervisor replaces the immutable snapshot; readers on other threads only ever see a whole one.
+/// </summary>
+public sealed class AgentHealth
+{
+    private volatile AgentStatus? _status;
+    private volatile LeaseSnapshot? _lease;
+
+    public AgentStatus? Status => _status;
+
+    /// <summary>The published lease's deadlines, or null when nothing is published.</summary>
+    public LeaseSnapshot? Lease => _lease;
+
+    public void Report(AgentStatus status, LeaseSnapshot? lease)
+    {
+        _status = status;
+        _lease = lease;
+    }
+}
+
+/// <summary>The published lease's deadlines on the monotonic clock, for gauges.</summary>
+/// <param name="ExpiresAt">When the lease expires (<see cref="TimeProvider.GetTimestamp"/>).</param>
+/// <param name="HardEndAt">When its max TTL ends; <see cref="long.MaxValue"/> when the server did not say.</param>
+public sealed record LeaseSnapshot(long ExpiresAt, long HardEndAt, int Generation, string State);
