@@ -15,6 +15,7 @@ public static class Program
     public const int ExitOk = 0;
     public const int ExitFailure = 1;
     public const int ExitBadConfiguration = 2;
+    public const int ExitVolumeLocked = 3;
 
     private const string Usage = """
         usage: lease-agent <command>
@@ -59,7 +60,17 @@ public static class Program
         }
 
         new CredentialPublisher(options.Output).Prepare();
+        VolumeLock volumeLock;
+        try
+        {
+            volumeLock = VolumeLock.Acquire(options.Output.StateDirectory);
+        }
+        catch (VolumeLockedException e)
+        {
+            return Fail(e.Message, ExitVolumeLocked);
+        }
 
+        using var heldLock = volumeLock;
         using var host = AgentHost.Build(options);
         var supervisor = host.Services.GetRequiredService<LeaseSupervisor>(); // RunAsync disposes the container
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeaseAgent");

@@ -18,7 +18,7 @@ public static class AgentConfiguration
     [
         "SCAIVAULT_URL", "SCAIVAULT_TOKEN_FILE", "SCAIVAULT_TOKEN", "SCAIVAULT_TIMEOUT", "SCAIVAULT_CA_FILE",
         "SCAIVAULT_CLIENT_ID", "SCAIVAULT_CLIENT_SECRET_FILE", "SCAIKEY_TOKEN_URL",
-        "SCAIVAULT_PATH_EXCHANGE", "SCAIVAULT_PATH_GENERATE", "SCAIVAULT_PATH_LOOKUP", "SCAIVAULT_PATH_RENEW", "SCAIVAULT_PATH_REVOKE",
+        "SCAIVAULT_PATH_EXCHANGE", "SCAIVAULT_PATH_GENERATE", "SCAIVAULT_PATH_LOOKUP", "SCAIVAULT_PATH_RENEW", "SCAIVAULT_PATH_REVOKE", "SCAIVAULT_PATH_LIST",
         "LEASE_ENGINE", "LEASE_ROLE", "LEASE_TTL", "LEASE_ROTATE_BEFORE", "LEASE_DRAIN_TIMEOUT", "FAIL_OPEN",
         "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_PROBE_QUERY", "DB_PROBE_WINDOW",
         "OUTPUT_FILE", "OUTPUT_FORMAT", "OUTPUT_MODE", "STATE_DIR",
@@ -77,7 +77,8 @@ public static class AgentConfiguration
                 reader.Path("SCAIVAULT_PATH_GENERATE", ScaiVaultPaths.Default.Generate),
                 reader.Path("SCAIVAULT_PATH_LOOKUP", ScaiVaultPaths.Default.Lookup),
                 reader.Path("SCAIVAULT_PATH_RENEW", ScaiVaultPaths.Default.Renew),
-                reader.Path("SCAIVAULT_PATH_REVOKE", ScaiVaultPaths.Default.Revoke)),
+                reader.Path("SCAIVAULT_PATH_REVOKE", ScaiVaultPaths.Default.Revoke),
+                reader.Path("SCAIVAULT_PATH_LIST", ScaiVaultPaths.Default.List)),
         };
 
         var engine = reader.Optional("LEASE_ENGINE");

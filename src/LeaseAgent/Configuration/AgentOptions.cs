@@ -48,14 +48,15 @@ public sealed record ClientCredentialsOptions(string ClientId, string ClientSecr
 /// <summary>
 /// Paths of the ScaiVault API. Placeholders: <c>{engine}</c>, <c>{role}</c>, <c>{lease_id}</c>.
 /// </summary>
-public sealed record ScaiVaultPaths(string Exchange, string Generate, string Lookup, string Renew, string Revoke)
+public sealed record ScaiVaultPaths(string Exchange, string Generate, string Lookup, string Renew, string Revoke, string List)
 {
     public static ScaiVaultPaths Default { get; } = new(
         Exchange: "/v1/auth/exchange",
         Generate: "/v1/dynamic/engines/{engine}/creds/{role}",
         Lookup: "/v1/dynamic/leases/{lease_id}",
         Renew: "/v1/dynamic/leases/{lease_id}/renew",
-        Revoke: "/v1/dynamic/leases/{lease_id}/revoke");
+        Revoke: "/v1/dynamic/leases/{lease_id}/revoke",
+        List: "/v1/dynamic/leases");
 }
 
 /// <summary>Which credential to lease and how to keep it alive.</summary>

@@ -46,12 +46,49 @@ internal static partial class Log
     [LoggerMessage(111, LogLevel.Error, "Lease {LeaseId} expired without a replacement; the credential file was removed")]
     public static partial void Expired(ILogger logger, string? leaseId);
 
+    [LoggerMessage(112, LogLevel.Information, "Superseded lease {LeaseId}: no session of user {Username} is left; revoking it")]
+    public static partial void Drained(ILogger logger, string? leaseId, string username);
+
+    [LoggerMessage(113, LogLevel.Warning, "Superseded lease {LeaseId}: the app still had {Sessions} session(s) as user {Username} at the {DrainSeconds:0} s drain deadline; revoking it now ends them. Make the app reload on the new credential (watch the directory or handle the reload signal)")]
+    public static partial void StillInUseAtDrainDeadline(ILogger logger, string? leaseId, string username, int sessions, double drainSeconds);
+
+    [LoggerMessage(114, LogLevel.Information, "REVOKE_DELAY: keeping the credential for {DelaySeconds:0} s while the app drains, then revoking")]
+    public static partial void RevokeDelayed(ILogger logger, double delaySeconds);
+
+    [LoggerMessage(115, LogLevel.Warning, "REVOKE_ON_SHUTDOWN=false: leaving {Count} lease(s) to expire at their TTL; they stay journalled for a restart to adopt")]
+    public static partial void NotRevoking(ILogger logger, int count);
+
+    // 5xx journal and adoption
+    [LoggerMessage(500, LogLevel.Information, "Journal of a previous agent found: adopting lease {AdoptedLeaseId}, revoking {Revoking} other lease(s), resolving {Intents} unanswered generate(s)")]
+    public static partial void JournalRecovered(ILogger logger, string adoptedLeaseId, int revoking, int intents);
+
+    [LoggerMessage(501, LogLevel.Warning, "The journal {Path} could not be read: {Problem}; starting without it")]
+    public static partial void JournalUnreadable(ILogger logger, string path, string problem);
+
+    [LoggerMessage(502, LogLevel.Warning, "Could not adopt lease {LeaseId}: {Reason}; revoking it and acquiring a new one")]
+    public static partial void AdoptionFailed(ILogger logger, string? leaseId, string reason);
+
+    [LoggerMessage(503, LogLevel.Warning, "Could not look up the lease of unanswered generate {ClientRef}: {Reason}; it stays journalled (it expires at its TTL at the latest)")]
+    public static partial void IntentUnresolved(ILogger logger, string clientRef, string reason);
+
+    [LoggerMessage(504, LogLevel.Error, "Writing the journal failed: {Error}")]
+    public static partial void JournalWriteFailed(ILogger logger, string error);
+
     // 2xx ScaiVault
     [LoggerMessage(200, LogLevel.Information, "Exchanged the service-account token for a ScaiVault token valid {LifetimeSeconds:0} s; reusing it for {CacheSeconds:0} s")]
     public static partial void TokenExchanged(ILogger logger, double lifetimeSeconds, double cacheSeconds);
 
     [LoggerMessage(201, LogLevel.Warning, "SCAIVAULT_TOKEN is set: using a static ScaiVault token. This is for development only; use the projected service-account token in production")]
     public static partial void StaticToken(ILogger logger);
+
+    [LoggerMessage(202, LogLevel.Information, "The service-account token file {TokenFile} does not exist: authenticating to ScaiVault as client {ClientId} with client credentials at {TokenUrl}")]
+    public static partial void ClientCredentialsSelected(ILogger logger, string tokenFile, string clientId, string tokenUrl);
+
+    [LoggerMessage(203, LogLevel.Information, "Obtained a ScaiVault token for client {ClientId} valid {LifetimeSeconds:0} s; reusing it for {CacheSeconds:0} s")]
+    public static partial void ClientCredentialsTokenIssued(ILogger logger, string clientId, double lifetimeSeconds, double cacheSeconds);
+
+    [LoggerMessage(204, LogLevel.Warning, "The ScaiVault token expires at {TokenExpiresAt:O}, before the lease's max TTL ends at {HardEnd:O}: renewals will fail then; use the projected token or client credentials")]
+    public static partial void TokenDiesBeforeHardEnd(ILogger logger, DateTimeOffset tokenExpiresAt, DateTimeOffset hardEnd);
 
     // 3xx probe
     [LoggerMessage(300, LogLevel.Information, "Probe of user {Username} passed after {Attempts} attempt(s)")]

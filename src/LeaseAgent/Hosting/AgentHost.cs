@@ -49,6 +49,8 @@ public static class AgentHost
         services.AddSingleton<IScaiVaultTokenSource>(sp => TokenSources.Create(sp, options.ScaiVault));
         services.AddSingleton<IScaiVaultClient, ScaiVaultClient>();
         services.AddSingleton<ICredentialProbe, CredentialProbe>();
+        services.AddSingleton<IDatabaseSessions, DatabaseSessions>();
+        services.AddSingleton(sp => new LeaseJournal(options.Output.StateDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<CredentialPublisher>();
         services.AddSingleton<AgentHealth>();
         services.AddSingleton<LeaseMetrics>();

@@ -7,15 +7,24 @@ namespace LeaseAgent.Leasing;
 public abstract record AgentEvent;
 
 /// <summary>An operation started by the loop has finished; the loop keeps count of those in flight.</summary>
-public abstract record OperationCompleted(Lease Lease, Exception? Error) : AgentEvent;
+public abstract record OperationCompleted(Exception? Error) : AgentEvent;
 
-public sealed record GenerateCompleted(Lease Lease, LeaseGrant? Grant, Exception? Error) : OperationCompleted(Lease, Error);
+public sealed record GenerateCompleted(Lease Lease, LeaseGrant? Grant, Exception? Error) : OperationCompleted(Error);
 
-public sealed record ProbeCompleted(Lease Lease, ProbeResult? Result, Exception? Error) : OperationCompleted(Lease, Error);
+public sealed record ProbeCompleted(Lease Lease, ProbeResult? Result, Exception? Error) : OperationCompleted(Error);
 
-public sealed record RenewCompleted(Lease Lease, LeaseGrant? Grant, TimeSpan Requested, Exception? Error) : OperationCompleted(Lease, Error);
+public sealed record RenewCompleted(Lease Lease, LeaseGrant? Grant, TimeSpan Requested, Exception? Error) : OperationCompleted(Error);
 
-public sealed record RevokeCompleted(Lease Lease, Exception? Error) : OperationCompleted(Lease, Error);
+public sealed record RevokeCompleted(Lease Lease, Exception? Error) : OperationCompleted(Error);
+
+public sealed record AdoptCompleted(Lease Lease, LeaseGrant? Grant, Exception? Error) : OperationCompleted(Error);
+
+public sealed record CurrentProbeCompleted(Lease Lease, ProbeResult? Result, Exception? Error) : OperationCompleted(Error);
+
+public sealed record DrainChecked(Lease Lease, int? Sessions, Exception? Error) : OperationCompleted(Error);
+
+/// <summary>A journalled intent looked up by its client reference; <paramref name="LeaseIds"/> is null when the lookup failed.</summary>
+public sealed record IntentResolved(JournalIntent Intent, IReadOnlyList<string>? LeaseIds, Exception? Error) : OperationCompleted(Error);
 
 public sealed record TimerFired(Lease Lease, LeaseTimer Timer) : AgentEvent;
 
@@ -30,6 +39,7 @@ public enum LeaseTimer
     Renew,
     Rotate,
     Expiry,
+    DrainCheck,
     Drain,
     RevokeRetry,
 }

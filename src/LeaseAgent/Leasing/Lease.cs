@@ -19,6 +19,7 @@ public sealed class Lease
     public Lease(int generation, TimeProvider time, Action<Lease, LeaseTransition>? onTransition = null)
     {
         Generation = generation;
+        ClientRef = "la-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
         _time = time;
         _machine = new StateMachine<LeaseState, LeaseTrigger>(LeaseState.Pending);
         _issued = _machine.SetTriggerParameters<LeaseGrant>(LeaseTrigger.Issued);
@@ -34,6 +35,9 @@ public sealed class Lease
     public int Generation { get; }
 
     public LeaseState State => _machine.State;
+
+    /// <summary>A random reference sent with the generate so the lease can be found if its answer is lost.</summary>
+    public string ClientRef { get; private set; }
 
     public string? LeaseId { get; private set; }
 
@@ -57,6 +61,25 @@ public sealed class Lease
     public bool IsInService => _machine.IsInState(LeaseState.Active);
 
     public void StartGenerating() => _machine.Fire(LeaseTrigger.Generate);
+
+    /// <summary>Takes over a lease a previous agent on this volume journalled as current.</summary>
+    public void Adopt(string leaseId, DatabaseCredential credential, TimeSpan? lifetime)
+    {
+        LeaseId = leaseId;
+        Credential = credential;
+        Lifetime = lifetime;
+        _machine.Fire(LeaseTrigger.Adopt);
+    }
+
+    public void FailAdoption() => _machine.Fire(LeaseTrigger.AdoptionFailed);
+
+    /// <summary>A lease a previous agent held (or may have been minted for it) and that must only be revoked.</summary>
+    public void Orphan(string leaseId, string? clientRef)
+    {
+        LeaseId = leaseId;
+        ClientRef = clientRef ?? ClientRef;
+        _machine.Fire(LeaseTrigger.Orphaned);
+    }
 
     public void Issue(LeaseGrant grant) => _machine.Fire(_issued, grant);
 
@@ -102,11 +125,19 @@ public sealed class Lease
         // failed probe, after draining). Before a grant arrives there is nothing to revoke.
         _machine.Configure(LeaseState.Pending)
             .Permit(LeaseTrigger.Generate, LeaseState.Generating)
+            .Permit(LeaseTrigger.Adopt, LeaseState.Adopting)
+            .Permit(LeaseTrigger.Orphaned, LeaseState.Abandoned)
             .Permit(LeaseTrigger.GenerationFailed, LeaseState.Abandoned);
 
         _machine.Configure(LeaseState.Generating)
             .Permit(LeaseTrigger.Issued, LeaseState.Probing)
             .Permit(LeaseTrigger.GenerationFailed, LeaseState.Abandoned);
+
+        // Adoption re-enters the normal path at the probe: nothing is published that was not just proven.
+        _machine.Configure(LeaseState.Adopting)
+            .Permit(LeaseTrigger.Issued, LeaseState.Probing)
+            .Permit(LeaseTrigger.AdoptionFailed, LeaseState.Lost)
+            .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
 
         _machine.Configure(LeaseState.Probing)
             .OnEntryFrom(_issued, Record, "record the grant")

@@ -9,6 +9,9 @@ public enum LeaseState
     /// <summary>Generate request in flight; the server may already have minted the user.</summary>
     Generating,
 
+    /// <summary>Found in the journal of a previous agent on this volume: looking it up and renewing it.</summary>
+    Adopting,
+
     /// <summary>Logging in with the new credential; nothing published yet.</summary>
     Probing,
 

@@ -4,6 +4,9 @@ namespace LeaseAgent.Leasing;
 public enum LeaseTrigger
 {
     Generate,
+    Adopt,
+    AdoptionFailed,
+    Orphaned,
     Issued,
     GenerationFailed,
     ProbePassed,

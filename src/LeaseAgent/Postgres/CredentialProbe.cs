@@ -7,7 +7,8 @@ namespace LeaseAgent.Postgres;
 /// <summary>Logs in with a credential to the app's own database endpoint before anything is published.</summary>
 public interface ICredentialProbe
 {
-    Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken);
+    /// <param name="retryWindow">How long failed logins are retried; null for <c>DB_PROBE_WINDOW</c>. An existing credential needs no propagation window.</param>
+    Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken, TimeSpan? retryWindow = null);
 }
 
 /// <summary>
@@ -21,8 +22,9 @@ public sealed class CredentialProbe(DatabaseOptions database, TimeProvider time)
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
 
-    public async Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken)
+    public async Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken, TimeSpan? retryWindow = null)
     {
+        var window = retryWindow ?? database.ProbeWindow;
         var started = time.GetTimestamp();
         var delay = FirstRetryDelay;
         var attempts = 0;
@@ -31,7 +33,7 @@ public sealed class CredentialProbe(DatabaseOptions database, TimeProvider time)
             attempts++;
             var (failure, error) = await AttemptAsync(credential, cancellationToken);
             var retryable = failure is ProbeFailure.AuthenticationFailed or ProbeFailure.Unreachable;
-            if (failure == ProbeFailure.None || !retryable || time.GetElapsedTime(started) + delay > database.ProbeWindow)
+            if (failure == ProbeFailure.None || !retryable || time.GetElapsedTime(started) + delay > window)
             {
                 return new ProbeResult(failure, attempts, error);
             }

@@ -74,6 +74,30 @@ public static class LeaseResponseParser
         }
     }
 
+    /// <summary>From a lease listing (<c>{"leases": [...]}</c>), the ids of the leases whose <c>client_ref</c> is exactly <paramref name="clientRef"/>.</summary>
+    public static IReadOnlyList<string> ParseIdsWithClientRef(ReadOnlySpan<byte> json, string clientRef)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("leases", out var leases) || leases.ValueKind != JsonValueKind.Array)
+            {
+                throw Malformed("the listing has no leases array");
+            }
+
+            return leases.EnumerateArray()
+                .Where(l => l.ValueKind == JsonValueKind.Object && String(l, "client_ref") == clientRef)
+                .Select(l => String(l, "lease_id") ?? String(l, "id"))
+                .OfType<string>()
+                .ToList();
+        }
+        catch (JsonException)
+        {
+            throw Malformed("the listing is not JSON");
+        }
+    }
+
     private static string? String(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
             ? text

@@ -8,7 +8,15 @@ namespace LeaseAgent.ScaiVault;
 /// <summary>The dynamic-secrets calls the agent makes: generate, lookup, renew, revoke.</summary>
 public interface IScaiVaultClient
 {
-    Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, long deadline, CancellationToken cancellationToken);
+    /// <param name="clientRef">Stored on the lease by servers that support it; see <see cref="FindByClientRefAsync"/>.</param>
+    Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The ids of this identity's active leases that carry <paramref name="clientRef"/>. Only leases whose
+    /// answer echoes the same reference count, so a server that ignores the filter yields none rather than
+    /// another pod's leases (service-account identities are shared by replicas).
+    /// </summary>
+    Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken);
 
     Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken);
 
@@ -35,14 +43,26 @@ public sealed class ScaiVaultClient(
         maxRetries: 3,
         time);
 
-    public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, long deadline, CancellationToken cancellationToken) =>
+    public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
             {
                 var path = ScaiVaultHttp.Expand(options.Paths.Generate, lease.Engine, lease.Role);
-                using var response = await SendAuthorizedAsync(HttpMethod.Post, path, ttl is { } t ? JsonContent.Create(new GenerateRequest(Duration.ToScaiVault(t)), ScaiVaultJsonContext.Default.GenerateRequest) : null, token);
+                var body = new GenerateRequest(ttl is { } t ? Duration.ToScaiVault(t) : null, clientRef);
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, path, JsonContent.Create(body, ScaiVaultJsonContext.Default.GenerateRequest), token);
                 return LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential: true);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                var query = $"?engine={Uri.EscapeDataString(lease.Engine)}&role={Uri.EscapeDataString(lease.Role)}&state=active&client_ref={Uri.EscapeDataString(clientRef)}";
+                using var response = await SendAuthorizedAsync(HttpMethod.Get, options.Paths.List + query, null, token);
+                return LeaseResponseParser.ParseIdsWithClientRef(await ScaiVaultHttp.ReadBodyAsync(response, token), clientRef);
             },
             cancellationToken);
 

@@ -6,20 +6,17 @@ internal sealed record ExchangeRequest(
     [property: JsonPropertyName("subject_token")] string SubjectToken,
     [property: JsonPropertyName("subject_token_type")] string SubjectTokenType);
 
+/// <summary>The exchange's answer, and the same OAuth token response from the client-credentials token URL.</summary>
 internal sealed record ExchangeResponse(
     [property: JsonPropertyName("access_token")] string? AccessToken,
     [property: JsonPropertyName("expires_in")] double? ExpiresIn);
 
-internal sealed record GenerateRequest([property: JsonPropertyName("ttl")] string Ttl);
+/// <param name="ClientRef">Ours: a random reference stored on the lease, so a lease whose answer was lost can be found.</param>
+internal sealed record GenerateRequest(
+    [property: JsonPropertyName("ttl")] string? Ttl,
+    [property: JsonPropertyName("client_ref")] string? ClientRef);
 
 internal sealed record RenewRequest([property: JsonPropertyName("increment")] string Increment);
-
-internal sealed record ErrorEnvelope([property: JsonPropertyName("error")] ErrorBody? Error);
-
-internal sealed record ErrorBody(
-    [property: JsonPropertyName("code")] string? Code,
-    [property: JsonPropertyName("message")] string? Message,
-    [property: JsonPropertyName("request_id")] string? RequestId);
 
 /// <summary>Source-generated serialization: the agent is Native AOT and uses no reflection.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -27,5 +24,4 @@ internal sealed record ErrorBody(
 [JsonSerializable(typeof(ExchangeResponse))]
 [JsonSerializable(typeof(GenerateRequest))]
 [JsonSerializable(typeof(RenewRequest))]
-[JsonSerializable(typeof(ErrorEnvelope))]
 internal sealed partial class ScaiVaultJsonContext : JsonSerializerContext;

@@ -43,7 +43,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         var publisher = new CredentialPublisher(_options.Output);
         publisher.Prepare();
         var health = new AgentHealth();
-        _supervisor = new LeaseSupervisor(_options, _vault, _probe, publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), health, new LeaseMetrics(health, _time));
+        _supervisor = new LeaseSupervisor(_options, _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _time), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), health, new LeaseMetrics(health, _time));
     }
 
     public async ValueTask DisposeAsync()
@@ -187,13 +187,19 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         Assert.False(File.Exists(OutputFile));
     }
 
+    /// <summary>No sessions: a superseded lease drains at the first check.</summary>
+    private sealed class FakeSessions : IDatabaseSessions
+    {
+        public Task<int?> CountAsync(DatabaseCredential connectAs, string username, CancellationToken cancellationToken) => Task.FromResult<int?>(0);
+    }
+
     private sealed class FakeProbe : ICredentialProbe
     {
         public ConcurrentQueue<string> Probed { get; } = new();
 
         public int FailNext { get; set; }
 
-        public Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken)
+        public Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken, TimeSpan? retryWindow = null)
         {
             Probed.Enqueue(credential.Username);
             if (FailNext > 0)
@@ -224,7 +230,10 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         public void Forget(string leaseId) => _hardEnds.TryRemove(leaseId, out _);
 
-        public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, long deadline, CancellationToken cancellationToken)
+        public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<string>>([]);
+
+        public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
         {
             var n = Interlocked.Increment(ref _next);
             var now = time.GetUtcNow();

@@ -1,0 +1,168 @@
+using LeaseAgent.Diagnostics;
+using LeaseAgent.Postgres;
+using LeaseAgent.Publishing;
+using LeaseAgent.ScaiVault;
+
+namespace LeaseAgent.Leasing;
+
+public sealed partial class LeaseSupervisor
+{
+    private void Acquire()
+    {
+        if (_stopping || _next is not null)
+        {
+            return;
+        }
+
+        var lease = new Lease(++_generation, _time, OnTransition);
+        _leases.Add(lease);
+        _next = lease;
+        lease.StartGenerating();
+
+        // The intent reaches the disk before the request leaves: if the agent dies before the answer, the
+        // next one on this volume finds the lease by its client reference and revokes it.
+        WriteJournal();
+        var deadline = _time.GetTimestamp() + Ticks(GenerateRequestBudget);
+        var clientRef = lease.ClientRef;
+        Start(
+            ct => _vault.GenerateAsync(_options.Lease.Ttl, clientRef, deadline, ct),
+            (grant, error) => new GenerateCompleted(lease, grant, error),
+            _shutdownBudget.Token);
+    }
+
+    private void OnGenerated(Lease lease, LeaseGrant? grant, Exception? error)
+    {
+        if (grant is null)
+        {
+            lease.FailGeneration();
+            Forget(lease);
+            _next = null;
+            var (code, requestId, message) = Describe(error);
+            _lastError = code;
+            var retryIn = ScaiVaultResilience.FullJitter(_acquireFailures++, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared);
+            if (error is ScaiVaultException { RetryAfter: { } retryAfter } && retryAfter > retryIn)
+            {
+                retryIn = retryAfter;
+            }
+
+            if (_current is not null)
+            {
+                _metrics.RotationCompleted("failed");
+                _degraded = true;
+            }
+
+            Log.AcquireFailed(_logger, code, requestId, message, retryIn.TotalSeconds);
+            ScheduleAcquire(retryIn);
+            return;
+        }
+
+        lease.Issue(grant);
+        StartProbe(lease);
+    }
+
+    private void StartProbe(Lease lease)
+    {
+        if (_stopping)
+        {
+            return; // Probing: the shutdown revokes it.
+        }
+
+        var credential = lease.Credential!;
+        Start(
+            ct => _probe.ProbeAsync(credential, ct),
+            (result, probeError) => new ProbeCompleted(lease, result, probeError),
+            _operations.Token);
+    }
+
+    private void OnProbed(Lease lease, ProbeResult? result, Exception? error)
+    {
+        if (_stopping || lease.State != LeaseState.Probing)
+        {
+            return;
+        }
+
+        if (result is { Passed: true })
+        {
+            Log.ProbePassed(_logger, lease.Credential!.Username, result.Attempts);
+            lease.PassProbe();
+            Publish(lease);
+            return;
+        }
+
+        var failure = result?.Failure.ToString() ?? "ProbeCrashed";
+        _metrics.ProbeFailed(failure);
+        Log.ProbeFailed(_logger, lease.Credential!.Username, result?.Attempts ?? 0, failure, result?.Error ?? error?.GetType().Name);
+        _lastError = "probe_failed";
+        lease.FailProbe();
+        if (lease == _adopting)
+        {
+            // The journalled credential no longer logs in: its user is gone or changed. Start afresh.
+            _adopting = null;
+            Log.AdoptionFailed(_logger, lease.LeaseId, "its credential no longer logs in");
+        }
+
+        AbandonAndRetry(lease);
+    }
+
+    private void Publish(Lease lease)
+    {
+        var document = CredentialFormatter.CreateDocument(_options.Database, lease.Credential!, lease.Grant!, lease.Generation, _time.GetUtcNow());
+        try
+        {
+            _publisher.Publish(document);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.PublishFailed(_logger, _options.Output.File, e.Message);
+            _lastError = "publish_failed";
+            lease.FailPublish();
+            AbandonAndRetry(lease);
+            return;
+        }
+
+        lease.MarkPublished();
+        var previous = _current;
+        if (previous is not null)
+        {
+            _metrics.RotationCompleted("ok");
+        }
+
+        _current = lease;
+        _next = null;
+        _adopting = null;
+        _acquireFailures = 0;
+        _lastError = null;
+        _degraded = false;
+        var timeline = lease.Timeline!;
+        Log.Published(_logger, lease.Generation, lease.Credential!.Username, lease.LeaseId!, timeline.ExpiresIn(_time).TotalSeconds, Seconds(timeline.HardEndIn(_time)));
+        ScheduleLeaseTimers(lease);
+        if (previous is not null)
+        {
+            Retire(previous);
+        }
+    }
+
+    private void AbandonAndRetry(Lease lease)
+    {
+        if (_current is not null)
+        {
+            _metrics.RotationCompleted("failed");
+            _degraded = true;
+        }
+
+        _next = null;
+        Revoke(lease);
+        ScheduleAcquire(ScaiVaultResilience.FullJitter(_acquireFailures++, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared));
+    }
+
+    private void ScheduleAcquire(TimeSpan delay)
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _acquireTimer?.Dispose();
+        _acquireTimer = _time.CreateTimer(_ => _events.Writer.TryWrite(new AcquireDue()), null, Clamp(delay), Timeout.InfiniteTimeSpan);
+    }
+}

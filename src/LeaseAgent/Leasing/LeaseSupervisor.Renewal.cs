@@ -1,0 +1,179 @@
+using LeaseAgent.Diagnostics;
+using LeaseAgent.Postgres;
+using LeaseAgent.Publishing;
+using LeaseAgent.ScaiVault;
+
+namespace LeaseAgent.Leasing;
+
+public sealed partial class LeaseSupervisor
+{
+    private void ScheduleLeaseTimers(Lease lease)
+    {
+        var timeline = lease.Timeline!;
+        var grant = lease.Grant!;
+        var expiresIn = timeline.ExpiresIn(_time);
+        var hardEndIn = grant.Renewable ? timeline.HardEndIn(_time) : Min(timeline.HardEndIn(_time), expiresIn);
+        var rotateBefore = RenewalSchedule.RotateBefore(_options.Lease.RotateBefore, lease.Lifetime ?? grant.Duration);
+        var rotateIn = RenewalSchedule.RotateAfter(hardEndIn, rotateBefore);
+
+        SetTimer(lease, LeaseTimer.Expiry, expiresIn);
+        SetTimer(lease, LeaseTimer.Rotate, rotateIn);
+
+        // Keep renewing while a renewal can still extend the lease, even once rotation is due: if the new
+        // lease cannot be had, the current one should live as long as the server allows.
+        var renewIn = grant.Renewable && expiresIn < hardEndIn
+            ? RenewalSchedule.RenewAfter(grant.Duration, _jitter)
+            : TimeSpan.MaxValue;
+        SetTimer(lease, LeaseTimer.Renew, renewIn);
+    }
+
+    private void OnTimer(Lease lease, LeaseTimer timer)
+    {
+        _timers.Remove((lease, timer));
+        switch (timer)
+        {
+            case LeaseTimer.Renew when lease == _current && lease.CanFire(LeaseTrigger.RenewDue):
+                StartRenewal(lease);
+                break;
+            case LeaseTimer.Rotate when lease == _current:
+                BeginRotation(lease, "is within its rotation lead of the hard end");
+                break;
+            case LeaseTimer.Expiry when lease.CanFire(LeaseTrigger.LeaseLost):
+                OnExpired(lease);
+                break;
+            case LeaseTimer.DrainCheck when lease.State == LeaseState.Retiring:
+                CheckDrain(lease);
+                break;
+            case LeaseTimer.Drain when lease.State == LeaseState.Retiring:
+                DrainDeadlineReached(lease);
+                break;
+            case LeaseTimer.RevokeRetry when lease.State == LeaseState.Revoking:
+                SendRevoke(lease);
+                break;
+        }
+    }
+
+    private void StartRenewal(Lease lease)
+    {
+        lease.StartRenewing();
+        var increment = _options.Lease.Ttl ?? lease.Timeline!.GrantedDuration;
+        var deadline = lease.Timeline!.ExpiresAt;
+        var leaseId = lease.LeaseId!;
+        Start(
+            ct => _vault.RenewAsync(leaseId, increment, deadline, ct),
+            (grant, error) => new RenewCompleted(lease, grant, increment, error),
+            _operations.Token);
+    }
+
+    private void OnRenewed(Lease lease, LeaseGrant? grant, TimeSpan requested, Exception? error)
+    {
+        if (_stopping || lease.State != LeaseState.Renewing)
+        {
+            return; // superseded, lost or shutting down while the renewal was in flight
+        }
+
+        if (grant is not null)
+        {
+            lease.Renew(grant);
+            ScheduleLeaseTimers(lease);
+            var timeline = lease.Timeline!;
+            var rotateIn = RenewalSchedule.RotateAfter(timeline.HardEndIn(_time), RenewalSchedule.RotateBefore(_options.Lease.RotateBefore, lease.Lifetime!.Value));
+            Log.Renewed(_logger, lease.LeaseId!, grant.Duration.TotalSeconds, Seconds(_timers.ContainsKey((lease, LeaseTimer.Renew)) ? RenewalSchedule.RenewAfter(grant.Duration, _jitter) : TimeSpan.MaxValue), Seconds(rotateIn));
+            _lastError = null;
+            _degraded = false;
+            var capped = RenewalSchedule.IsCapped(requested, grant.Duration, grant.TimeToHardEnd);
+            _metrics.RenewalCompleted(capped ? "capped" : "ok");
+            if (capped)
+            {
+                BeginRotation(lease, "was renewed only up to its max TTL");
+            }
+
+            // A user dropped out of band while its lease lives on: only a login tells. No propagation
+            // window here: this user has logged in before.
+            var credential = lease.Credential!;
+            Start(
+                ct => _probe.ProbeAsync(credential, ct, retryWindow: TimeSpan.Zero),
+                (result, probeError) => new CurrentProbeCompleted(lease, result, probeError),
+                _operations.Token);
+            return;
+        }
+
+        if (error is ScaiVaultException { IsLeaseGone: true })
+        {
+            _metrics.RenewalCompleted("lost");
+            Log.LeaseLost(_logger, lease.LeaseId, "ScaiVault no longer knows it");
+            LoseCurrent(lease, "lease_not_found");
+            return;
+        }
+
+        lease.FailRenewal();
+        _metrics.RenewalCompleted("failed");
+        _degraded = true; // still valid and published, but the agent cannot currently extend it
+        var (code, requestId, message) = Describe(error);
+        _lastError = code;
+        var expiresIn = lease.Timeline!.ExpiresIn(_time);
+        var retryIn = RenewalSchedule.RetryAfter(lease.FailedAttempts, expiresIn, Random.Shared.NextDouble());
+        if (error is ScaiVaultException { RetryAfter: { } retryAfter } && retryAfter > retryIn && retryAfter < expiresIn)
+        {
+            retryIn = retryAfter;
+        }
+
+        Log.RenewFailed(_logger, lease.LeaseId, code, requestId, message, retryIn.TotalSeconds, expiresIn.TotalSeconds);
+        SetTimer(lease, LeaseTimer.Renew, retryIn);
+    }
+
+    private void OnCurrentProbed(Lease lease, ProbeResult? result)
+    {
+        if (_stopping || lease != _current || !lease.IsInService || result is not { Failure: ProbeFailure.AuthenticationFailed })
+        {
+            return; // an unreachable Postgres is not the credential's fault: keep it
+        }
+
+        _metrics.ProbeFailed(result.Failure.ToString());
+        Log.LeaseLost(_logger, lease.LeaseId, "its user can no longer log in");
+        LoseCurrent(lease, "credential_rejected");
+    }
+
+    private void OnExpired(Lease lease)
+    {
+        if (lease == _current)
+        {
+            Log.Expired(_logger, lease.LeaseId);
+            LoseCurrent(lease, "lease_expired");
+        }
+        else
+        {
+            lease.MarkLost();
+            Revoke(lease);
+        }
+    }
+
+    /// <summary>
+    /// The published credential is dead: remove the file so the app fails fast, make sure the server forgets
+    /// the lease (revoking is idempotent, and drops a user that outlived its lease), and get a new one.
+    /// </summary>
+    private void LoseCurrent(Lease lease, string reason)
+    {
+        lease.MarkLost();
+        _lastError = reason;
+        if (lease == _current)
+        {
+            _current = null;
+            _publisher.Unpublish();
+        }
+
+        Revoke(lease);
+        Acquire();
+    }
+
+    private void BeginRotation(Lease lease, string reason)
+    {
+        if (_next is not null || _stopping)
+        {
+            return;
+        }
+
+        Log.RotationStarted(_logger, lease.LeaseId, reason, _generation + 1);
+        Acquire();
+    }
+}

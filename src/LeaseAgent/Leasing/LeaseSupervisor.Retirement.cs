@@ -1,0 +1,133 @@
+using LeaseAgent.Diagnostics;
+using LeaseAgent.Postgres;
+using LeaseAgent.Publishing;
+using LeaseAgent.ScaiVault;
+
+namespace LeaseAgent.Leasing;
+
+public sealed partial class LeaseSupervisor
+{
+    /// <summary>
+    /// Moves a superseded lease to Retiring. It is revoked once <c>pg_stat_activity</c> shows no session of its
+    /// user, or when <c>LEASE_DRAIN_TIMEOUT</c> passes, whichever comes first.
+    /// </summary>
+    private void Retire(Lease previous)
+    {
+        CancelTimers(previous);
+        if (!previous.CanFire(LeaseTrigger.Superseded))
+        {
+            Revoke(previous);
+            return;
+        }
+
+        // At most two live leases per pod: a lease still draining from the rotation before goes now.
+        foreach (var draining in _leases.Where(l => l.State == LeaseState.Retiring).ToList())
+        {
+            Log.DrainCutShort(_logger, draining.LeaseId, _current!.Generation);
+            Revoke(draining);
+        }
+
+        previous.Supersede();
+        Log.Retiring(_logger, previous.LeaseId, _options.Lease.DrainTimeout.TotalSeconds);
+        SetTimer(previous, LeaseTimer.Drain, _options.Lease.DrainTimeout);
+
+        // The app needs a moment to see the new file and swap its pool; an empty pg_stat_activity before
+        // then only means the pool was idle, not that the old password is forgotten.
+        SetTimer(previous, LeaseTimer.DrainCheck, Min(MinimumDrain, _options.Lease.DrainTimeout));
+    }
+
+    private void CheckDrain(Lease retiring)
+    {
+        if (_current?.Credential is not { } observer || retiring.Credential is not { } old)
+        {
+            return;
+        }
+
+        Start(
+            ct => _sessions.CountAsync(observer, old.Username, ct),
+            (count, error) => new DrainChecked(retiring, error is null ? count : null, error),
+            _operations.Token);
+    }
+
+    private void OnDrainChecked(Lease retiring, int? sessions)
+    {
+        if (retiring.State != LeaseState.Retiring)
+        {
+            return;
+        }
+
+        _lastSessionCount[retiring] = sessions;
+        if (sessions == 0)
+        {
+            Log.Drained(_logger, retiring.LeaseId, retiring.Credential!.Username);
+            Revoke(retiring);
+            return;
+        }
+
+        SetTimer(retiring, LeaseTimer.DrainCheck, DrainPollInterval);
+    }
+
+    private void DrainDeadlineReached(Lease retiring)
+    {
+        if (_lastSessionCount.GetValueOrDefault(retiring) is > 0 and var sessions)
+        {
+            Log.StillInUseAtDrainDeadline(_logger, retiring.LeaseId, retiring.Credential?.Username ?? "?", sessions, _options.Lease.DrainTimeout.TotalSeconds);
+        }
+
+        Revoke(retiring);
+    }
+
+    private void Revoke(Lease lease)
+    {
+        CancelTimers(lease);
+        _lastSessionCount.Remove(lease);
+        if (!lease.NeedsRevocation)
+        {
+            Forget(lease);
+            return;
+        }
+
+        lease.StartRevoking();
+        SendRevoke(lease);
+    }
+
+    private void SendRevoke(Lease lease)
+    {
+        var leaseId = lease.LeaseId!;
+        var deadline = _time.GetTimestamp() + Ticks(RevokeRequestBudget);
+        Start(
+            async ct =>
+            {
+                await _vault.RevokeAsync(leaseId, deadline, ct);
+                return true;
+            },
+            (_, error) => new RevokeCompleted(lease, error),
+            _operations.Token);
+    }
+
+    private void OnRevoked(Lease lease, Exception? error)
+    {
+        if (lease.State != LeaseState.Revoking)
+        {
+            return;
+        }
+
+        if (error is null or ScaiVaultException { IsLeaseGone: true })
+        {
+            lease.ConfirmRevoked();
+            _metrics.RevocationCompleted("ok");
+            Log.Revoked(_logger, lease.LeaseId, lease.Generation);
+            Forget(lease);
+            return;
+        }
+
+        lease.FailRevocation();
+        _metrics.RevocationCompleted("failed");
+        var (code, requestId, message) = Describe(error);
+        Log.RevokeFailed(_logger, lease.LeaseId, code, requestId, message);
+        if (!_stopping && lease.FailedAttempts < MaxRevokeAttempts)
+        {
+            SetTimer(lease, LeaseTimer.RevokeRetry, ScaiVaultResilience.FullJitter(lease.FailedAttempts, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared));
+        }
+    }
+}

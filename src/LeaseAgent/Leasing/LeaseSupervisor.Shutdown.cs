@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using LeaseAgent.Diagnostics;
+
+namespace LeaseAgent.Leasing;
+
+/// <summary>SIGTERM/SIGINT: revoke everything held within <c>SHUTDOWN_TIMEOUT</c>, remove the file, clear the journal.</summary>
+public sealed partial class LeaseSupervisor
+{
+    /// <summary>
+    /// <c>REVOKE_DELAY</c>: a classic sidecar is stopped together with the app, so it keeps the credential
+    /// alive (renewing as usual) while the app drains, before revoking.
+    /// </summary>
+    private async Task DelayRevocationAsync()
+    {
+        if (_options.Shutdown.RevokeDelay <= TimeSpan.Zero || !_options.Shutdown.RevokeOnShutdown)
+        {
+            return;
+        }
+
+        Log.RevokeDelayed(_logger, _options.Shutdown.RevokeDelay.TotalSeconds);
+        using var delay = new CancellationTokenSource(_options.Shutdown.RevokeDelay, _time);
+        try
+        {
+            await foreach (var agentEvent in _events.Reader.ReadAllAsync(delay.Token))
+            {
+                Handle(agentEvent);
+                AfterEvent();
+            }
+        }
+        catch (OperationCanceledException) when (delay.IsCancellationRequested)
+        {
+            // The delay is over: revoke now.
+        }
+    }
+
+    private async Task ShutdownAsync(Stopwatch sinceSignal)
+    {
+        _stopping = true;
+        var budget = _options.Shutdown.Timeout - sinceSignal.Elapsed;
+        _shutdownBudget.CancelAfter(budget > TimeSpan.Zero ? budget : TimeSpan.Zero);
+        _acquireTimer?.Dispose();
+        _heartbeat?.Dispose();
+        foreach (var timer in _timers.Values)
+        {
+            timer.Dispose();
+        }
+
+        _timers.Clear();
+        await _operations.CancelAsync();
+
+        // Let operations in flight report back, above all a generate whose lease must be revoked too.
+        while (_inFlight > 0)
+        {
+            try
+            {
+                Handle(await _events.Reader.ReadAsync(_shutdownBudget.Token));
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        var (revoked, failed) = _options.Shutdown.RevokeOnShutdown ? await RevokeAllAsync() : KeepAll();
+        if (_options.Shutdown.RevokeOnShutdown && failed == 0)
+        {
+            _journal.Delete();
+        }
+        else
+        {
+            // Whatever was not revoked stays journalled: the next agent on this volume adopts or revokes it.
+            WriteJournal();
+        }
+
+        var removed = _publisher.Unpublish();
+        _current = null;
+        _adopting = null;
+        _lastError = failed > 0 ? "revoke_failed" : null;
+        WriteStatus();
+
+        ExitCode = failed > 0 ? 1 : 0;
+        Log.ShutdownComplete(_logger, sinceSignal.Elapsed.TotalMilliseconds, revoked, failed, removed);
+    }
+
+    private async Task<(int Revoked, int Failed)> RevokeAllAsync()
+    {
+        // Generates that never answered: find their leases by reference (the server may have minted them).
+        foreach (var lease in _leases.Where(l => l is { State: LeaseState.Generating, LeaseId: null }))
+        {
+            _unresolvedIntents.Add(new JournalIntent(lease.ClientRef, lease.Generation));
+        }
+
+        var deadline = _time.GetTimestamp() + Ticks(_options.Shutdown.Timeout);
+        foreach (var intent in _unresolvedIntents.ToList())
+        {
+            try
+            {
+                OnIntentResolved(intent, await _vault.FindByClientRefAsync(intent.ClientRef, deadline, _shutdownBudget.Token), null);
+            }
+            catch (Exception e)
+            {
+                OnIntentResolved(intent, null, e);
+            }
+        }
+
+        var held = _leases.Where(l => l.NeedsRevocation || l.State == LeaseState.Revoking).ToList();
+        Log.ShuttingDown(_logger, held.Count, _options.Shutdown.Timeout.TotalSeconds);
+        foreach (var lease in held.Where(l => l.NeedsRevocation))
+        {
+            CancelTimers(lease);
+            lease.StartRevoking();
+        }
+
+        var outcomes = await Task.WhenAll(held.Select(async lease =>
+        {
+            try
+            {
+                await _vault.RevokeAsync(lease.LeaseId!, deadline, _shutdownBudget.Token);
+                return (lease, (Exception?)null);
+            }
+            catch (Exception e)
+            {
+                return (lease, e);
+            }
+        }));
+
+        foreach (var (lease, error) in outcomes)
+        {
+            OnRevoked(lease, error);
+        }
+
+        var revoked = outcomes.Count(o => o.lease.State == LeaseState.Revoked);
+        return (revoked, outcomes.Length - revoked + _unresolvedIntents.Count);
+    }
+
+    /// <summary><c>REVOKE_ON_SHUTDOWN=false</c>: leases live on until their TTL; the journal lets a restart adopt them.</summary>
+    private (int Revoked, int Failed) KeepAll()
+    {
+        Log.NotRevoking(_logger, _leases.Count(l => l.NeedsRevocation));
+        return (0, 0);
+    }
+}
