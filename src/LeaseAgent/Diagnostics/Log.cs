@@ -58,6 +58,9 @@ internal static partial class Log
     [LoggerMessage(115, LogLevel.Warning, "REVOKE_ON_SHUTDOWN=false: leaving {Count} lease(s) to expire at their TTL; they stay journalled for a restart to adopt")]
     public static partial void NotRevoking(ILogger logger, int count);
 
+    [LoggerMessage(116, LogLevel.Debug, "Could not count the sessions of superseded lease {LeaseId}: {Error}; checking again")]
+    public static partial void DrainCheckFailed(ILogger logger, string? leaseId, string error);
+
     // 5xx journal and adoption
     [LoggerMessage(500, LogLevel.Information, "Journal of a previous agent found: adopting lease {AdoptedLeaseId}, revoking {Revoking} other lease(s), resolving {Intents} unanswered generate(s)")]
     public static partial void JournalRecovered(ILogger logger, string adoptedLeaseId, int revoking, int intents);

@@ -174,7 +174,9 @@ public sealed class Lease
                 }
             });
 
+        // A retiring lease is still renewed: the app may hold sessions on it until the drain deadline.
         _machine.Configure(LeaseState.Retiring)
+            .InternalTransition(_renewed, (grant, _) => Record(grant))
             .Permit(LeaseTrigger.Revoke, LeaseState.Revoking)
             .Permit(LeaseTrigger.LeaseLost, LeaseState.Lost);
 

@@ -7,7 +7,8 @@ namespace LeaseAgent.Leasing;
 
 public sealed partial class LeaseSupervisor
 {
-    private void ScheduleLeaseTimers(Lease lease)
+    /// <param name="rotate">False for a retiring lease: it is kept alive while it drains, never replaced.</param>
+    private void ScheduleLeaseTimers(Lease lease, bool rotate = true)
     {
         var timeline = lease.Timeline!;
         var grant = lease.Grant!;
@@ -17,7 +18,7 @@ public sealed partial class LeaseSupervisor
         var rotateIn = RenewalSchedule.RotateAfter(hardEndIn, rotateBefore);
 
         SetTimer(lease, LeaseTimer.Expiry, expiresIn);
-        SetTimer(lease, LeaseTimer.Rotate, rotateIn);
+        SetTimer(lease, LeaseTimer.Rotate, rotate ? rotateIn : TimeSpan.MaxValue);
 
         // Keep renewing while a renewal can still extend the lease, even once rotation is due: if the new
         // lease cannot be had, the current one should live as long as the server allows.
@@ -32,7 +33,7 @@ public sealed partial class LeaseSupervisor
         _timers.Remove((lease, timer));
         switch (timer)
         {
-            case LeaseTimer.Renew when lease == _current && lease.CanFire(LeaseTrigger.RenewDue):
+            case LeaseTimer.Renew when (lease == _current && lease.CanFire(LeaseTrigger.RenewDue)) || lease.State == LeaseState.Retiring:
                 StartRenewal(lease);
                 break;
             case LeaseTimer.Rotate when lease == _current:
@@ -55,7 +56,11 @@ public sealed partial class LeaseSupervisor
 
     private void StartRenewal(Lease lease)
     {
-        lease.StartRenewing();
+        if (lease.State != LeaseState.Retiring)
+        {
+            lease.StartRenewing();
+        }
+
         var increment = _options.Lease.Ttl ?? lease.Timeline!.GrantedDuration;
         var deadline = lease.Timeline!.ExpiresAt;
         var leaseId = lease.LeaseId!;
@@ -67,9 +72,16 @@ public sealed partial class LeaseSupervisor
 
     private void OnRenewed(Lease lease, LeaseGrant? grant, TimeSpan requested, Exception? error)
     {
+        if (!_stopping && lease.State == LeaseState.Retiring && grant is not null)
+        {
+            lease.Renew(grant);
+            ScheduleLeaseTimers(lease, rotate: false);
+            return;
+        }
+
         if (_stopping || lease.State != LeaseState.Renewing)
         {
-            return; // superseded, lost or shutting down while the renewal was in flight
+            return; // lost, superseded and not extended, or shutting down while the renewal was in flight
         }
 
         if (grant is not null)

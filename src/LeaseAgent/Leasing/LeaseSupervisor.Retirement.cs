@@ -29,6 +29,7 @@ public sealed partial class LeaseSupervisor
 
         previous.Supersede();
         Log.Retiring(_logger, previous.LeaseId, _options.Lease.DrainTimeout.TotalSeconds);
+        ScheduleLeaseTimers(previous, rotate: false);
         SetTimer(previous, LeaseTimer.Drain, _options.Lease.DrainTimeout);
 
         // The app needs a moment to see the new file and swap its pool; an empty pg_stat_activity before
@@ -49,11 +50,16 @@ public sealed partial class LeaseSupervisor
             _operations.Token);
     }
 
-    private void OnDrainChecked(Lease retiring, int? sessions)
+    private void OnDrainChecked(Lease retiring, int? sessions, Exception? error)
     {
         if (retiring.State != LeaseState.Retiring)
         {
             return;
+        }
+
+        if (sessions is null)
+        {
+            Log.DrainCheckFailed(_logger, retiring.LeaseId, error?.GetType().Name ?? "the query failed");
         }
 
         _lastSessionCount[retiring] = sessions;

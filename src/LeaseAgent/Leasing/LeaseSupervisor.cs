@@ -186,7 +186,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
                 OnCurrentProbed(e.Lease, e.Result);
                 break;
             case DrainChecked e:
-                OnDrainChecked(e.Lease, e.Sessions);
+                OnDrainChecked(e.Lease, e.Sessions, e.Error);
                 break;
             case IntentResolved e:
                 OnIntentResolved(e.Intent, e.LeaseIds, e.Error);

@@ -27,7 +27,7 @@ public sealed class DatabaseSessions(DatabaseOptions database) : IDatabaseSessio
             command.Parameters.Add(new NpgsqlParameter { Value = username });
             return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException or InvalidCastException)
         {
             return null;
         }

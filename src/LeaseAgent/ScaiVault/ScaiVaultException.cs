@@ -53,4 +53,5 @@ public static class ErrorCodes
     public const string Timeout = "timeout";
     public const string MalformedResponse = "malformed_response";
     public const string TokenFileUnreadable = "token_file_unreadable";
+    public const string ClientSecretUnreadable = "client_secret_unreadable";
 }

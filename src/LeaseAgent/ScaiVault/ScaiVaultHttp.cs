@@ -1,16 +1,21 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Authentication;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
 namespace LeaseAgent.ScaiVault;
 
 /// <summary>
-/// One HTTP attempt against ScaiVault and the mapping of everything that can go wrong with it onto
-/// <see cref="ScaiVaultException"/>, so callers deal with error codes only.
+/// One HTTP attempt against ScaiVault (or ScaiKey, its token issuer) and the mapping of everything that can go
+/// wrong with it onto <see cref="ScaiVaultException"/>, so callers deal with error codes only. <c>peer</c> names
+/// the server in messages, so that an operator reading "cannot reach ScaiKey" knows which URL to check.
 /// </summary>
 internal static class ScaiVaultHttp
 {
+    public const string ScaiVault = "ScaiVault";
+    public const string ScaiKey = "ScaiKey";
+
     /// <summary>Answers larger than this are hostile or broken; a lease answer is a few hundred bytes.</summary>
     private const int MaxBodyBytes = 1 << 20;
 
@@ -24,7 +29,7 @@ internal static class ScaiVaultHttp
             .Replace("{lease_id}", Uri.EscapeDataString(leaseId ?? string.Empty), StringComparison.Ordinal);
 
     /// <summary>Sends the request and returns a successful response, or throws the mapped error.</summary>
-    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken)
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken, string peer = ScaiVault)
     {
         HttpResponseMessage response;
         using var request = createRequest();
@@ -34,11 +39,11 @@ internal static class ScaiVaultHttp
         }
         catch (HttpRequestException e)
         {
-            throw new ScaiVaultException(null, ErrorCodes.ConnectionFailed, $"cannot reach ScaiVault: {e.HttpRequestError}", inner: e);
+            throw new ScaiVaultException(null, ErrorCodes.ConnectionFailed, $"cannot reach {peer}: {e.HttpRequestError}{TlsDetail(e, peer)}", inner: e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ScaiVaultException(null, ErrorCodes.Timeout, "ScaiVault did not answer in time", inner: e);
+            throw new ScaiVaultException(null, ErrorCodes.Timeout, $"{peer} did not answer in time", inner: e);
         }
 
         if (response.IsSuccessStatusCode)
@@ -48,29 +53,29 @@ internal static class ScaiVaultHttp
 
         using (response)
         {
-            throw await ToExceptionAsync(response, cancellationToken);
+            throw await ToExceptionAsync(response, peer, cancellationToken);
         }
     }
 
-    public static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    public static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken, string peer = ScaiVault)
     {
-        var bytes = await ReadBodyAsync(response, cancellationToken);
+        var bytes = await ReadBodyAsync(response, cancellationToken, peer);
         try
         {
             return JsonSerializer.Deserialize(bytes, typeInfo)
-                ?? throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, "ScaiVault answered with an empty JSON document", RequestId(response));
+                ?? throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, $"{peer} answered with an empty JSON document", RequestId(response));
         }
         catch (JsonException)
         {
-            throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, "ScaiVault's answer is not the expected JSON", RequestId(response));
+            throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, $"{peer}'s answer is not the expected JSON", RequestId(response));
         }
     }
 
-    public static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    public static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken, string peer = ScaiVault)
     {
         if (response.Content.Headers.ContentLength > MaxBodyBytes)
         {
-            throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, "ScaiVault's answer is too large", RequestId(response));
+            throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, $"{peer}'s answer is too large", RequestId(response));
         }
 
         try
@@ -83,7 +88,7 @@ internal static class ScaiVaultHttp
             {
                 if (buffer.Length + read > MaxBodyBytes)
                 {
-                    throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, "ScaiVault's answer is too large", RequestId(response));
+                    throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, $"{peer}'s answer is too large", RequestId(response));
                 }
 
                 buffer.Write(chunk, 0, read);
@@ -93,29 +98,44 @@ internal static class ScaiVaultHttp
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
-            throw new ScaiVaultException(response.StatusCode, ErrorCodes.ConnectionFailed, "the connection to ScaiVault broke while reading its answer", RequestId(response), inner: e);
+            throw new ScaiVaultException(response.StatusCode, ErrorCodes.ConnectionFailed, $"the connection to {peer} broke while reading its answer", RequestId(response), inner: e);
         }
     }
 
     public static string? RequestId(HttpResponseMessage response) =>
         response.Headers.TryGetValues("X-Request-ID", out var values) ? values.FirstOrDefault() : null;
 
-    private static async Task<ScaiVaultException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// A rejected certificate is the one connection failure an operator fixes with configuration, so it says so.
+    /// The framework's message names the chain problem (e.g. UntrustedRoot) and carries no secret.
+    /// </summary>
+    private static string TlsDetail(HttpRequestException e, string peer)
+    {
+        for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is AuthenticationException)
+            {
+                return $" ({peer}'s TLS certificate was not accepted: {Sanitize(inner.Message)}; if a private CA signed it, point SCAIVAULT_CA_FILE at that CA's PEM bundle)";
+            }
+        }
+
+        return string.Empty;
+    }
+
+    private static async Task<ScaiVaultException> ToExceptionAsync(HttpResponseMessage response, string peer, CancellationToken cancellationToken)
     {
         string? code = null;
         string? message = null;
         string? requestId = RequestId(response);
         try
         {
-            var bytes = await ReadBodyAsync(response, cancellationToken);
-            var envelope = JsonSerializer.Deserialize(bytes, ScaiVaultJsonContext.Default.ErrorEnvelope);
-            code = envelope?.Error?.Code;
-            message = envelope?.Error?.Message;
-            requestId ??= envelope?.Error?.RequestId;
+            var bytes = await ReadBodyAsync(response, cancellationToken, peer);
+            (code, message, var bodyRequestId) = ParseError(bytes);
+            requestId ??= bodyRequestId;
         }
-        catch (Exception e) when (e is JsonException or ScaiVaultException)
+        catch (ScaiVaultException)
         {
-            // Not the error envelope (a proxy's HTML page, say): the status code alone decides.
+            // The body could not be read: the status code alone decides.
         }
 
         code ??= response.StatusCode switch
@@ -132,10 +152,49 @@ internal static class ScaiVaultHttp
         return new ScaiVaultException(
             response.StatusCode,
             code,
-            $"ScaiVault answered {(int)response.StatusCode} {code}{detail}",
+            $"{peer} answered {(int)response.StatusCode} {code}{detail}",
             requestId,
             RetryAfter(response));
     }
+
+    /// <summary>
+    /// Reads either ScaiVault's envelope <c>{"error": {"code", "message", "request_id"}}</c> or, from the token
+    /// URL, an RFC 6749 §5.2 body <c>{"error": "invalid_client", "error_description": "…"}</c>. Anything else
+    /// (a proxy's HTML page, say) yields nothing, and the status code decides.
+    /// </summary>
+    internal static (string? Code, string? Message, string? RequestId) ParseError(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("error", out var error))
+            {
+                return default;
+            }
+
+            return error.ValueKind switch
+            {
+                JsonValueKind.Object => (Code(String(error, "code")), String(error, "message"), String(error, "request_id")),
+                JsonValueKind.String => (Code(error.GetString()), String(root, "error_description"), null),
+                _ => default,
+            };
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+
+    private static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : null;
+
+    /// <summary>Codes are identifiers; a server that sends prose (or a megabyte) as a code gets its status code used instead.</summary>
+    private static string? Code(string? code) =>
+        code is { Length: > 0 and <= 64 } && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') ? code : null;
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response)
     {

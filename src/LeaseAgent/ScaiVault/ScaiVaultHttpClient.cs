@@ -8,16 +8,32 @@ public static class ScaiVaultHttpClient
 {
     /// <summary>
     /// Timeouts belong to the resilience pipeline, so the client has none; pooled connections are recycled
-    /// so DNS changes of the ScaiVault service are picked up.
+    /// so DNS changes of the ScaiVault service are picked up. With <c>SCAIVAULT_CA_FILE</c>, the bundle's CAs
+    /// are trusted besides the system store (<see cref="CaBundleTrust"/>); verification is never turned off.
     /// </summary>
-    public static HttpClient Create(ScaiVaultOptions options) => new(new SocketsHttpHandler
+    /// <exception cref="ConfigurationException">The CA bundle cannot be read or holds no certificate.</exception>
+    public static HttpClient Create(ScaiVaultOptions options)
     {
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
+        ArgumentNullException.ThrowIfNull(options);
+
+        // Loaded before the handler exists, so that a bad bundle leaks nothing and fails at start, not at the first call.
+        var trust = options.CaFile is { } caFile ? CaBundleTrust.Load(caFile) : null;
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+        };
+
+        if (trust is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = trust.Validate;
+        }
+
+        return new HttpClient(handler)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
 }

@@ -8,18 +8,29 @@ namespace LeaseAgent.ScaiVault;
 /// <summary>Chooses how the agent authenticates to ScaiVault: static token, projected token, or client credentials.</summary>
 public static class TokenSources
 {
+    /// <summary>
+    /// In this order: <c>SCAIVAULT_TOKEN</c> (development); the projected token file when it exists (the
+    /// production path, so mounting it wins over leftover client credentials); client credentials when
+    /// configured; and otherwise the projected token file anyway, so that the error names the missing file.
+    /// The choice is made once, at start: a token file that appears later is picked up on the next start.
+    /// </summary>
     public static IScaiVaultTokenSource Create(IServiceProvider services, ScaiVaultOptions options)
     {
+        var http = services.GetRequiredService<HttpClient>();
+        var time = services.GetRequiredService<TimeProvider>();
         if (options.StaticToken is { } token)
         {
             Log.StaticToken(services.GetRequiredService<ILogger<StaticTokenSource>>());
             return new StaticTokenSource(token);
         }
 
-        return new WorkloadTokenExchange(
-            services.GetRequiredService<HttpClient>(),
-            options,
-            services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<WorkloadTokenExchange>>());
+        if (!File.Exists(options.TokenFile) && options.ClientCredentials is { } client)
+        {
+            var logger = services.GetRequiredService<ILogger<ClientCredentialsTokenSource>>();
+            Log.ClientCredentialsSelected(logger, options.TokenFile, client.ClientId, ClientCredentialsTokenSource.Describe(client.TokenUrl));
+            return new ClientCredentialsTokenSource(http, client, time, logger);
+        }
+
+        return new WorkloadTokenExchange(http, options, time, services.GetRequiredService<ILogger<WorkloadTokenExchange>>());
     }
 }

@@ -16,53 +16,16 @@ public sealed class WorkloadTokenExchange(
     TimeProvider time,
     ILogger<WorkloadTokenExchange> logger) : IScaiVaultTokenSource, IDisposable
 {
-    private static readonly TimeSpan MaxCacheTime = TimeSpan.FromMinutes(50);
-    private static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(60);
+    private readonly TokenCache _cache = new(time);
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private string? _token;
-    private long _validUntil;
+    public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken) => _cache.GetAsync(ExchangeAsync, cancellationToken);
 
-    public async ValueTask<string> GetTokenAsync(CancellationToken cancellationToken)
-    {
-        if (_token is { } cached && time.GetTimestamp() < _validUntil)
-        {
-            return cached;
-        }
+    public void Invalidate() => _cache.Invalidate();
 
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_token is { } raced && time.GetTimestamp() < _validUntil)
-            {
-                return raced;
-            }
-
-            var (token, lifetime) = await ExchangeAsync(cancellationToken);
-            _token = token;
-            _validUntil = time.GetTimestamp() + (long)(CacheTime(lifetime).TotalSeconds * time.TimestampFrequency);
-            return token;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public void Invalidate()
-    {
-        _token = null;
-        _validUntil = 0;
-    }
-
-    public void Dispose() => _gate.Dispose();
+    public void Dispose() => _cache.Dispose();
 
     /// <summary>How long a ScaiVault token that lives <paramref name="expiresIn"/> may be reused.</summary>
-    public static TimeSpan CacheTime(TimeSpan expiresIn)
-    {
-        var withMargin = expiresIn > ExpiryMargin * 2 ? expiresIn - ExpiryMargin : expiresIn / 2;
-        return withMargin < MaxCacheTime ? withMargin : MaxCacheTime;
-    }
+    public static TimeSpan CacheTime(TimeSpan expiresIn) => TokenCache.CacheTime(expiresIn);
 
     private async Task<(string Token, TimeSpan Lifetime)> ExchangeAsync(CancellationToken cancellationToken)
     {
@@ -91,8 +54,8 @@ public sealed class WorkloadTokenExchange(
             throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, "ScaiVault's exchange answer has no access_token", ScaiVaultHttp.RequestId(response));
         }
 
-        var lifetime = TimeSpan.FromSeconds(body.ExpiresIn is > 0 and < 86_400 * 30 ? body.ExpiresIn.Value : 300);
-        Log.TokenExchanged(logger, lifetime.TotalSeconds, CacheTime(lifetime).TotalSeconds);
+        var lifetime = TokenCache.Lifetime(body.ExpiresIn);
+        Log.TokenExchanged(logger, lifetime.TotalSeconds, TokenCache.CacheTime(lifetime).TotalSeconds);
         return (body.AccessToken, lifetime);
     }
 }

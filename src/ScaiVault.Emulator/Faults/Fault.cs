@@ -3,7 +3,9 @@ namespace ScaiVault.Emulator.Faults;
 /// <summary>
 /// An injected fault. Each matching request is hit with probability <see cref="Rate"/> (and,
 /// with <see cref="Count"/>, only that many times): it waits <see cref="LatencyMs"/>, then is
-/// dropped, answered with <see cref="Status"/>, or (latency only) handled normally.
+/// dropped, answered with <see cref="Status"/>, or (latency only) handled normally. With
+/// <see cref="AfterHandling"/> the request is handled first and only its answer is delayed or dropped:
+/// the server did the work, the client never learns of it (a generate whose lease id is lost).
 /// </summary>
 internal sealed record Fault(
     string Route,
@@ -13,4 +15,5 @@ internal sealed record Fault(
     int LatencyMs,
     bool Drop,
     int? Count,
-    int RetryAfterSeconds);
+    int RetryAfterSeconds,
+    bool AfterHandling = false);

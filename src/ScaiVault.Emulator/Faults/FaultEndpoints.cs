@@ -53,6 +53,11 @@ internal static partial class FaultEndpoints
             throw ApiException.InvalidRequest("A fault needs at least one of 'status', 'latency_ms' or 'drop'.");
         }
 
+        if (body.After is true && body.Status is not null)
+        {
+            throw ApiException.InvalidRequest("'after' delays or drops the real answer; it cannot go with 'status'.");
+        }
+
         var fault = new Fault(
             route,
             body.Drop is true ? null : body.Status,
@@ -61,7 +66,8 @@ internal static partial class FaultEndpoints
             body.LatencyMs ?? 0,
             body.Drop ?? false,
             body.Count,
-            body.RetryAfter ?? 1);
+            body.RetryAfter ?? 1,
+            body.After ?? false);
         faults.Set(fault);
         LogFaultSet(logger, route, fault.Status, fault.Rate, fault.LatencyMs, fault.Drop);
         return List(faults);

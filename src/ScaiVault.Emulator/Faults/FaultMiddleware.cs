@@ -29,6 +29,12 @@ internal sealed partial class FaultMiddleware(RequestDelegate next, FaultRegistr
         }
 
         LogFaultInjected(logger, fault.Route, context.Request.Method, context.Request.Path.Value ?? "/");
+        if (fault.AfterHandling)
+        {
+            await HandleThenLoseAnswerAsync(context, fault);
+            return;
+        }
+
         if (fault.LatencyMs > 0)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(fault.LatencyMs), time, context.RequestAborted);
@@ -57,6 +63,40 @@ internal sealed partial class FaultMiddleware(RequestDelegate next, FaultRegistr
         }
 
         throw error;
+    }
+
+    /// <summary>
+    /// Runs the real handler to completion (even if the client goes away meanwhile), then delays or drops
+    /// its buffered answer: the state change happened, the client may never see it.
+    /// </summary>
+    private async Task HandleThenLoseAnswerAsync(HttpContext context, Fault fault)
+    {
+        var original = context.Response.Body;
+        await using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        context.RequestAborted = CancellationToken.None;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        if (fault.LatencyMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(fault.LatencyMs), time, CancellationToken.None);
+        }
+
+        if (fault.Drop)
+        {
+            context.Abort();
+            return;
+        }
+
+        buffer.Position = 0;
+        await buffer.CopyToAsync(original, CancellationToken.None);
     }
 
     [LoggerMessage(EventId = 600, Level = LogLevel.Information, Message = "Injecting fault '{Route}' into {Method} {Path}")]

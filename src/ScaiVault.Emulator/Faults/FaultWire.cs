@@ -9,6 +9,7 @@ internal sealed record FaultRequest(
     int? LatencyMs,
     bool? Drop,
     int? Count,
-    int? RetryAfter);
+    int? RetryAfter,
+    bool? After);
 
 internal sealed record FaultListResponse(IReadOnlyList<Fault> Faults);

@@ -3,6 +3,7 @@ namespace ScaiVault.Emulator.Leases;
 /// <summary>
 /// One generated credential. <see cref="FinalState"/> is where a <c>revoke_pending</c> lease
 /// goes once its revocation statements succeed (revoked on request, expired by the sweeper).
+/// <see cref="ClientRef"/> is the client's own reference sent with the generate (null when none).
 /// </summary>
 internal sealed record Lease(
     string Id,
@@ -18,7 +19,8 @@ internal sealed record Lease(
     LeaseState? FinalState = null,
     int RevokeAttempts = 0,
     DateTimeOffset? NextRevokeAt = null,
-    string? LastError = null)
+    string? LastError = null,
+    string? ClientRef = null)
 {
     /// <summary>Usable: active and not past its expiry (the sweeper may not have run yet).</summary>
     public bool IsLive(DateTimeOffset now) => State == LeaseState.Active && ExpiresAt > now;

@@ -24,7 +24,7 @@ internal static class LeaseEndpoints
     private static async Task<IResult> GenerateAsync(string engine, string role, HttpRequest request, Caller caller, LeaseService leases)
     {
         var body = await JsonBody.ReadOptionalAsync(request, Wire.Json.GenerateRequest);
-        var (lease, password) = await leases.GenerateAsync(caller, engine, role, body?.Ttl, request.HttpContext.RequestAborted);
+        var (lease, password) = await leases.GenerateAsync(caller, engine, role, body?.Ttl, body?.ClientRef, request.HttpContext.RequestAborted);
         request.HttpContext.Response.Headers.CacheControl = "no-store";
         return Results.Json(
             LeaseResponse.From(lease, lease.IssuedAt, new LeaseCredentials(lease.Username, password)),
@@ -54,10 +54,27 @@ internal static class LeaseEndpoints
     {
         var query = request.Query;
         var found = await leases.ListAsync(
-            caller, query["engine"].ToString(), query["role"].ToString(), query["state"].ToString(), request.HttpContext.RequestAborted);
+            caller,
+            query["engine"].ToString(),
+            query["role"].ToString(),
+            query["state"].ToString(),
+            ClientRefFilter(query),
+            request.HttpContext.RequestAborted);
         var now = time.GetUtcNow();
         return Results.Json(
             new LeaseListResponse([.. found.Select(l => LeaseListItem.From(l, now))]),
             Wire.Json.LeaseListResponse);
     }
+
+    /// <summary>
+    /// <c>client_ref</c> of the list query: null when absent; present but empty (<c>?client_ref=</c>)
+    /// stays "" so that it is refused rather than read as "no filter".
+    /// </summary>
+    private static string? ClientRefFilter(IQueryCollection query) =>
+        query.TryGetValue("client_ref", out var values) switch
+        {
+            false => null,
+            true when values.Count == 1 => values[0] ?? "",
+            _ => throw ApiException.InvalidRequest("The 'client_ref' filter may be given only once."),
+        };
 }

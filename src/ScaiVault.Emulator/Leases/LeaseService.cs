@@ -16,8 +16,9 @@ internal sealed partial class LeaseService(
     private const int SweepBatch = 100;
 
     public async Task<(Lease Lease, string Password)> GenerateAsync(
-        Caller caller, string engineName, string roleName, string? ttlText, CancellationToken cancellationToken)
+        Caller caller, string engineName, string roleName, string? ttlText, string? clientRef, CancellationToken cancellationToken)
     {
+        clientRef = ClientRef.ValidateOptional(clientRef);
         var engine = await engines.GetEngineAsync(engineName, cancellationToken)
             ?? throw ApiException.NotFound(ErrorCodes.EngineNotFound, $"No engine named '{engineName}'.");
         var role = await engines.GetRoleAsync(engine.Name, roleName, cancellationToken)
@@ -37,7 +38,8 @@ internal sealed partial class LeaseService(
             LeaseState.Creating,
             now,
             now + ttl,
-            now + maxTtl);
+            now + maxTtl,
+            ClientRef: clientRef);
 
         // Recorded before the user exists, so that a user created by a generate that never
         // finished (emulator killed) is still found and dropped by the sweeper.
@@ -67,7 +69,7 @@ internal sealed partial class LeaseService(
 
         // The user exists now: record that even if the client has gone away meanwhile.
         await leases.CompleteCreationAsync(lease.Id, LeaseState.Active, null, CancellationToken.None);
-        LogGenerated(logger, lease.Id, engine.Name, role.Name, lease.Username, caller.IdentityId, (int)ttl.TotalSeconds);
+        LogGenerated(logger, lease.Id, engine.Name, role.Name, lease.Username, caller.IdentityId, (int)ttl.TotalSeconds, clientRef);
         return (lease with { State = LeaseState.Active }, password);
     }
 
@@ -146,9 +148,15 @@ internal sealed partial class LeaseService(
         }
     }
 
+    /// <param name="clientRef">Exact-match filter; null means none (an empty or malformed value is refused, never "no filter").</param>
     public async Task<IReadOnlyList<Lease>> ListAsync(
-        Caller caller, string? engine, string? role, string? state, CancellationToken cancellationToken)
+        Caller caller, string? engine, string? role, string? state, string? clientRef, CancellationToken cancellationToken)
     {
+        if (clientRef is not null)
+        {
+            ClientRef.ValidateFilter(clientRef);
+        }
+
         var all = state switch
         {
             null or "" or "active" => false,
@@ -163,8 +171,9 @@ internal sealed partial class LeaseService(
                 new JsonObject { ["required_scope"] = Scope.DynamicAdmin });
         }
 
+        // A non-admin caller only ever sees its own leases, whatever the filters.
         return await leases.ListAsync(
-            caller.IsLeaseAdmin ? null : caller.IdentityId, engine, role, liveOnly: !all, time.GetUtcNow(), cancellationToken);
+            caller.IsLeaseAdmin ? null : caller.IdentityId, engine, role, clientRef, liveOnly: !all, time.GetUtcNow(), cancellationToken);
     }
 
     /// <summary>One sweeper round: revokes expired leases, retries failed revocations whose backoff is over, cleans up abandoned generates.</summary>
@@ -253,8 +262,9 @@ internal sealed partial class LeaseService(
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     [LoggerMessage(EventId = 500, Level = LogLevel.Information,
-        Message = "Lease {LeaseId} generated on {Engine}/{Role}: user {Username} for {Identity}, {TtlSeconds} s")]
-    private static partial void LogGenerated(ILogger logger, string leaseId, string engine, string role, string username, string identity, int ttlSeconds);
+        Message = "Lease {LeaseId} generated on {Engine}/{Role}: user {Username} for {Identity}, {TtlSeconds} s, client_ref {ClientRef}")]
+    private static partial void LogGenerated(
+        ILogger logger, string leaseId, string engine, string role, string username, string identity, int ttlSeconds, string? clientRef);
 
     [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Generate on {Engine}/{Role} failed: {Reason}")]
     private static partial void LogGenerateFailed(ILogger logger, string engine, string role, string reason);

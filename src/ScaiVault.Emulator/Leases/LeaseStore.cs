@@ -7,12 +7,12 @@ internal sealed class LeaseStore(NpgsqlDataSource db)
 {
     private const string Columns =
         "id, engine, role, identity_id, username, state, issued_at, expires_at, max_expires_at, " +
-        "revoked_at, final_state, revoke_attempts, next_revoke_at, last_error";
+        "revoked_at, final_state, revoke_attempts, next_revoke_at, last_error, client_ref";
 
     public async Task InsertAsync(Lease lease, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(
-            $"INSERT INTO scaivault.leases ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, 0, NULL, NULL)");
+            $"INSERT INTO scaivault.leases ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL, 0, NULL, NULL, $10)");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = lease.Id });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = lease.Engine });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = lease.Role });
@@ -22,6 +22,7 @@ internal sealed class LeaseStore(NpgsqlDataSource db)
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = lease.IssuedAt });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = lease.ExpiresAt });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = lease.MaxExpiresAt });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)lease.ClientRef ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -81,8 +82,9 @@ internal sealed class LeaseStore(NpgsqlDataSource db)
         return null;
     }
 
+    /// <summary>Leases matching every given filter exactly (null or empty: no filter), oldest first; never those still <c>creating</c>.</summary>
     public async Task<IReadOnlyList<Lease>> ListAsync(
-        string? identityId, string? engine, string? role, bool liveOnly, DateTimeOffset now, CancellationToken cancellationToken)
+        string? identityId, string? engine, string? role, string? clientRef, bool liveOnly, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder($"SELECT {Columns} FROM scaivault.leases WHERE state <> 'creating'");
         await using var command = db.CreateCommand();
@@ -98,6 +100,7 @@ internal sealed class LeaseStore(NpgsqlDataSource db)
         Filter("identity_id", identityId);
         Filter("engine", engine);
         Filter("role", role);
+        Filter("client_ref", clientRef);
         if (liveOnly)
         {
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
@@ -191,7 +194,8 @@ internal sealed class LeaseStore(NpgsqlDataSource db)
         reader.IsDBNull(10) ? null : LeaseStateNames.Parse(reader.GetString(10)),
         reader.GetInt32(11),
         reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),
-        reader.IsDBNull(13) ? null : reader.GetString(13));
+        reader.IsDBNull(13) ? null : reader.GetString(13),
+        reader.IsDBNull(14) ? null : reader.GetString(14));
 
     private static async Task DisposeAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
     {

@@ -3,15 +3,16 @@ using ScaiVault.Emulator.Api;
 
 namespace ScaiVault.Emulator.Leases;
 
-/// <summary><c>POST …/creds/{role}</c> body (optional).</summary>
-internal sealed record GenerateRequest(string? Ttl);
+/// <summary><c>POST …/creds/{role}</c> body (optional); <c>client_ref</c> is the client's own reference for the lease.</summary>
+internal sealed record GenerateRequest(string? Ttl, string? ClientRef);
 
 /// <summary><c>POST /v1/dynamic/leases/{id}/renew</c> body (optional).</summary>
 internal sealed record RenewRequest(string? Increment);
 
 /// <summary>
 /// A lease as generate (with <c>data</c>), lookup and renew (without) answer it.
-/// <c>lease_duration</c> is the whole seconds from now until <c>expires_at</c>.
+/// <c>lease_duration</c> is the whole seconds from now until <c>expires_at</c>; <c>client_ref</c>
+/// is always present (null when the generate sent none).
 /// </summary>
 internal sealed record LeaseResponse(
     string LeaseId,
@@ -22,6 +23,7 @@ internal sealed record LeaseResponse(
     DateTimeOffset IssuedAt,
     DateTimeOffset ExpiresAt,
     DateTimeOffset MaxExpiresAt,
+    string? ClientRef,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LeaseCredentials? Data)
 {
     public static LeaseResponse From(Lease lease, DateTimeOffset now, LeaseCredentials? data = null) => new(
@@ -33,6 +35,7 @@ internal sealed record LeaseResponse(
         lease.IssuedAt,
         lease.ExpiresAt,
         lease.MaxExpiresAt,
+        lease.ClientRef,
         data);
 }
 
@@ -41,7 +44,7 @@ internal sealed record LeaseCredentials(string Username, string Password);
 /// <summary><c>GET /v1/dynamic/leases</c> answer.</summary>
 internal sealed record LeaseListResponse(IReadOnlyList<LeaseListItem> Leases);
 
-/// <summary>A lease in the list: the lookup fields plus owner, user, state and revocation bookkeeping.</summary>
+/// <summary>A lease in the list: the lookup fields (<c>client_ref</c> included) plus owner, user, state and revocation bookkeeping.</summary>
 internal sealed record LeaseListItem(
     string LeaseId,
     string Engine,
@@ -54,6 +57,7 @@ internal sealed record LeaseListItem(
     DateTimeOffset IssuedAt,
     DateTimeOffset ExpiresAt,
     DateTimeOffset MaxExpiresAt,
+    string? ClientRef,
     DateTimeOffset? RevokedAt,
     int RevokeAttempts,
     DateTimeOffset? NextRevokeAt,
@@ -71,6 +75,7 @@ internal sealed record LeaseListItem(
         lease.IssuedAt,
         lease.ExpiresAt,
         lease.MaxExpiresAt,
+        lease.ClientRef,
         lease.RevokedAt,
         lease.RevokeAttempts,
         lease.NextRevokeAt,

@@ -72,11 +72,16 @@ internal static class StateSchema
             final_state     text,
             revoke_attempts integer NOT NULL DEFAULT 0,
             next_revoke_at  timestamptz,
-            last_error      text
+            last_error      text,
+            client_ref      text
         );
+
+        -- client_ref came after the first release: state databases of older emulators get it here.
+        ALTER TABLE scaivault.leases ADD COLUMN IF NOT EXISTS client_ref text;
 
         CREATE INDEX IF NOT EXISTS leases_active_by_expiry ON scaivault.leases (expires_at) WHERE state = 'active';
         CREATE INDEX IF NOT EXISTS leases_pending_by_retry ON scaivault.leases (next_revoke_at) WHERE state = 'revoke_pending';
         CREATE INDEX IF NOT EXISTS leases_by_identity ON scaivault.leases (identity_id, issued_at);
+        CREATE INDEX IF NOT EXISTS leases_by_client_ref ON scaivault.leases (identity_id, client_ref) WHERE client_ref IS NOT NULL;
         """;
 }

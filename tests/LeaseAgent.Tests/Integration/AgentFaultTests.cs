@@ -29,7 +29,7 @@ public sealed class AgentFaultTests
         Assert.False(File.Exists(scenario.OutputFile));
         Assert.Empty(await scenario.Emulator.LeaseUsersAsync());
         Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
-        scenario.AssertNoSecretsIn(agent);
+        AgentScenario.AssertNoSecretsIn(agent);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class AgentFaultTests
         Assert.Equal(0, await agent.WaitForExitAsync(Generous));
         Assert.Empty(await scenario.Emulator.LeaseUsersAsync());
         Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
-        scenario.AssertNoSecretsIn(agent);
+        AgentScenario.AssertNoSecretsIn(agent);
     }
 
     [Fact]

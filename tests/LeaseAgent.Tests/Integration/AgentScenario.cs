@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using LeaseAgent.Testing;
@@ -45,8 +46,13 @@ public sealed class AgentScenario : IAsyncDisposable
 
     public Dictionary<string, string> Environment { get; }
 
-    /// <summary>Every secret this scenario handled: none may appear in any log line.</summary>
-    public HashSet<string> Secrets { get; } = [];
+    /// <summary>
+    /// Every secret any scenario of this test run handled (passwords it read, tokens it minted, the root
+    /// password): none may appear in any log line of any agent, which every scenario checks when disposed.
+    /// </summary>
+    public static ConcurrentDictionary<string, bool> AllSecrets { get; } = new();
+
+    private readonly List<AgentProcess> _agents = [];
 
     public static async Task<AgentScenario> StartAsync(string defaultTtl = "4s", string maxTtl = "12s")
     {
@@ -54,8 +60,8 @@ public sealed class AgentScenario : IAsyncDisposable
         var directory = System.IO.Directory.CreateTempSubdirectory("lease-agent-test-");
         var tokenFile = await emulator.WriteTokenFileAsync(directory.FullName);
         var scenario = new AgentScenario(emulator, directory, tokenFile);
-        scenario.Secrets.Add(await File.ReadAllTextAsync(tokenFile));
-        scenario.Secrets.Add(emulator.Database.Password!);
+        AllSecrets[await File.ReadAllTextAsync(tokenFile)] = true;
+        AllSecrets[emulator.Database.Password!] = true;
         return scenario;
     }
 
@@ -64,7 +70,9 @@ public sealed class AgentScenario : IAsyncDisposable
     {
         var binary = await AgentBinary.GetPathAsync();
         var clock = Stopwatch.StartNew();
-        return (AgentProcess.Start(binary, Environment, args.Length == 0 ? ["run"] : args), clock);
+        var agent = AgentProcess.Start(binary, Environment, args.Length == 0 ? ["run"] : args);
+        _agents.Add(agent);
+        return (agent, clock);
     }
 
     /// <summary>Waits for a published document that satisfies <paramref name="accept"/> and remembers its password.</summary>
@@ -85,7 +93,7 @@ public sealed class AgentScenario : IAsyncDisposable
             d => d is not null && accept(d),
             timeout,
             what);
-        Secrets.Add(document!["password"]!.GetValue<string>());
+        AllSecrets[document!["password"]!.GetValue<string>()] = true;
         return document;
     }
 
@@ -101,20 +109,31 @@ public sealed class AgentScenario : IAsyncDisposable
         return (reader.GetString(0), reader.GetInt64(1));
     }
 
-    public void AssertNoSecretsIn(AgentProcess agent)
+    public static void AssertNoSecretsIn(AgentProcess agent)
     {
+        var secrets = AllSecrets.Keys.Where(s => s.Length >= 8).ToList();
         foreach (var line in agent.Lines)
         {
-            foreach (var secret in Secrets.Where(s => s.Length >= 8))
+            foreach (var secret in secrets)
             {
-                Assert.False(line.Contains(secret, StringComparison.Ordinal), $"a secret appears in the agent's log: {line[..Math.Min(line.Length, 120)]}…");
+                Assert.False(line.Contains(secret, StringComparison.Ordinal), $"a secret appears in an agent's log: {line[..Math.Min(line.Length, 120)]}…");
             }
         }
     }
 
+    /// <summary>Stops what is left, then checks every line every agent of this scenario wrote for secrets (I4).</summary>
     public async ValueTask DisposeAsync()
     {
+        foreach (var agent in _agents)
+        {
+            await agent.DisposeAsync();
+        }
+
         await Emulator.DisposeAsync();
         _directory.Delete(recursive: true);
+        foreach (var agent in _agents)
+        {
+            AssertNoSecretsIn(agent);
+        }
     }
 }

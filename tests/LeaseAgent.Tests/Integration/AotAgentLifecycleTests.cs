@@ -41,7 +41,7 @@ public sealed class AotAgentLifecycleTests(ITestOutputHelper output)
         Assert.False(File.Exists(scenario.OutputFile));
         Assert.Empty(await scenario.Emulator.LeaseUsersAsync());
         Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
-        scenario.AssertNoSecretsIn(agent);
+        AgentScenario.AssertNoSecretsIn(agent);
 
         output.WriteLine($"time to first credential: {timeToFirstCredential.TotalMilliseconds:0} ms (process start → file present)");
         output.WriteLine($"SIGTERM → exit: {shutdownTime.TotalMilliseconds:0} ms");

@@ -118,7 +118,13 @@ public sealed class LeaseTests
         renewing.StartRenewing();
         renewing.Supersede();
         Assert.Equal(LeaseState.Retiring, renewing.State);
-        Assert.False(renewing.CanFire(LeaseTrigger.Renewed)); // a late renewal answer is ignored
+
+        // A retiring lease is still renewed while it drains; the answer extends it without reviving it.
+        _time.Advance(TimeSpan.FromSeconds(30));
+        renewing.Renew(Grant(seconds: 60));
+        Assert.Equal(LeaseState.Retiring, renewing.State);
+        Assert.Equal(TimeSpan.FromSeconds(60), renewing.Timeline!.ExpiresIn(_time));
+        Assert.False(renewing.CanFire(LeaseTrigger.RenewDue));
     }
 
     [Fact]

@@ -67,6 +67,32 @@ public class FaultTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture
     }
 
     [Fact]
+    public async Task After_HandlesTheRequest_ThenDropsTheAnswer()
+    {
+        await SetFaultAsync(new JsonObject { ["route"] = "secrets", ["drop"] = true, ["after"] = true, ["count"] = 1 });
+        var path = "v1/secrets/faults/after-" + TestEngine.NewSuffix();
+        using var client = Host.CreateClient(EmulatorHost.AdminToken);
+
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.PutAsync(
+            new Uri(path, UriKind.Relative),
+            JsonContent.Create(new JsonObject { ["data"] = new JsonObject { ["k"] = "v" } })));
+
+        // The write happened although its answer never arrived.
+        var read = await Host.Admin.GetAsync(new Uri(path, UriKind.Relative));
+        await read.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(1, (await read.Content.ReadFromJsonAsync<JsonObject>())!["version"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task After_WithStatus_IsInvalidRequest()
+    {
+        var response = await Host.Anonymous.PutAsync(
+            new Uri("_emulator/faults", UriKind.Relative),
+            JsonContent.Create(new JsonObject { ["route"] = "generate", ["status"] = 503, ["after"] = true }));
+        await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
     public async Task Count_LimitsHowOftenTheFaultHits()
     {
         await SetFaultAsync(new JsonObject { ["route"] = "revoke", ["status"] = 503, ["count"] = 2 });

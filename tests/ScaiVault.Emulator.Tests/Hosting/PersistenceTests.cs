@@ -15,13 +15,15 @@ public class PersistenceTests
         var database = await TestPostgres.CreateDatabaseAsync("emu");
         TestEngine engine;
         string accessToken, unusedJwt, leaseId, username, password;
+        var clientRef = "intent:" + Guid.NewGuid().ToString("N");
         await using (var first = await EmulatorHost.StartOnAsync(database, "--dev"))
         {
             engine = await TestEngine.CreateAsync(first, dropRolesWithHost: false);
             await engine.AddRoleAsync("app");
             accessToken = await first.ExchangeAsync(await first.MintDevTokenAsync("system:serviceaccount:ns:survivor"));
             unusedJwt = await first.MintDevTokenAsync("system:serviceaccount:ns:later");
-            var lease = await (await engine.GenerateAsync(first.CreateClient(accessToken), "app", "10m")).ShouldBeAsync(HttpStatusCode.OK);
+            var lease = await (await engine.GenerateAsync(first.CreateClient(accessToken), "app", "10m", clientRef)).ShouldBeAsync(HttpStatusCode.OK);
+            Assert.Equal(clientRef, lease["client_ref"]!.GetValue<string>());
             (leaseId, username, password) = (lease["lease_id"]!.GetValue<string>(), lease["data"]!["username"]!.GetValue<string>(), lease["data"]!["password"]!.GetValue<string>());
         }
 
@@ -34,7 +36,10 @@ public class PersistenceTests
             Assert.Equal("system:serviceaccount:ns:survivor", whoami["identity_id"]!.GetValue<string>());
             await (await workload.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
             await (await second.Admin.GetAsync(new Uri($"v1/dynamic/engines/{engine.Name}/roles/app", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
-            await (await workload.GetAsync(new Uri($"v1/dynamic/leases/{leaseId}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+            var lookedUp = await (await workload.GetAsync(new Uri($"v1/dynamic/leases/{leaseId}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+            Assert.Equal(clientRef, lookedUp["client_ref"]!.GetValue<string>());
+            var found = await (await workload.GetAsync(new Uri($"v1/dynamic/leases?state=active&client_ref={clientRef}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+            Assert.Equal(leaseId, Assert.Single(found["leases"]!.AsArray())!["lease_id"]!.GetValue<string>());
             await (await workload.PostAsync(
                 new Uri($"v1/dynamic/leases/{leaseId}/renew", UriKind.Relative), JsonContent.Create(new JsonObject { ["increment"] = "5m" })))
                 .ShouldBeAsync(HttpStatusCode.OK);

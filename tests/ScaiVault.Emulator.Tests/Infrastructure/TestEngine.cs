@@ -102,13 +102,27 @@ public sealed class TestEngine
         return role;
     }
 
-    public static async Task<HttpResponseMessage> GenerateAsync(HttpClient client, string engine, string role, string? ttl = null) =>
-        await client.PostAsync(
-            new Uri($"v1/dynamic/engines/{engine}/creds/{role}", UriKind.Relative),
-            ttl is null ? null : JsonContent.Create(new JsonObject { ["ttl"] = ttl }));
+    /// <summary><c>POST …/creds/{role}</c>: no body when neither <paramref name="ttl"/> nor <paramref name="clientRef"/> is given.</summary>
+    public static async Task<HttpResponseMessage> GenerateAsync(HttpClient client, string engine, string role, string? ttl = null, string? clientRef = null)
+    {
+        var body = new JsonObject();
+        if (ttl is not null)
+        {
+            body["ttl"] = ttl;
+        }
 
-    public Task<HttpResponseMessage> GenerateAsync(HttpClient client, string role, string? ttl = null) =>
-        GenerateAsync(client, Name, role, ttl);
+        if (clientRef is not null)
+        {
+            body["client_ref"] = clientRef;
+        }
+
+        return await client.PostAsync(
+            new Uri($"v1/dynamic/engines/{engine}/creds/{role}", UriKind.Relative),
+            body.Count == 0 ? null : JsonContent.Create(body));
+    }
+
+    public Task<HttpResponseMessage> GenerateAsync(HttpClient client, string role, string? ttl = null, string? clientRef = null) =>
+        GenerateAsync(client, Name, role, ttl, clientRef);
 
     public async Task<bool> UserExistsAsync(string username) =>
         await ScalarAsync<bool>(Host.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{username}')");

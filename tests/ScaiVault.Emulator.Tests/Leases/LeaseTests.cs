@@ -23,8 +23,9 @@ public class LeaseTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
         var json = await (await Engine.GenerateAsync(fixture.Alice, "app", "15m")).ShouldBeAsync(HttpStatusCode.OK);
 
         Assert.Equal(
-            ["data", "engine", "expires_at", "issued_at", "lease_duration", "lease_id", "max_expires_at", "renewable", "role"],
+            ["client_ref", "data", "engine", "expires_at", "issued_at", "lease_duration", "lease_id", "max_expires_at", "renewable", "role"],
             json.PropertyNames());
+        Assert.Null(json["client_ref"]);
         Assert.Equal(["password", "username"], json["data"]!.PropertyNames());
         Assert.Matches("^dyn_[0-9a-f]{32}$", json["lease_id"]!.GetValue<string>());
         Assert.Equal(Engine.Name, json["engine"]!.GetValue<string>());
@@ -134,8 +135,9 @@ public class LeaseTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
         var (leaseId, _, _, expiresAt) = await GenerateAsync(fixture.Alice, "app", "15m");
         var json = await (await fixture.Alice.GetAsync(Lease(leaseId))).ShouldBeAsync(HttpStatusCode.OK);
         Assert.Equal(
-            ["engine", "expires_at", "issued_at", "lease_duration", "lease_id", "max_expires_at", "renewable", "role"],
+            ["client_ref", "engine", "expires_at", "issued_at", "lease_duration", "lease_id", "max_expires_at", "renewable", "role"],
             json.PropertyNames());
+        Assert.Null(json["client_ref"]);
         Assert.Equal(leaseId, json["lease_id"]!.GetValue<string>());
         Assert.Equal(expiresAt, Time(json["expires_at"]));
         Assert.InRange(json["lease_duration"]!.GetValue<int>(), 890, 900);

@@ -1,0 +1,64 @@
+namespace LeaseAgent.ScaiVault;
+
+/// <summary>
+/// The one ScaiVault bearer token a fetching token source holds (workload exchange, client credentials). Callers
+/// that find it stale queue on a gate, so a burst of calls after expiry makes one token request, not one each.
+/// The token and its end are swapped as one object so that a reader never pairs a new token with an old end.
+/// </summary>
+internal sealed class TokenCache(TimeProvider time) : IDisposable
+{
+    private static readonly TimeSpan MaxCacheTime = TimeSpan.FromMinutes(50);
+    private static readonly TimeSpan ExpiryMargin = TimeSpan.FromSeconds(60);
+
+    /// <summary>Used when a server omits <c>expires_in</c> or sends nonsense: short, so a wrong guess costs little.</summary>
+    private static readonly TimeSpan UnknownLifetime = TimeSpan.FromMinutes(5);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile Entry? _entry;
+
+    /// <summary>Returns the cached token while it is fresh; otherwise fetches one (token and its <c>expires_in</c>).</summary>
+    public async ValueTask<string> GetAsync(Func<CancellationToken, Task<(string Token, TimeSpan Lifetime)>> fetch, CancellationToken cancellationToken)
+    {
+        if (_entry is { } cached && time.GetTimestamp() < cached.ValidUntil)
+        {
+            return cached.Token;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_entry is { } raced && time.GetTimestamp() < raced.ValidUntil)
+            {
+                return raced.Token;
+            }
+
+            var (token, lifetime) = await fetch(cancellationToken);
+            _entry = new Entry(token, time.GetTimestamp() + (long)(CacheTime(lifetime).TotalSeconds * time.TimestampFrequency));
+            return token;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Invalidate() => _entry = null;
+
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>
+    /// How long a token that lives <paramref name="expiresIn"/> may be reused: <c>min(expires_in − 60 s, 50 min)</c>,
+    /// as ScaiVault's docs advise; a token too short-lived for the margin is kept for half its life.
+    /// </summary>
+    public static TimeSpan CacheTime(TimeSpan expiresIn)
+    {
+        var withMargin = expiresIn > ExpiryMargin * 2 ? expiresIn - ExpiryMargin : expiresIn / 2;
+        return withMargin < MaxCacheTime ? withMargin : MaxCacheTime;
+    }
+
+    /// <summary>The token's lifetime from an OAuth <c>expires_in</c>, distrusting absent, negative or absurd values.</summary>
+    public static TimeSpan Lifetime(double? expiresIn) =>
+        expiresIn is > 0 and < 86_400 * 30 ? TimeSpan.FromSeconds(expiresIn.Value) : UnknownLifetime;
+
+    private sealed record Entry(string Token, long ValidUntil);
+}

@@ -1,0 +1,59 @@
+using LeaseAgent.Testing;
+using Npgsql;
+
+namespace LeaseAgent.Tests.Integration;
+
+/// <summary>Rotation drain: the old user goes as soon as its sessions are gone, or at the drain deadline with a warning.</summary>
+public sealed class DrainTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(40);
+
+    [Fact]
+    public async Task NoSessionsLeft_OldUserRevokedLongBeforeTheDrainTimeout()
+    {
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "4s", maxTtl: "12s");
+        scenario.Environment["LEASE_DRAIN_TIMEOUT"] = "60s";
+        var (agent, _) = await scenario.StartAgentAsync();
+        var first = await scenario.WaitForCredentialAsync(_ => true, Generous, "the first credential");
+        await scenario.WaitForCredentialAsync(d => d["generation"]!.GetValue<int>() == 2, Generous, "a rotation");
+        var rotated = System.Diagnostics.Stopwatch.StartNew();
+
+        await Eventually.ReturnsAsync(scenario.Emulator.LeaseUsersAsync, users => !users.Contains(first["username"]!.GetValue<string>()), Generous, "the old user revoked");
+
+        Assert.True(rotated.Elapsed < TimeSpan.FromSeconds(10), $"the old user lived {rotated.Elapsed.TotalSeconds:0.0} s after rotation");
+        Assert.Contains("no session of user", agent.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppStillConnected_OldUserKeptUntilTheDeadline_ThenRevokedWithAWarning()
+    {
+        // The old lease must outlive the drain: 24 s max TTL and an 8 s lead leave it 8 s after the rotation,
+        // while its 4 s TTL forces the agent to keep renewing it as it drains.
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "4s", maxTtl: "24s");
+        scenario.Environment["LEASE_ROTATE_BEFORE"] = "8s";
+        scenario.Environment["LEASE_DRAIN_TIMEOUT"] = "6s";
+        var (agent, _) = await scenario.StartAgentAsync();
+        var first = await scenario.WaitForCredentialAsync(_ => true, Generous, "the first credential");
+        var oldUser = first["username"]!.GetValue<string>();
+
+        // An app that never reloads: it keeps a session open as the first user.
+        await using var appSession = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(first["connection_string"]!.GetValue<string>()) { Pooling = false }.ConnectionString);
+        await appSession.OpenAsync();
+
+        await scenario.WaitForCredentialAsync(d => d["generation"]!.GetValue<int>() == 2, Generous, "a rotation");
+        var rotated = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Contains(oldUser, await scenario.Emulator.LeaseUsersAsync()); // still draining
+
+        await Eventually.ReturnsAsync(scenario.Emulator.LeaseUsersAsync, users => !users.Contains(oldUser), Generous, "the old user revoked at the deadline");
+        Assert.True(rotated.Elapsed >= TimeSpan.FromSeconds(5), $"revoked after {rotated.Elapsed.TotalSeconds:0.0} s, before the 6 s drain deadline");
+        Assert.Contains("still had 1 session(s)", agent.Output, StringComparison.Ordinal);
+
+        // I2: the revocation ended the session it found.
+        await Eventually.ReturnsAsync(
+            () => TestPostgres.ScalarAsync<long>(scenario.Emulator.DatabaseConnectionString, $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{oldUser}'"),
+            count => count == 0,
+            Generous,
+            "no session of the revoked user");
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using LeaseAgent.Testing;
+
+namespace LeaseAgent.Tests.Integration;
+
+/// <summary>reliability.md's ScaiVault rows: down at start, down during the lease, the user dropped out of band.</summary>
+public sealed class ScaiVaultOutageTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(40);
+
+    private static async Task<JsonNode> StatusAsync(AgentScenario scenario) =>
+        JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(scenario.Directory, ".lease-agent", "status.json")))!;
+
+    [Fact]
+    public async Task OutageOf12sOnA30sLease_CredentialStaysPublishedAndLogsIn()
+    {
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "30s", maxTtl: "300s");
+        var (agent, _) = await scenario.StartAgentAsync();
+        var published = await scenario.WaitForCredentialAsync(_ => true, Generous, "the first credential");
+
+        // The renewal is due at 18–22 s; an outage from 12 s to 24 s covers it.
+        await Task.Delay(TimeSpan.FromSeconds(12));
+        await scenario.Emulator.SetFaultAsync(new { route = "*", status = 503, rate = 1.0 });
+        var outage = System.Diagnostics.Stopwatch.StartNew();
+        var loginsDuringOutage = 0;
+        while (outage.Elapsed < TimeSpan.FromSeconds(12))
+        {
+            var document = await ScaiVaultEmulator.ReadJsonFileAsync(scenario.OutputFile);
+            Assert.Equal(published["lease_id"]!.GetValue<string>(), document["lease_id"]!.GetValue<string>());
+            Assert.Equal(10L, (await AgentScenario.QueryAsAsync(document)).Rows);
+            loginsDuringOutage++;
+            await Task.Delay(500);
+        }
+
+        Assert.Contains("Renewal of lease", agent.Output, StringComparison.Ordinal); // a renewal failed and was retried
+        await scenario.Emulator.ClearFaultsAsync();
+
+        await Eventually.TrueAsync(async () => (await StatusAsync(scenario))["degraded"]!.GetValue<bool>() == false, Generous, "recovery from degraded");
+        var after = await ScaiVaultEmulator.ReadJsonFileAsync(scenario.OutputFile);
+        Assert.Equal(published["lease_id"]!.GetValue<string>(), after["lease_id"]!.GetValue<string>());
+        Assert.Equal(10L, (await AgentScenario.QueryAsAsync(after)).Rows);
+        Assert.True(loginsDuringOutage >= 10);
+    }
+
+    [Fact]
+    public async Task DownAtStart_FailsClosed_ThenPublishesWhenItReturns()
+    {
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "30s", maxTtl: "120s");
+        await scenario.Emulator.SetFaultAsync(new { route = "generate", status = 503, rate = 1.0 });
+        var (agent, _) = await scenario.StartAgentAsync();
+
+        await Eventually.TrueAsync(() => agent.Output.Contains("Could not acquire a lease", StringComparison.Ordinal), Generous, "a failed acquisition");
+        Assert.False(File.Exists(scenario.OutputFile));
+        Assert.False((await StatusAsync(scenario))["ready"]!.GetValue<bool>());
+
+        await scenario.Emulator.ClearFaultsAsync();
+        await scenario.WaitForCredentialAsync(_ => true, Generous, "a credential once ScaiVault is back");
+        await Eventually.TrueAsync(async () => (await StatusAsync(scenario))["ready"]!.GetValue<bool>(), Generous, "ready");
+    }
+
+    [Fact]
+    public async Task DownAtStart_WithFailOpen_IsReadyWithoutACredential()
+    {
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "30s", maxTtl: "120s");
+        scenario.Environment["FAIL_OPEN"] = "true";
+        await scenario.Emulator.SetFaultAsync(new { route = "generate", status = 503, rate = 1.0 });
+        var (agent, _) = await scenario.StartAgentAsync();
+
+        await Eventually.TrueAsync(async () => File.Exists(Path.Combine(scenario.Directory, ".lease-agent", "status.json")) && (await StatusAsync(scenario))["ready"]!.GetValue<bool>(), Generous, "ready without a credential");
+        Assert.False(File.Exists(scenario.OutputFile));
+
+        await scenario.Emulator.ClearFaultsAsync();
+        await scenario.WaitForCredentialAsync(_ => true, Generous, "a credential once ScaiVault is back");
+    }
+
+    [Fact]
+    public async Task UserDroppedOutOfBand_NewCredentialWithinOneRenewInterval()
+    {
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "6s", maxTtl: "120s");
+        var (agent, _) = await scenario.StartAgentAsync();
+        var first = await scenario.WaitForCredentialAsync(_ => true, Generous, "the first credential");
+        var user = first["username"]!.GetValue<string>();
+
+        await TestPostgres.ScalarAsync<object>(scenario.Emulator.DatabaseConnectionString, $"DROP OWNED BY \"{user}\"; DROP ROLE \"{user}\"");
+        var dropped = System.Diagnostics.Stopwatch.StartNew();
+
+        var second = await scenario.WaitForCredentialAsync(d => d["generation"]!.GetValue<int>() == 2, Generous, "a replacement credential");
+        Assert.True(dropped.Elapsed < TimeSpan.FromSeconds(6), $"replacement took {dropped.Elapsed.TotalSeconds:0.0} s, more than one renew interval");
+        Assert.Equal(10L, (await AgentScenario.QueryAsAsync(second)).Rows);
+        await Eventually.ReturnsAsync(scenario.Emulator.ActiveLeasesAsync, leases => leases.Count == 1, Generous, "the dead lease gone from the emulator");
+    }
+}
