@@ -21,6 +21,7 @@ public static class Program
         usage: lease-agent <command>
 
           run                      keep a probed, renewed, rotated database credential published until SIGTERM
+          probe ready|live         exit 0 when the running agent is ready (credential published) / live (heartbeat fresh)
           graph [--format F]       print the lease state machine (F: mermaid (default), dot, markdown)
           version                  print version, commit and runtime
 
@@ -37,6 +38,7 @@ public static class Program
             return command switch
             {
                 "run" => await RunAsync(rest),
+                "probe" => ProbeCommand.Run(rest),
                 "graph" => Graph(rest),
                 "version" or "--version" => Print(AgentVersion.Describe()),
                 "help" or "--help" or "-h" => Print(Usage),

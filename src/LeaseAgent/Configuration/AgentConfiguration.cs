@@ -23,6 +23,7 @@ public static class AgentConfiguration
         "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_PROBE_QUERY", "DB_PROBE_WINDOW",
         "OUTPUT_FILE", "OUTPUT_FORMAT", "OUTPUT_MODE", "STATE_DIR",
         "SHUTDOWN_TIMEOUT", "REVOKE_ON_SHUTDOWN", "REVOKE_DELAY", "HEALTH_ADDRESS", "LOG_FORMAT", "LOG_LEVEL",
+        "RELOAD_SIGNAL", "RELOAD_PID_FILE", "RELOAD_PROCESS_NAME",
     ];
 
     /// <summary>Builds the configuration sources: JSON file, environment, then command-line flags.</summary>
@@ -145,7 +146,18 @@ public static class AgentConfiguration
         }
 
         var logging = new LoggingOptions { Json = logFormat == "json", Level = reader.LogLevel("LOG_LEVEL") };
-        return new AgentOptions(scaiVault, lease, database, output, shutdown, logging) { Health = health };
+        var reload = new ReloadOptions
+        {
+            Signal = Reload.ReloadSignal.Parse(reader.Optional("RELOAD_SIGNAL")),
+            PidFile = reader.Optional("RELOAD_PID_FILE"),
+            ProcessName = reader.Optional("RELOAD_PROCESS_NAME"),
+        };
+        if (reload is { PidFile: not null, ProcessName: not null })
+        {
+            throw new ConfigurationException("RELOAD_PROCESS_NAME", "is set together with RELOAD_PID_FILE; set one of them");
+        }
+
+        return new AgentOptions(scaiVault, lease, database, output, shutdown, logging) { Health = health, Reload = reload };
     }
 
     private static ClientCredentialsOptions? ReadClientCredentials(Reader reader)

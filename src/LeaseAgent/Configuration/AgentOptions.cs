@@ -12,6 +12,8 @@ public sealed record AgentOptions(
     LoggingOptions Logging)
 {
     public HealthOptions Health { get; init; } = new();
+
+    public ReloadOptions Reload { get; init; } = new();
 }
 
 /// <summary>How to reach and authenticate to ScaiVault.</summary>
@@ -149,6 +151,19 @@ public sealed record ShutdownOptions
     /// that are stopped at the same time as the app (native sidecars are stopped after it).
     /// </summary>
     public TimeSpan RevokeDelay { get; init; } = TimeSpan.Zero;
+}
+
+/// <summary>How the app is told about a new credential or secret.</summary>
+public sealed record ReloadOptions
+{
+    /// <summary><c>RELOAD_SIGNAL</c>, default HUP (as a Linux signal number).</summary>
+    public int Signal { get; init; } = 1;
+
+    /// <summary><c>RELOAD_PID_FILE</c>: a file holding the app's pid.</summary>
+    public string? PidFile { get; init; }
+
+    /// <summary><c>RELOAD_PROCESS_NAME</c>: the app's process name (needs <c>shareProcessNamespace</c>).</summary>
+    public string? ProcessName { get; init; }
 }
 
 /// <summary>The optional HTTP endpoint for probes and metrics.</summary>

@@ -1,16 +1,278 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using LeaseAgent.Configuration;
+using LeaseAgent.Publishing;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace LeaseAgent.Diagnostics;
 
 /// <summary>
-/// <c>HEALTH_ADDRESS</c>: serves <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> (Prometheus text).
+/// <c>HEALTH_ADDRESS</c>: a minimal HTTP/1.1 server on exactly that address, one request per connection.
+/// <list type="bullet">
+/// <item><c>GET /healthz</c>: 200 <c>ok</c> while the status heartbeat is fresh and names this process (the same
+/// check as <c>lease-agent probe live</c>), else 503 with the reason.</item>
+/// <item><c>GET /readyz</c>: 200 while a probed credential is published (or <c>FAIL_OPEN</c> applies), else 503
+/// with the state and the last error code.</item>
+/// <item><c>GET /metrics</c>: the Prometheus text exposition of <see cref="LeaseMetrics"/>.</item>
+/// </list>
+/// A raw socket rather than <see cref="HttpListener"/>: it binds the address as given (HttpListener matches the
+/// Host header against its prefixes and binds every interface for a wildcard), and costs ~30 KB of binary where
+/// HttpListener costs ~260 KB. The port is bound in <see cref="StartAsync"/>, before the supervisor starts: a
+/// port in use stops the agent with exit code 2 before it leases anything.
 /// </summary>
-public sealed class HealthServer(HealthOptions options, AgentHealth health, LeaseMetrics metrics) : BackgroundService
+public sealed class HealthServer(
+    HealthOptions options,
+    AgentHealth health,
+    LeaseMetrics metrics,
+    CredentialPublisher publisher,
+    TimeProvider time,
+    ILogger<HealthServer> logger) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    private const int MaxConnections = 16;
+    private const int MaxRequestHead = 8 * 1024;
+    private const string TextPlain = "text/plain; charset=utf-8";
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
+    private static readonly byte[] EndOfHead = "\r\n\r\n"u8.ToArray();
+
+    private readonly SemaphoreSlim _connections = new(MaxConnections, MaxConnections);
+    private Socket? _listener;
+
+    /// <summary>Where the server listens once started (the real port when <c>HEALTH_ADDRESS</c> gave port 0).</summary>
+    public IPEndPoint? LocalEndpoint { get; private set; }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        _ = (options, health, metrics);
-        return Task.CompletedTask;
+        var address = options.Address ?? throw new InvalidOperationException("HealthServer runs only when HEALTH_ADDRESS is set");
+        var endpoint = Resolve(address);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(endpoint);
+            socket.Listen(64);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            Log.HealthBindFailed(logger, address, e.SocketErrorCode.ToString(), e.Message);
+            var fix = e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                ? "another process holds that port; choose a free port"
+                : "use an address of this host, e.g. 127.0.0.1:8099 or 0.0.0.0:8099";
+            throw new ConfigurationException("HEALTH_ADDRESS", $"cannot listen on {address}: {e.Message}; {fix}");
+        }
+
+        _listener = socket;
+        LocalEndpoint = (IPEndPoint)socket.LocalEndPoint!;
+        Log.HealthListening(logger, LocalEndpoint.ToString());
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        // _connections stays undisposed: a request still finishing may release it. It holds no wait handle.
+        _listener?.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var listener = _listener!;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // At most MaxConnections at once; more wait in the listen backlog.
+            Socket connection;
+            try
+            {
+                await _connections.WaitAsync(stoppingToken);
+                connection = await listener.AcceptAsync(stoppingToken);
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Out of file descriptors and the like: say so, and do not spin.
+                _connections.Release();
+                Log.HealthAcceptFailed(logger, e.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            _ = ServeAsync(connection, stoppingToken);
+        }
+    }
+
+    private async Task ServeAsync(Socket connection, CancellationToken stoppingToken)
+    {
+        var remote = connection.RemoteEndPoint?.ToString();
+        try
+        {
+            using (connection)
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                timeout.CancelAfter(RequestTimeout);
+                var requestLine = await ReadRequestLineAsync(connection, timeout.Token);
+                if (requestLine is null)
+                {
+                    return; // closed before a whole request head arrived
+                }
+
+                var response = await RespondAsync(requestLine, timeout.Token);
+                await connection.SendAsync(response, SocketFlags.None, timeout.Token);
+                connection.Shutdown(SocketShutdown.Both);
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException or IOException)
+        {
+            Log.HealthRequestFailed(logger, remote, e.Message);
+        }
+        finally
+        {
+            _connections.Release();
+        }
+    }
+
+    /// <summary>Reads up to the end of the request head (so that closing the socket does not reset it) and returns its first line.</summary>
+    private static async Task<string?> ReadRequestLineAsync(Socket connection, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxRequestHead];
+        var length = 0;
+        while (true)
+        {
+            var end = buffer.AsSpan(0, length).IndexOf(EndOfHead);
+            if (end >= 0)
+            {
+                var lineEnd = buffer.AsSpan(0, end).IndexOf("\r\n"u8);
+                return Encoding.ASCII.GetString(buffer, 0, lineEnd < 0 ? end : lineEnd);
+            }
+
+            if (length == buffer.Length)
+            {
+                return string.Empty; // too large: answered 400
+            }
+
+            var read = await connection.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken);
+            if (read == 0)
+            {
+                return null;
+            }
+
+            length += read;
+        }
+    }
+
+    private async Task<byte[]> RespondAsync(string requestLine, CancellationToken cancellationToken)
+    {
+        var parts = requestLine.Split(' ');
+        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        {
+            return Response(400, "Bad Request", TextPlain, "bad request\n"u8.ToArray(), head: false);
+        }
+
+        var (method, target) = (parts[0], parts[1]);
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var path = query < 0 ? target : target[..query];
+        var head = method == "HEAD";
+        if (method != "GET" && !head)
+        {
+            return Response(405, "Method Not Allowed", TextPlain, "use GET or HEAD\n"u8.ToArray(), head: false, allow: true);
+        }
+
+        switch (path)
+        {
+            case "/healthz":
+                var verdict = StatusCheck.Evaluate(publisher.StatusFile, StatusCheck.DefaultMaxAge, time.GetUtcNow());
+                return verdict.Live
+                    ? Response(200, "OK", TextPlain, "ok\n"u8.ToArray(), head)
+                    : Response(503, "Service Unavailable", TextPlain, Encoding.UTF8.GetBytes(verdict.Reason + "\n"), head);
+
+            case "/readyz":
+                var status = health.Status;
+                return status switch
+                {
+                    { Ready: true } => Response(200, "OK", TextPlain, Encoding.UTF8.GetBytes($"ready: {StatusCheck.Describe(status)}\n"), head),
+                    null => Response(503, "Service Unavailable", TextPlain, "not ready: starting\n"u8.ToArray(), head),
+                    _ => Response(503, "Service Unavailable", TextPlain, Encoding.UTF8.GetBytes($"not ready: {StatusCheck.Describe(status)}\n"), head),
+                };
+
+            case "/metrics":
+                using (var body = new MemoryStream())
+                {
+                    try
+                    {
+                        await metrics.WriteAsync(body, cancellationToken);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        Log.MetricsFailed(logger, e);
+                        return Response(500, "Internal Server Error", TextPlain, "metrics failed\n"u8.ToArray(), head);
+                    }
+
+                    return Response(200, "OK", LeaseMetrics.ContentType, body.ToArray(), head);
+                }
+
+            default:
+                return Response(404, "Not Found", TextPlain, "not found: use /healthz, /readyz or /metrics\n"u8.ToArray(), head);
+        }
+    }
+
+    private static byte[] Response(int status, string reason, string contentType, byte[] body, bool head, bool allow = false)
+    {
+        var header = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {status} {reason}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"Content-Type: {contentType}\r\n")
+            .Append(CultureInfo.InvariantCulture, $"Content-Length: {body.Length}\r\n")
+            .Append("Cache-Control: no-store\r\n")
+            .Append(allow ? "Allow: GET, HEAD\r\n" : string.Empty)
+            .Append("Connection: close\r\n\r\n")
+            .ToString();
+        var bytes = Encoding.ASCII.GetBytes(header);
+        return head ? bytes : [.. bytes, .. body];
+    }
+
+    /// <summary><c>127.0.0.1:8099</c>, <c>0.0.0.0:8099</c>, <c>[::]:8099</c> or <c>localhost:8099</c> (resolved, IPv4 first).</summary>
+    private static IPEndPoint Resolve(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        var host = address[..colon].Trim('[', ']');
+        var port = int.Parse(address[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture);
+        if (host == "*")
+        {
+            return new IPEndPoint(IPAddress.Any, port);
+        }
+
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            return new IPEndPoint(ip, port);
+        }
+
+        try
+        {
+            var addresses = Dns.GetHostAddresses(host);
+            var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            return chosen is not null
+                ? new IPEndPoint(chosen, port)
+                : throw new ConfigurationException("HEALTH_ADDRESS", $"'{host}' has no address; use an IP address, e.g. 127.0.0.1:{port}");
+        }
+        catch (SocketException e)
+        {
+            throw new ConfigurationException("HEALTH_ADDRESS", $"cannot resolve '{host}': {e.Message}; use an IP address, e.g. 127.0.0.1:{port}");
+        }
     }
 }

@@ -61,6 +61,16 @@ internal static partial class Log
     [LoggerMessage(116, LogLevel.Debug, "Could not count the sessions of superseded lease {LeaseId}: {Error}; checking again")]
     public static partial void DrainCheckFailed(ILogger logger, string? leaseId, string error);
 
+    // 6xx reload signal and static secrets
+    [LoggerMessage(600, LogLevel.Information, "Sent SIG{Signal} to pid {Pid}: {Reason}")]
+    public static partial void ReloadSignalled(ILogger logger, string signal, int pid, string reason);
+
+    [LoggerMessage(601, LogLevel.Warning, "No process to reload ({Target}) after {Reason}; the app must watch the directory instead")]
+    public static partial void ReloadTargetMissing(ILogger logger, string target, string reason);
+
+    [LoggerMessage(602, LogLevel.Warning, "Sending SIG{Signal} to pid {Pid} failed: errno {Errno}")]
+    public static partial void ReloadSignalFailed(ILogger logger, string signal, int pid, int errno);
+
     // 5xx journal and adoption
     [LoggerMessage(500, LogLevel.Information, "Journal of a previous agent found: adopting lease {AdoptedLeaseId}, revoking {Revoking} other lease(s), resolving {Intents} unanswered generate(s)")]
     public static partial void JournalRecovered(ILogger logger, string adoptedLeaseId, int revoking, int intents);
@@ -119,4 +129,19 @@ internal static partial class Log
 
     [LoggerMessage(903, LogLevel.Critical, "Unexpected failure in the lease supervisor; stopping")]
     public static partial void SupervisorCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(910, LogLevel.Information, "Health endpoint listening on http://{Endpoint}: /healthz, /readyz, /metrics")]
+    public static partial void HealthListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(911, LogLevel.Critical, "Cannot listen on HEALTH_ADDRESS {Address} ({SocketError}): {Error}; stopping")]
+    public static partial void HealthBindFailed(ILogger logger, string address, string socketError, string error);
+
+    [LoggerMessage(912, LogLevel.Debug, "Health request from {Remote} failed: {Error}")]
+    public static partial void HealthRequestFailed(ILogger logger, string? remote, string error);
+
+    [LoggerMessage(913, LogLevel.Warning, "Health endpoint could not accept a connection: {Error}")]
+    public static partial void HealthAcceptFailed(ILogger logger, string error);
+
+    [LoggerMessage(914, LogLevel.Error, "Writing the metrics failed")]
+    public static partial void MetricsFailed(ILogger logger, Exception exception);
 }

@@ -5,6 +5,7 @@ using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
+using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -50,11 +51,19 @@ public static class AgentHost
         services.AddSingleton<IScaiVaultClient, ScaiVaultClient>();
         services.AddSingleton<ICredentialProbe, CredentialProbe>();
         services.AddSingleton<IDatabaseSessions, DatabaseSessions>();
+        services.AddSingleton(options.Reload);
+        services.AddSingleton<AppReloader>();
         services.AddSingleton(sp => new LeaseJournal(options.Output.StateDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<CredentialPublisher>();
         services.AddSingleton<AgentHealth>();
         services.AddSingleton<LeaseMetrics>();
         services.AddSingleton(options.Health);
+        if (options.ScaiVault.StaticToken is not null)
+        {
+            services.AddSingleton<TokenLifetimeCheck>();
+            services.AddHostedService<StaticTokenLifetimeWarning>();
+        }
+
         if (options.Health.Address is not null)
         {
             services.AddHostedService<HealthServer>();

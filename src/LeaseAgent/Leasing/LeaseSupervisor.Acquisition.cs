@@ -140,6 +140,15 @@ public sealed partial class LeaseSupervisor
         {
             Retire(previous);
         }
+
+        // The app already has the first credential it starts with; it needs telling only about a new user.
+        var user = lease.Credential!.Username;
+        if (_lastPublishedUser is not null && _lastPublishedUser != user)
+        {
+            _reloader.Signal($"generation {lease.Generation} published");
+        }
+
+        _lastPublishedUser = user;
     }
 
     private void AbandonAndRetry(Lease lease)

@@ -4,6 +4,7 @@ using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
+using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private readonly ICredentialProbe _probe;
     private readonly IDatabaseSessions _sessions;
     private readonly LeaseJournal _journal;
+    private readonly AppReloader _reloader;
     private readonly CredentialPublisher _publisher;
     private readonly TimeProvider _time;
     private readonly ILogger<LeaseSupervisor> _logger;
@@ -56,6 +58,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private Lease? _current;
     private Lease? _next;
     private Lease? _adopting;
+    private string? _lastPublishedUser;
     private ITimer? _acquireTimer;
     private ITimer? _heartbeat;
     private int _generation;
@@ -72,6 +75,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
         ICredentialProbe probe,
         IDatabaseSessions sessions,
         LeaseJournal journal,
+        AppReloader reloader,
         CredentialPublisher publisher,
         TimeProvider time,
         ILogger<LeaseSupervisor> logger,
@@ -84,6 +88,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _probe = probe;
         _sessions = sessions;
         _journal = journal;
+        _reloader = reloader;
         _publisher = publisher;
         _time = time;
         _logger = logger;

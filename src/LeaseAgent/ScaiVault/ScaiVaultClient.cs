@@ -23,6 +23,9 @@ public interface IScaiVaultClient
     Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken);
 
     Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken);
+
+    /// <summary>A static secret's current version (<c>GET /v1/secrets/{path}</c>).</summary>
+    Task<Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -94,6 +97,17 @@ public sealed class ScaiVaultClient(
             {
                 using var response = await SendAuthorizedAsync(HttpMethod.Post, ScaiVaultHttp.Expand(options.Paths.Revoke, leaseId: leaseId), null, token);
                 return true;
+            },
+            cancellationToken);
+
+    public Task<Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                var escaped = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+                using var response = await SendAuthorizedAsync(HttpMethod.Get, "/v1/secrets/" + escaped, null, token);
+                return SecretResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), path);
             },
             cancellationToken);
 

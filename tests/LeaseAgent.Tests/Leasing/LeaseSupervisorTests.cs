@@ -6,6 +6,7 @@ using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
+using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
 using LeaseAgent.Testing;
 using Microsoft.Extensions.Hosting.Internal;
@@ -43,7 +44,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         var publisher = new CredentialPublisher(_options.Output);
         publisher.Prepare();
         var health = new AgentHealth();
-        _supervisor = new LeaseSupervisor(_options, _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _time), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), health, new LeaseMetrics(health, _time));
+        _supervisor = new LeaseSupervisor(_options, _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _time), new AppReloader(new ReloadOptions(), NullLogger<AppReloader>.Instance), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), health, new LeaseMetrics(health, _time));
     }
 
     public async ValueTask DisposeAsync()
@@ -250,6 +251,9 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         }
 
         public Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
+
+        public Task<LeaseAgent.Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
         public Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken)

@@ -1,0 +1,38 @@
+using LeaseAgent.Diagnostics;
+using LeaseAgent.ScaiVault;
+using Microsoft.Extensions.Hosting;
+
+namespace LeaseAgent.Hosting;
+
+/// <summary>
+/// With a static <c>SCAIVAULT_TOKEN</c> (development only), warns once the first lease is published if the
+/// token expires before that lease's hard end: renewals and the rotation would fail from then on.
+/// </summary>
+public sealed class StaticTokenLifetimeWarning(AgentHealth health, TokenLifetimeCheck check, TimeProvider time) : BackgroundService
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            LeaseSnapshot? lease;
+            while ((lease = health.Lease) is null)
+            {
+                await Task.Delay(PollInterval, time, stoppingToken);
+            }
+
+            if (lease.HardEndAt == long.MaxValue)
+            {
+                return;
+            }
+
+            var hardEnd = time.GetUtcNow() + time.GetElapsedTime(time.GetTimestamp(), lease.HardEndAt);
+            check.WarnIfDiesBefore(await check.GetTokenExpiryAsync(stoppingToken), hardEnd);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ScaiVaultException)
+        {
+            // Advice only: a failed whoami must not disturb the agent.
+        }
+    }
+}

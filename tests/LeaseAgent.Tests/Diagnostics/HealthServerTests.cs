@@ -1,0 +1,293 @@
+using System.Net;
+using System.Net.Sockets;
+using LeaseAgent.Configuration;
+using LeaseAgent.Diagnostics;
+using LeaseAgent.Publishing;
+using LeaseAgent.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LeaseAgent.Tests.Diagnostics;
+
+/// <summary>
+/// The real <see cref="HealthServer"/> on a loopback port, fed through <see cref="AgentHealth"/>, the status
+/// file and <see cref="LeaseMetrics"/> as the supervisor feeds them; time from <see cref="FakeTimeProvider"/>.
+/// </summary>
+public sealed class HealthServerTests : IAsyncLifetime
+{
+    private const string LeaseId = "dyn_0123456789abcdef";
+    private const string Username = "v_readonly_s3cr3tuser";
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("health-server-");
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
+    private readonly AgentHealth _health = new();
+    private readonly LeaseMetrics _metrics;
+    private readonly CredentialPublisher _publisher;
+    private readonly HealthServer _server;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public HealthServerTests()
+    {
+        _publisher = new CredentialPublisher(new OutputOptions { File = Path.Combine(_directory.FullName, "db.json"), StateDirectory = Path.Combine(_directory.FullName, ".lease-agent") });
+        _publisher.Prepare();
+        _metrics = new LeaseMetrics(_health, _time);
+        _server = Server("127.0.0.1:0");
+    }
+
+    public async Task InitializeAsync()
+    {
+        await _server.StartAsync(CancellationToken.None);
+        _http.BaseAddress = new Uri($"http://{_server.LocalEndpoint}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.StopAsync(CancellationToken.None);
+        _server.Dispose();
+        _metrics.Dispose();
+        _http.Dispose();
+        _directory.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task Healthz_IsOkOnlyWhileTheStatusHeartbeatIsFresh()
+    {
+        var missing = await GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, missing.Status);
+        Assert.StartsWith("not live: no status file at", missing.Body, StringComparison.Ordinal);
+
+        WriteStatusFile(Status(ready: true, state: "Active"));
+        var fresh = await GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, fresh.Status);
+        Assert.Equal("ok\n", fresh.Body);
+        Assert.Equal("text/plain; charset=utf-8", fresh.ContentType);
+
+        _time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).Status);
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var stale = await GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, stale.Status);
+        Assert.Contains("last updated 31 s ago (limit 30 s)", stale.Body, StringComparison.Ordinal);
+
+        WriteStatusFile(Status(ready: true, state: "Active")); // the next heartbeat
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).Status);
+    }
+
+    [Fact]
+    public async Task Readyz_FollowsTheReportedStatus_WithAShortReasonAndNoIdentifiers()
+    {
+        var starting = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, starting.Status);
+        Assert.Equal("not ready: starting\n", starting.Body);
+
+        _health.Report(Status(ready: false, state: "Generating", lastError: "rate_limited"), null);
+        var generating = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, generating.Status);
+        Assert.Equal("not ready: state Generating, last error rate_limited\n", generating.Body);
+
+        _health.Report(Status(ready: true, state: "Active", generation: 2), Snapshot(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300), 2));
+        var ready = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.Status);
+        Assert.Equal("ready: state Active, generation 2\n", ready.Body);
+
+        _health.Report(Status(ready: true, state: "Active", generation: 2, degraded: true, lastError: "unavailable"), Snapshot(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300), 2));
+        var degraded = await GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, degraded.Status);
+        Assert.Equal("ready: state Active, generation 2, degraded, last error unavailable\n", degraded.Body);
+
+        _health.Report(Status(ready: false, state: "Stopping"), null);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Status);
+
+        foreach (var body in new[] { starting.Body, generating.Body, ready.Body, degraded.Body })
+        {
+            Assert.DoesNotContain(LeaseId, body, StringComparison.Ordinal);
+            Assert.DoesNotContain(Username, body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Metrics_ExposeCountersByResult_GaugesFromTheHealth_AndProcessMetrics()
+    {
+        _metrics.RenewalCompleted("ok");
+        _metrics.RenewalCompleted("ok");
+        _metrics.RenewalCompleted("capped");
+        _metrics.RenewalCompleted("failed");
+        _metrics.RenewalCompleted(LeaseId); // not in the fixed set: counted as other, never shown
+        _metrics.RotationCompleted("ok");
+        _metrics.ProbeFailed("AuthenticationFailed");
+        _metrics.ProbeFailed("ProbeCrashed");
+        _metrics.RevocationCompleted("ok");
+        _metrics.RevocationCompleted("failed");
+        _health.Report(Status(ready: true, state: "Active", generation: 3), Snapshot(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(600), 3));
+
+        var scrape = await GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.OK, scrape.Status);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", scrape.ContentType);
+        var lines = scrape.Body.Split('\n');
+        foreach (var expected in new[]
+        {
+            "# TYPE leaseagent_renewals_total counter",
+            "leaseagent_renewals_total{result=\"ok\"} 2",
+            "leaseagent_renewals_total{result=\"capped\"} 1",
+            "leaseagent_renewals_total{result=\"failed\"} 1",
+            "leaseagent_renewals_total{result=\"lost\"} 0",
+            "leaseagent_renewals_total{result=\"other\"} 1",
+            "leaseagent_rotations_total{result=\"ok\"} 1",
+            "leaseagent_rotations_total{result=\"failed\"} 0",
+            "leaseagent_probe_failures_total{reason=\"authentication_failed\"} 1",
+            "leaseagent_probe_failures_total{reason=\"crashed\"} 1",
+            "leaseagent_probe_failures_total{reason=\"unreachable\"} 0",
+            "leaseagent_revocations_total{result=\"ok\"} 1",
+            "leaseagent_revocations_total{result=\"failed\"} 1",
+            "# TYPE leaseagent_lease_time_left_seconds gauge",
+            "leaseagent_lease_time_left_seconds 120",
+            "leaseagent_lease_time_to_hard_end_seconds 600",
+            "leaseagent_generation 3",
+            "leaseagent_ready 1",
+            "leaseagent_degraded 0",
+            "leaseagent_state{state=\"Active\"} 1",
+            "leaseagent_state{state=\"Renewing\"} 0",
+            "leaseagent_state{state=\"Stopping\"} 0",
+        })
+        {
+            Assert.True(lines.Contains(expected), $"missing line '{expected}' in:\n{scrape.Body}");
+        }
+
+        Assert.Contains(lines, l => l.StartsWith("leaseagent_build_info{version=\"", StringComparison.Ordinal) && l.EndsWith("\"} 1", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("process_cpu_seconds_total ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("process_working_set_bytes ", StringComparison.Ordinal));
+        Assert.DoesNotContain(LeaseId, scrape.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain(Username, scrape.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_FollowTheClockAndTheState_WithoutStaleSeries()
+    {
+        _health.Report(Status(ready: true, state: "Active", generation: 1), Snapshot(TimeSpan.FromSeconds(120), long.MaxValue, 1));
+        var first = (await GetAsync("/metrics")).Body.Split('\n');
+        Assert.Contains("leaseagent_lease_time_left_seconds 120", first);
+        Assert.DoesNotContain(first, l => l.StartsWith("leaseagent_lease_time_to_hard_end_seconds ", StringComparison.Ordinal));
+
+        _time.Advance(TimeSpan.FromSeconds(20.5));
+        _health.Report(Status(ready: true, state: "Renewing", generation: 1), _health.Lease);
+        var second = (await GetAsync("/metrics")).Body.Split('\n');
+        Assert.Contains("leaseagent_lease_time_left_seconds 99.5", second);
+        Assert.Contains("leaseagent_state{state=\"Renewing\"} 1", second);
+        Assert.Contains("leaseagent_state{state=\"Active\"} 0", second);
+
+        _health.Report(Status(ready: false, state: "Generating", generation: 0), null);
+        var third = (await GetAsync("/metrics")).Body.Split('\n');
+        Assert.DoesNotContain(third, l => l.StartsWith("leaseagent_lease_time_left_seconds ", StringComparison.Ordinal));
+        Assert.Contains("leaseagent_ready 0", third);
+        Assert.Contains("leaseagent_generation 0", third);
+        Assert.Contains("leaseagent_state{state=\"Generating\"} 1", third);
+        Assert.Contains("leaseagent_state{state=\"Renewing\"} 0", third);
+    }
+
+    [Fact]
+    public async Task OtherPathsAndMethods_AreRefused()
+    {
+        var unknown = await GetAsync("/status");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
+        Assert.Contains("/healthz", unknown.Body, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync("/metrics/extra")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/metrics?name[]=leaseagent_ready")).Status);
+
+        using var post = await _http.PostAsync("/readyz", new StringContent("x"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Equal(["GET", "HEAD"], post.Content.Headers.Allow);
+
+        using var head = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/readyz"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, head.StatusCode);
+        Assert.True(head.Content.Headers.ContentLength > 0);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task ManyConcurrentScrapes_AreAllAnswered()
+    {
+        _metrics.RenewalCompleted("ok");
+        var scrapes = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => GetAsync("/metrics")));
+
+        Assert.All(scrapes, s => Assert.True(s.Status == HttpStatusCode.OK && s.Body.Contains("leaseagent_renewals_total{result=\"ok\"} 1\n", StringComparison.Ordinal), $"{s.Status}: {s.Body[..Math.Min(200, s.Body.Length)]}"));
+    }
+
+    [Fact]
+    public async Task PortInUse_FailsToStartWithAConfigurationErrorNamingHealthAddress()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        using var second = Server($"127.0.0.1:{port}");
+
+        var error = await Assert.ThrowsAsync<ConfigurationException>(() => second.StartAsync(CancellationToken.None));
+
+        Assert.Equal("HEALTH_ADDRESS", error.Key);
+        Assert.StartsWith($"HEALTH_ADDRESS: cannot listen on 127.0.0.1:{port}:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("choose a free port", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stop_ReleasesThePort()
+    {
+        var endpoint = _server.LocalEndpoint!;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Status);
+
+        await _server.StopAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var client = new TcpClient();
+                try
+                {
+                    await client.ConnectAsync(endpoint);
+                    return false;
+                }
+                catch (SocketException)
+                {
+                    return true;
+                }
+            },
+            TimeSpan.FromSeconds(10),
+            "the health port to be closed");
+        using var again = Server(endpoint.ToString());
+        await again.StartAsync(CancellationToken.None);
+        await again.StopAsync(CancellationToken.None);
+    }
+
+    private HealthServer Server(string address) =>
+        new(new HealthOptions { Address = address }, _health, _metrics, _publisher, _time, NullLogger<HealthServer>.Instance);
+
+    private async Task<(HttpStatusCode Status, string Body, string? ContentType)> GetAsync(string path)
+    {
+        using var response = await _http.GetAsync(path);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.ToString());
+    }
+
+    private void WriteStatusFile(AgentStatus status) => _publisher.WriteStatus(status with { UpdatedAt = _time.GetUtcNow() });
+
+    private AgentStatus Status(bool ready, string state, int generation = 1, bool degraded = false, string? lastError = null) => new()
+    {
+        State = state,
+        Ready = ready,
+        Degraded = degraded,
+        Generation = generation,
+        LeaseId = LeaseId,
+        Username = Username,
+        LastError = lastError,
+        Pid = Environment.ProcessId,
+        UpdatedAt = _time.GetUtcNow(),
+    };
+
+    private LeaseSnapshot Snapshot(TimeSpan expiresIn, TimeSpan hardEndIn, int generation) =>
+        Snapshot(expiresIn, _time.GetTimestamp() + Ticks(hardEndIn), generation);
+
+    private LeaseSnapshot Snapshot(TimeSpan expiresIn, long hardEndAt, int generation) =>
+        new(_time.GetTimestamp() + Ticks(expiresIn), hardEndAt, generation, "Active");
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+}

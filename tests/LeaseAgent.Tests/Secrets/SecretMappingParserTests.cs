@@ -1,0 +1,71 @@
+using LeaseAgent.Configuration;
+using LeaseAgent.Secrets;
+
+namespace LeaseAgent.Tests.Secrets;
+
+public sealed class SecretMappingParserTests
+{
+    [Fact]
+    public void Parse_BothFormsCommentsAndBlankLines()
+    {
+        var mappings = SecretMappingParser.Parse("""
+            # database root for the migration job
+            infra/postgres/reporting/root -> /run/secrets/root.json
+
+              apps/reporting/api#token -> /run/secrets/api-token
+            /leading/slash/ -> /run/secrets/x
+            """);
+
+        Assert.Equal(
+            [
+                new SecretMapping("infra/postgres/reporting/root", null, "/run/secrets/root.json"),
+                new SecretMapping("apps/reporting/api", "token", "/run/secrets/api-token"),
+                new SecretMapping("leading/slash", null, "/run/secrets/x"),
+            ],
+            mappings);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("  \n# only a comment\n")]
+    public void Parse_NothingToMap_IsEmpty(string? text) => Assert.Empty(SecretMappingParser.Parse(text));
+
+    [Theory]
+    [InlineData("a/b /run/x", 1)]
+    [InlineData("ok/path -> /run/ok\nbroken line", 2)]
+    [InlineData("a/b -> relative/file", 1)]
+    [InlineData("a/b -> /run/dir/", 1)]
+    [InlineData(" -> /run/x", 1)]
+    [InlineData("a/b# -> /run/x", 1)]
+    [InlineData("a/b -> /run/x -> /run/y", 1)]
+    [InlineData("a b -> /run/x", 1)]
+    public void Parse_MalformedLine_NamesTheLine(string text, int line)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse(text));
+
+        Assert.Equal("SECRETS", error.Key);
+        Assert.Contains($"line {line} ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Parse_TwoMappingsToOneFile_IsRefused()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse("a -> /run/x\nb -> /run/x"));
+
+        Assert.Contains("/run/x", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_WholeDataAsJson_OrOneFieldRaw()
+    {
+        var value = new SecretValue("apps/x", 3, """{"token":"t0k","port":5432}"""u8.ToArray());
+
+        var whole = System.Text.Encoding.UTF8.GetString(value.Render(new SecretMapping("apps/x", null, "/f")));
+        Assert.Equal("t0k", System.Text.Json.JsonDocument.Parse(whole).RootElement.GetProperty("token").GetString());
+        Assert.Equal("t0k", System.Text.Encoding.UTF8.GetString(value.Render(new SecretMapping("apps/x", "token", "/f"))));
+        Assert.Equal("5432", System.Text.Encoding.UTF8.GetString(value.Render(new SecretMapping("apps/x", "port", "/f"))));
+        Assert.Throws<SecretFieldMissingException>(() => value.Render(new SecretMapping("apps/x", "nope", "/f")));
+    }
+}
