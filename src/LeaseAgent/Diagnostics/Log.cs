@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(602, LogLevel.Warning, "Sending SIG{Signal} to pid {Pid} failed: errno {Errno}")]
     public static partial void ReloadSignalFailed(ILogger logger, string signal, int pid, int errno);
 
+    [LoggerMessage(117, LogLevel.Debug, "Renewal of superseded lease {LeaseId} while it drains: {Outcome}")]
+    public static partial void RetiringRenewed(ILogger logger, string? leaseId, string outcome);
+
     // 5xx journal and adoption
     [LoggerMessage(500, LogLevel.Information, "Journal of a previous agent found: adopting lease {AdoptedLeaseId}, revoking {Revoking} other lease(s), resolving {Intents} unanswered generate(s)")]
     public static partial void JournalRecovered(ILogger logger, string adoptedLeaseId, int revoking, int intents);

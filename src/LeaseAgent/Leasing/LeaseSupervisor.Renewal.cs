@@ -22,8 +22,10 @@ public sealed partial class LeaseSupervisor
 
         // Keep renewing while a renewal can still extend the lease, even once rotation is due: if the new
         // lease cannot be had, the current one should live as long as the server allows.
+        // Counted from when the grant arrived, not from now: timers are also rescheduled later (on retiring).
+        var sinceGrant = timeline.GrantedDuration - expiresIn;
         var renewIn = grant.Renewable && expiresIn < hardEndIn
-            ? RenewalSchedule.RenewAfter(grant.Duration, _jitter)
+            ? Max(TimeSpan.Zero, RenewalSchedule.RenewAfter(grant.Duration, _jitter) - sinceGrant)
             : TimeSpan.MaxValue;
         SetTimer(lease, LeaseTimer.Renew, renewIn);
     }
@@ -72,10 +74,15 @@ public sealed partial class LeaseSupervisor
 
     private void OnRenewed(Lease lease, LeaseGrant? grant, TimeSpan requested, Exception? error)
     {
-        if (!_stopping && lease.State == LeaseState.Retiring && grant is not null)
+        if (!_stopping && lease.State == LeaseState.Retiring)
         {
-            lease.Renew(grant);
-            ScheduleLeaseTimers(lease, rotate: false);
+            if (grant is not null)
+            {
+                lease.Renew(grant);
+                ScheduleLeaseTimers(lease, rotate: false);
+            }
+
+            Log.RetiringRenewed(_logger, lease.LeaseId, grant is not null ? "extended" : Describe(error).Code);
             return;
         }
 

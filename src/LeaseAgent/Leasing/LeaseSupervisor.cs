@@ -326,5 +326,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     private static double Seconds(TimeSpan span) => span == TimeSpan.MaxValue ? double.PositiveInfinity : span.TotalSeconds;
 }
