@@ -4,7 +4,7 @@ using LeaseAgent.Testing;
 namespace LeaseAgent.Tests.Integration;
 
 /// <summary>The agent binary against the emulator when something is wrong: the probe, or the lease itself.</summary>
-public sealed class AgentFaultTests
+public sealed class AgentFaultTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
@@ -45,6 +45,7 @@ public sealed class AgentFaultTests
 
         var second = await scenario.WaitForCredentialAsync(d => d["generation"]!.GetValue<int>() == 2, Generous, "a replacement credential");
         Assert.True(revokedAt.Elapsed < TimeSpan.FromSeconds(6), $"replacement took {revokedAt.Elapsed.TotalSeconds:0.0} s, more than one renew interval");
+        output.WriteLine($"lease revoked out of band → replacement published in {revokedAt.Elapsed.TotalMilliseconds:0} ms (renew interval ~4 s)");
         Assert.NotEqual(first["username"]!.GetValue<string>(), second["username"]!.GetValue<string>());
         Assert.Equal(10L, (await AgentScenario.QueryAsAsync(second)).Rows);
         Assert.Contains("is lost", agent.Output, StringComparison.Ordinal);
