@@ -1,0 +1,88 @@
+using System.Globalization;
+
+namespace LeaseAgent.Benchmarks;
+
+/// <summary>The command line of a harness run; quick mode (CI) shortens every figure, full mode is the default.</summary>
+public sealed record BenchOptions
+{
+    public const string Usage = """
+        usage: dotnet run -c Release --project tests/LeaseAgent.Benchmarks -- [options]
+               dotnet run -c Release --project tests/LeaseAgent.Benchmarks -- micro [BenchmarkDotNet options]
+
+          --quick               short figures for CI (about 3 minutes): 1 run, 10 rotations, 20 agents vs 10/min
+          --runs N              repeat figures 1-4 and 6 N times and report medians (default 3; quick: 1)
+          --write FILE          write the report (markdown) to FILE, e.g. docs/benchmarks.md
+          --only 1,2,7          measure only these figures
+          --fleet N             fleet size (default 200; quick: 20)
+          --fleet-limit N       the emulator's generations per minute for the fleet (default 100; quick: 10)
+          --rotations N         rotations under the query loop, figure 5 (default 100; quick: 10)
+          --no-publish          reuse the binaries in artifacts/bench instead of publishing them
+        LEASEAGENT_BINARY names an agent binary to measure instead of publishing one.
+        Exit code 1 means the harness failed (e.g. an agent never published); missed goals never fail it.
+        """;
+
+    public bool Quick { get; init; }
+
+    public int Runs { get; init; } = 3;
+
+    public string? WritePath { get; init; }
+
+    public bool Publish { get; init; } = true;
+
+    public IReadOnlySet<int> Only { get; init; } = new HashSet<int>();
+
+    /// <summary>Cold starts of the agent (and of the bare client) per run, for figure 1.</summary>
+    public int StartsPerRun { get; init; } = 3;
+
+    /// <summary>How long after its publish an agent's memory is read (figure 2).</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The window over which idle CPU is measured (figure 3).</summary>
+    public TimeSpan IdleWindow { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Rotations timed per run (figure 4).</summary>
+    public int RotationsPerRun { get; init; } = 5;
+
+    /// <summary>Rotations under the app's query loop (figure 5).</summary>
+    public int QueryLoopRotations { get; init; } = 100;
+
+    public int FleetSize { get; init; } = 200;
+
+    public int FleetLimit { get; init; } = 100;
+
+    public string Mode => Quick ? "quick" : "full";
+
+    public bool Measures(int figure) => Only.Count == 0 || Only.Contains(figure);
+
+    /// <exception cref="ArgumentException">An unknown option or a bad value.</exception>
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var quick = args.Contains("--quick");
+        var options = quick
+            ? new BenchOptions { Quick = true, Runs = 1, IdleWindow = TimeSpan.FromSeconds(10), RotationsPerRun = 3, QueryLoopRotations = 10, FleetSize = 20, FleetLimit = 10 }
+            : new BenchOptions();
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Number() => int.TryParse(Value(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n
+                : throw new ArgumentException($"{args[i - 1]} needs a positive whole number");
+
+            options = args[i] switch
+            {
+                "--quick" => options,
+                "--runs" => options with { Runs = Number() },
+                "--write" => options with { WritePath = Value() },
+                "--only" => options with { Only = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToHashSet() },
+                "--fleet" => options with { FleetSize = Number() },
+                "--fleet-limit" => options with { FleetLimit = Number() },
+                "--rotations" => options with { QueryLoopRotations = Number() },
+                "--no-publish" => options with { Publish = false },
+                _ => throw new ArgumentException($"unknown option '{args[i]}'"),
+            };
+        }
+
+        return options;
+    }
+}

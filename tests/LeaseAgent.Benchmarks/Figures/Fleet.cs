@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using LeaseAgent.Benchmarks.Infrastructure;
+
+namespace LeaseAgent.Benchmarks.Figures;
+
+/// <summary>
+/// Figure 7: a fleet of N agents of one Deployment (one service account, so one identity and one rate-limit
+/// window) started together against an emulator that accepts L generations per identity per sliding minute.
+/// A <see cref="RecordingProxy"/> in front of the emulator records every request of every agent, so the harness
+/// can tell how many generate requests the fleet sent and whether each agent waited out every
+/// <c>Retry-After</c>. Renewal and revocation limits are off: they are not what this figure measures.
+/// </summary>
+public sealed partial class Fleet
+{
+    private const double RequestsGoal = 1.2;
+    private const int MaxRejectionsInARow = 3;
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(10);
+
+    private readonly List<FigureResult> _results = [];
+
+    public IReadOnlyList<FigureResult> Results => _results;
+
+    public async Task MeasureAsync(Bench bench)
+    {
+        var size = bench.Options.FleetSize;
+        var limit = bench.Options.FleetLimit;
+        await using var emulator = await BenchEmulator.StartAsync(rateLimitGenerate: limit, rateLimitLeaseOperations: 0, statePoolSize: 40);
+        var role = await emulator.CreateRoleAsync("10m", "1h");
+        var directory = bench.NewDirectory("fleet");
+        var token = await emulator.WriteTokenFileAsync(Path.Combine(directory, "token"), "system:serviceaccount:reporting:reporting-service");
+        await using var proxy = await RecordingProxy.StartAsync(emulator.BaseAddress);
+        using var watcher = new PublishWatcher(directory);
+
+        var windows = (size - 1) / limit;
+        var timeout = (Window * windows) + TimeSpan.FromMinutes(3);
+        var agents = new List<ChildProcess>(size);
+        long[] published;
+        int[] exits;
+        long minted;
+        try
+        {
+            Console.Error.WriteLine($"  starting {size} agents against {limit} generations/min (at least {windows} window(s) of 60 s) …");
+            for (var i = 0; i < size; i++)
+            {
+                var name = $"agent-{i:000}";
+                var environment = Bench.AgentEnvironment(emulator, role, token, Path.Combine(directory, name + ".json"), new Uri(proxy.BaseAddress, name + "/"));
+                environment["STATE_DIR"] = Path.Combine(directory, name + ".state");
+                agents.Add(ChildProcess.Start(name, bench.Binaries.Agent, environment, directory, "run"));
+            }
+
+            published = await Task.WhenAll(agents.Select(a => watcher.WaitAsync(a.Name + ".json", timeout, a)));
+            minted = await emulator.GeneratedTotalAsync(role);
+        }
+        finally
+        {
+            exits = await StopAllAsync(agents);
+        }
+
+        Analyse(bench, agents, published, exits, minted, [.. proxy.Requests.Where(r => r.IsGenerate)]);
+    }
+
+    private void Analyse(Bench bench, List<ChildProcess> agents, long[] published, int[] exits, long minted, List<ProxiedRequest> generates)
+    {
+        var size = bench.Options.FleetSize;
+        var limit = bench.Options.FleetLimit;
+        var start = agents[0].StartTimestamp;
+        var total = TimeSpan.FromMilliseconds(Measurements.Ms(start, published.Max()));
+        var first = TimeSpan.FromMilliseconds(Measurements.Ms(start, published.Min()));
+        var startSpread = TimeSpan.FromMilliseconds(Measurements.Ms(start, agents[^1].StartTimestamp));
+
+        // Sliding window: the k-th accepted generate can come no earlier than ⌊(k−1)/L⌋ windows after the first.
+        var windows = (size - 1) / limit;
+        var minimum = (Window * windows) + first;
+
+        // Agents cannot coordinate: each must ask at least once per window in which it is refused.
+        var minimumRequests = size + Enumerable.Range(1, windows).Sum(k => Math.Max(0, size - (k * limit)));
+        var accepted = generates.Count(r => r.Status is >= 200 and < 300);
+        var rejected = generates.Count(r => r.Status == 429);
+        var other = generates.Count - accepted - rejected;
+
+        var (longestStreak, agentsOverStreak, earlyRetries, earliest) = RetryAfterChecks(generates);
+        var (logged, logViolations, codes) = LoggedRetryChecks(agents);
+        var failedExits = exits.Count(e => e != 0);
+
+        _results.Add(new FigureResult(
+            "7",
+            $"Fleet: {size} agents, one identity, vs {limit} generations/min: all published",
+            $"{Measurements.F(total.TotalSeconds)} s",
+            $"{Measurements.F(minimum.TotalSeconds)} s (rate limit's minimum)",
+            Measurements.Ratio(total.TotalSeconds, minimum.TotalSeconds),
+            "(context)",
+            Verdict.Info,
+            [
+                $"From the first agent's start to the last agent's file renamed into place. Starting {size} processes took {Measurements.F(startSpread.TotalSeconds)} s; the first agent published after {Measurements.F(first.TotalSeconds)} s.",
+                $"Minimum: accepted generates must be spread so that no 60 s window holds more than {limit}, so the last one comes ⌊({size}−1)/{limit}⌋ = {windows} window(s) after the first; plus the first agent's own time to publish.",
+                $"Exit codes after SIGTERM: {(failedExits == 0 ? "all 0" : $"{failedExits} non-zero")}.",
+            ]));
+        _results.Add(new FigureResult(
+            "7b",
+            "Fleet: generate requests sent (accepted + refused)",
+            $"{generates.Count} ({accepted} + {rejected} × 429{(other > 0 ? $" + {other} other" : string.Empty)})",
+            $"{minimumRequests} (minimum; {size} accepted)",
+            Measurements.Ratio(generates.Count, minimumRequests),
+            $"≤ {RequestsGoal}× minimum",
+            generates.Count <= RequestsGoal * minimumRequests ? Verdict.Holds : Verdict.Misses,
+            [
+                $"Counted by the proxy; the emulator's scaivault_leases_generated_total says {minted} leases were minted.",
+                $"Minimum for agents that cannot coordinate: each of the {size} is accepted once, and every agent still waiting is refused at least once per window: {size} + Σₖ max(0, {size} − k·{limit}) = {minimumRequests}. Against the {size} accepted alone the ratio is {Measurements.Ratio(generates.Count, size)}.",
+            ]));
+        _results.Add(new FigureResult(
+            "7c",
+            "Fleet: refusals in a row, per agent",
+            $"longest run {longestStreak} ({agentsOverStreak} agent(s) above {MaxRejectionsInARow})",
+            "–",
+            "–",
+            $"no agent above {MaxRejectionsInARow} refusals in a row",
+            agentsOverStreak == 0 ? Verdict.Holds : Verdict.Misses,
+            [$"Per agent, the longest run of consecutive 429 answers to its generate requests, from the proxy's record."]));
+        _results.Add(new FigureResult(
+            "7d",
+            "Fleet: retries that wait out Retry-After",
+            $"{rejected - earlyRetries} of {rejected} ({earlyRetries} early)",
+            "–",
+            "–",
+            "all (event 107: X ≥ Retry-After)",
+            earlyRetries == 0 && logViolations == 0 ? Verdict.Holds : Verdict.Misses,
+            [
+                $"From the proxy: a retry is early when it arrives less than Retry-After after the 429 was answered{(earliest is { } e ? $"; the earliest came {Measurements.F(e.TotalSeconds, "0.00")} s before Retry-After" : string.Empty)}.",
+                $"From the agents' logs: {logged} event(s) 107 \"Could not acquire a lease (rate_limited …) retrying in X s\"; {logViolations} with X below the server's \"retry after N s\". Refusals retried inside one call, by the ScaiVault client's retry pipeline, are not logged; the proxy sees them.",
+                $"Every event 107 by code: {codes}.",
+            ]));
+    }
+
+    /// <summary>Per agent, in order: runs of consecutive 429s, and retries sent before Retry-After had passed.</summary>
+    private static (int LongestStreak, int AgentsOverStreak, int EarlyRetries, TimeSpan? Earliest) RetryAfterChecks(List<ProxiedRequest> generates)
+    {
+        var longest = 0;
+        var over = 0;
+        var early = 0;
+        TimeSpan? earliest = null;
+        foreach (var agent in generates.GroupBy(r => r.Agent))
+        {
+            var requests = agent.OrderBy(r => r.Received).ToList();
+            var streak = 0;
+            var agentLongest = 0;
+            for (var i = 0; i < requests.Count; i++)
+            {
+                streak = requests[i].Status == 429 ? streak + 1 : 0;
+                agentLongest = Math.Max(agentLongest, streak);
+                if (requests[i] is { Status: 429, RetryAfterSeconds: { } retryAfter } && i + 1 < requests.Count)
+                {
+                    var waited = Stopwatch.GetElapsedTime(requests[i].Answered, requests[i + 1].Received);
+                    var shortBy = TimeSpan.FromSeconds(retryAfter) - waited;
+                    if (shortBy > Tolerance)
+                    {
+                        early++;
+                        earliest = earliest is { } e && e > shortBy ? e : shortBy;
+                    }
+                }
+            }
+
+            longest = Math.Max(longest, agentLongest);
+            over += agentLongest > MaxRejectionsInARow ? 1 : 0;
+        }
+
+        return (longest, over, early, earliest);
+    }
+
+    /// <summary>Events 107 for <c>rate_limited</c>: the delay the agent chose against the server's Retry-After.</summary>
+    private static (int Logged, int Violations, string Codes) LoggedRetryChecks(List<ChildProcess> agents)
+    {
+        var logged = 0;
+        var violations = 0;
+        var failures = agents.SelectMany(a => AgentLogEvent.Parse(a.Lines)).Where(e => e.EventId == AgentLogEvent.AcquireFailed).ToList();
+        var codes = string.Join(", ", failures.GroupBy(e => e.TextOf("Code")).Select(g => $"{g.Count()}× {g.Key} (retrying in {Measurements.F(g.Min(e => e.NumberOf("RetryInSeconds") ?? 0))}–{Measurements.F(g.Max(e => e.NumberOf("RetryInSeconds") ?? 0))} s)"));
+        foreach (var e in failures.Where(e => e.TextOf("Code") == "rate_limited"))
+        {
+            logged++;
+            var match = RetryAfterInMessage().Match(e.TextOf("Message") ?? string.Empty);
+            if (match.Success && e.NumberOf("RetryInSeconds") is { } retryIn && retryIn < double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture))
+            {
+                violations++;
+            }
+        }
+
+        return (logged, violations, codes.Length == 0 ? "none" : codes);
+    }
+
+    private static async Task<int[]> StopAllAsync(List<ChildProcess> agents)
+    {
+        foreach (var agent in agents.Where(a => !a.HasExited))
+        {
+            agent.Signal(ChildProcess.SigTerm);
+        }
+
+        var exits = await Task.WhenAll(agents.Select(async a =>
+        {
+            try
+            {
+                await a.WaitForExitAsync(TimeSpan.FromSeconds(60));
+                return a.ExitCode;
+            }
+            catch (HarnessException)
+            {
+                return -1;
+            }
+            finally
+            {
+                await a.DisposeAsync();
+            }
+        }));
+        return exits;
+    }
+
+    [GeneratedRegex(@"retry after (\d+) s")]
+    private static partial Regex RetryAfterInMessage();
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace LeaseAgent.ChaosTests.Harness;
+
+/// <summary>
+/// One chaos run, shared by every scenario: the settings, the binary under test, the counters, the secret ledger
+/// and the throwaway Postgres (started on first use). It prints the summary line if the summary test did not
+/// (e.g. a filtered run), so the line appears exactly once per run.
+/// </summary>
+public sealed class ChaosRun(IMessageSink diagnostics) : IAsyncLifetime
+{
+    private readonly SemaphoreSlim _postgresGate = new(1, 1);
+    private ThrowawayPostgres? _postgres;
+    private int _summaryPrinted;
+
+    public ChaosSettings Settings { get; } = ChaosSettings.FromEnvironment();
+
+    public ChaosCounters Counters { get; } = new();
+
+    public SecretLedger Ledger { get; } = new();
+
+    public string Binary { get; private set; } = "";
+
+    /// <summary>Where the logs of failing iterations are written (secrets redacted).</summary>
+    public string LogDirectory => Path.Combine(RepositoryRoot.Path, "artifacts", "chaos", "logs", "seed-" + Settings.Seed.ToString(CultureInfo.InvariantCulture));
+
+    public string SummaryLine => Counters.SummaryLine(Settings.Seed, Settings.Iterations);
+
+    public async Task InitializeAsync()
+    {
+        var start = $"chaos: starting with seed={Settings.Seed} iterations={Settings.Iterations} (replay: CHAOS_SEED={Settings.Seed} CHAOS_ITERATIONS={Settings.Iterations})";
+        Console.WriteLine(start);
+        diagnostics.OnMessage(new DiagnosticMessage(start));
+        Binary = await AgentBinary.PublishAsync();
+    }
+
+    /// <summary>The dedicated Postgres that the Postgres-restart scenario may stop and start (never the shared one).</summary>
+    public async Task<ThrowawayPostgres> ThrowawayPostgresAsync()
+    {
+        await _postgresGate.WaitAsync();
+        try
+        {
+            return _postgres ??= await ThrowawayPostgres.StartAsync(Ledger);
+        }
+        finally
+        {
+            _postgresGate.Release();
+        }
+    }
+
+    /// <summary>Prints the summary line once per run; returns it.</summary>
+    public string PrintSummary(ITestOutputHelper? output)
+    {
+        var line = SummaryLine;
+        if (Interlocked.Exchange(ref _summaryPrinted, 1) == 0)
+        {
+            Console.WriteLine(line);
+            output?.WriteLine(line);
+
+            // xunit.runner.json turns diagnostics on: dotnet test shows them as warnings, so at any verbosity (CI's too).
+            diagnostics.OnMessage(new DiagnosticMessage(line));
+        }
+
+        return line;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        _postgresGate.Dispose();
+        PrintSummary(null);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Npgsql;
+
+namespace LeaseAgent.ChaosTests.Harness;
+
+/// <summary>The invariants an iteration waits for or asserts, counting what breaks them.</summary>
+public static class Checks
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Waits for the steady state of one live agent (I1, I5): exactly one lease user in Postgres, exactly one
+    /// active lease in the emulator, and the published document naming both and logging in. Lease users still
+    /// there beyond one at the deadline are counted as leaked.
+    /// </summary>
+    /// <param name="agent">The agent that should be serving: the wait ends at once if it exits.</param>
+    public static async Task<JsonObject> ServingOneUserAsync(Iteration iteration, ChaosPod pod, AgentProcess agent, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            StillRunning(iteration, agent);
+            var users = await pod.Role.UsersAsync();
+            var leases = await pod.Role.ActiveLeasesAsync();
+            var document = pod.TryReadDocument();
+            if (users.Count == 1 && leases.Count == 1 && document is not null
+                && document["lease_id"]?.GetValue<string>() == leases[0]["lease_id"]?.GetValue<string>()
+                && document["username"]?.GetValue<string>() == users[0]
+                && await LogsInAsync(document))
+            {
+                return document;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                iteration.Counters.LeakedUsersFound(users.Count - 1, $"{iteration.Label}: {users.Count} lease users for one agent {timeout.TotalSeconds:0} s into {what}: {string.Join(", ", users)}");
+                throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"{what}: after {timeout.TotalSeconds:0} s there are {users.Count} lease user(s), {leases.Count} active lease(s), and the published document is {Describe(document)}"));
+            }
+
+            await Task.Delay(Poll);
+        }
+    }
+
+    /// <summary>Waits until the agent has published at least generation <paramref name="generation"/>; ends at once if it exits.</summary>
+    public static async Task WaitForGenerationAsync(Iteration iteration, ChaosPod pod, AgentProcess agent, int generation, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (pod.TryReadDocument()?["generation"]?.GetValue<int>() is not { } published || published < generation)
+        {
+            StillRunning(iteration, agent);
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"generation {generation} was not published within {timeout.TotalSeconds:0} s\n{Tail(iteration, agent)}");
+            }
+
+            await Task.Delay(Poll);
+        }
+    }
+
+    /// <summary>Waits until no lease user and no active lease of the role is left (I1, I5); what is left at the deadline leaked.</summary>
+    public static async Task<TimeSpan> GoneAsync(Iteration iteration, ChaosRole role, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var users = await role.UsersAsync();
+            var leases = await role.ActiveLeasesAsync();
+            if (users.Count == 0 && leases.Count == 0)
+            {
+                return clock.Elapsed;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                iteration.Counters.LeakedUsersFound(Math.Max(users.Count, leases.Count), $"{iteration.Label}: {users.Count} lease user(s) and {leases.Count} active lease(s) left {timeout.TotalSeconds:0} s into {what}: {string.Join(", ", users)}");
+                throw new TimeoutException($"{what}: {users.Count} lease user(s) ({string.Join(", ", users)}) and {leases.Count} active lease(s) still there after {timeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(Poll);
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM, and at once: exit code 0, no credential file, no journal, no lease user, no active lease, no session
+    /// of a revoked user (I2). What is left in Postgres or the emulator counts as unrevoked after SIGTERM.
+    /// </summary>
+    public static async Task TerminateCleanlyAsync(Iteration iteration, ChaosPod pod, AgentProcess agent, bool atRandomMoment = false)
+    {
+        var clock = Stopwatch.StartNew();
+        var exitCode = await pod.TerminateAsync(agent, TimeSpan.FromSeconds(30), atRandomMoment);
+        var elapsed = clock.Elapsed;
+        var users = await pod.Role.UsersAsync();
+        var leases = await pod.Role.ActiveLeasesAsync();
+        var left = Math.Max(users.Count, leases.Count);
+        iteration.Counters.UnrevokedAfterSigtermFound(left, $"{iteration.Label}: exit {exitCode} after SIGTERM left {users.Count} lease user(s) ({string.Join(", ", users)}) and {leases.Count} active lease(s)");
+        Assert.True(left == 0, $"after SIGTERM (exit {exitCode}): {users.Count} lease user(s), {leases.Count} active lease(s) left\n{Tail(iteration, agent)}");
+        Assert.True(exitCode == 0, $"exit code {exitCode} after SIGTERM\n{Tail(iteration, agent)}");
+        Assert.False(File.Exists(pod.OutputFile), "the credential file is still there after SIGTERM");
+        Assert.False(File.Exists(pod.JournalFile), "the journal is still there after a clean shutdown");
+        Assert.True(elapsed < TimeSpan.FromSeconds(12), $"shutdown took {elapsed.TotalSeconds:0.0} s, beyond SHUTDOWN_TIMEOUT (10 s)");
+        var sessions = await pod.Role.SessionsOfRevokedUsersAsync();
+        Assert.True(sessions.Count == 0, $"sessions of revoked users are still open (I2): {string.Join(", ", sessions)}");
+    }
+
+    /// <summary>Logs in with a published document's connection string (no pooling) and reads the tutorial's table.</summary>
+    public static async Task<bool> LogsInAsync(JsonObject document)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(document["connection_string"]!.GetValue<string>()) { Pooling = false, Timeout = 5 };
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM report", connection);
+            return (long)(await command.ExecuteScalarAsync())! == 10;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The last lines of an agent's log, secrets redacted, for an assertion message.</summary>
+    public static string Tail(Iteration iteration, AgentProcess agent, int lines = 25) =>
+        string.Join('\n', agent.Lines.TakeLast(lines).Select(iteration.Run.Ledger.Redact));
+
+    /// <summary>Fails the iteration if the agent died on its own.</summary>
+    public static void StillRunning(Iteration iteration, AgentProcess agent) =>
+        Assert.False(agent.HasExited, $"{agent.Name} exited on its own with code {(agent.HasExited ? agent.ExitCode : 0)}\n{Tail(iteration, agent)}");
+
+    private static string Describe(JsonObject? document) =>
+        document is null ? "absent" : $"generation {document["generation"]}, lease {document["lease_id"]}, user {document["username"]}";
+}
