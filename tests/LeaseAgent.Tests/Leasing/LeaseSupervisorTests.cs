@@ -58,8 +58,29 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
     private JsonObject? Published() => File.Exists(OutputFile) ? JsonNode.Parse(File.ReadAllText(OutputFile))!.AsObject() : null;
 
-    private Task<JsonObject?> WaitForGenerationAsync(int generation) =>
-        Eventually.ReturnsAsync(() => Task.FromResult(Published()), d => d?["generation"]?.GetValue<int>() == generation, Wait, $"generation {generation} published");
+    /// <summary>
+    /// Waits until the status file reports the generation: it is written after the loop has handled the
+    /// whole event (timers set, old lease retired), unlike the credential file, which comes first.
+    /// </summary>
+    private async Task<JsonObject?> WaitForGenerationAsync(int generation)
+    {
+        var status = Path.Combine(_options.Output.StateDirectory, "status.json");
+        await Eventually.TrueAsync(
+            () =>
+            {
+                try
+                {
+                    return File.Exists(status) && JsonNode.Parse(File.ReadAllText(status))!["generation"]!.GetValue<int>() == generation;
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            },
+            Wait,
+            $"generation {generation} published");
+        return Published();
+    }
 
     [Fact]
     public async Task Start_PublishesProbedCredential_AndReportsReady()
@@ -125,8 +146,18 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         Assert.True(_vault.Renewals.Count >= 3, "the first lease was renewed until the rotation");
         Assert.DoesNotContain("lease-1", _vault.Revoked); // still draining
 
-        _time.Advance(TimeSpan.FromSeconds(5));
+        // The file is renamed into place just before the old lease's drain timers are set, on the loop's
+        // thread: advance in steps so no timer is set after the clock has already moved past it.
+        var drained = TimeSpan.Zero;
+        while (!_vault.Revoked.Contains("lease-1") && drained < TimeSpan.FromSeconds(5))
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            drained += TimeSpan.FromMilliseconds(500);
+            await Task.Delay(10);
+        }
+
         await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the old lease revoked after draining");
+        Assert.InRange(drained, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)); // the first drain check, at 2 s, found no session
         Assert.Equal(2, Published()!["generation"]!.GetValue<int>());
     }
 
