@@ -130,10 +130,7 @@ public static class Program
                 report.Add(rotation.Result());
             }
 
-            if (options.Measures(5))
-            {
-                report.Add(queries.Result());
-            }
+            report.AddRange(queries.Results);
 
             if (options.Measures(6))
             {

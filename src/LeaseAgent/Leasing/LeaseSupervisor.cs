@@ -328,5 +328,6 @@ public sealed partial class LeaseSupervisor : BackgroundService
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private static double Seconds(TimeSpan span) => span == TimeSpan.MaxValue ? double.PositiveInfinity : span.TotalSeconds;
+    /// <summary>Seconds for a log field; -1 for "never". Infinity would break the JSON log formatter (found by the chaos suite).</summary>
+    private static double Seconds(TimeSpan span) => span == TimeSpan.MaxValue ? -1 : span.TotalSeconds;
 }

@@ -40,6 +40,7 @@ public sealed partial class Fleet
         long[] published;
         int[] exits;
         long minted;
+        (ProcFs.Memory Status, long PssKiB)[] memory;
         try
         {
             Console.Error.WriteLine($"  starting {size} agents against {limit} generations/min (at least {windows} window(s) of 60 s) …");
@@ -53,16 +54,18 @@ public sealed partial class Fleet
 
             published = await Task.WhenAll(agents.Select(a => watcher.WaitAsync(a.Name + ".json", timeout, a)));
             minted = await emulator.GeneratedTotalAsync(role);
+            await Task.Delay(bench.Options.Settle);
+            memory = [.. agents.Select(a => (ProcFs.ReadMemory(a.Pid), ProcFs.ReadPssKiB(a.Pid)))];
         }
         finally
         {
             exits = await StopAllAsync(agents);
         }
 
-        Analyse(bench, agents, published, exits, minted, [.. proxy.Requests.Where(r => r.IsGenerate)]);
+        Analyse(bench, agents, published, exits, minted, [.. proxy.Requests.Where(r => r.IsGenerate)], memory);
     }
 
-    private void Analyse(Bench bench, List<ChildProcess> agents, long[] published, int[] exits, long minted, List<ProxiedRequest> generates)
+    private void Analyse(Bench bench, List<ChildProcess> agents, long[] published, int[] exits, long minted, List<ProxiedRequest> generates, (ProcFs.Memory Status, long PssKiB)[] memory)
     {
         var size = bench.Options.FleetSize;
         var limit = bench.Options.FleetLimit;
@@ -96,6 +99,7 @@ public sealed partial class Fleet
             [
                 $"From the first agent's start to the last agent's file renamed into place. Starting {size} processes took {Measurements.F(startSpread.TotalSeconds)} s; the first agent published after {Measurements.F(first.TotalSeconds)} s.",
                 $"Minimum: accepted generates must be spread so that no 60 s window holds more than {limit}, so the last one comes ⌊({size}−1)/{limit}⌋ = {windows} window(s) after the first; plus the first agent's own time to publish.",
+                $"Memory {bench.Options.Settle.TotalSeconds:0} s after the last publish: median VmRSS {Measurements.F(Measurements.Median(memory.Select(m => m.Status.RssMiB)))} MiB, median RssAnon {Measurements.F(Measurements.Median(memory.Select(m => m.Status.AnonKiB / 1024.0)))} MiB per agent; the {size} agents together: PSS {Measurements.F(memory.Sum(m => m.PssKiB) / 1024.0)} MiB (the binary's pages are shared), i.e. {Measurements.F(memory.Sum(m => m.PssKiB) / 1024.0 / size)} MiB per agent.",
                 $"Exit codes after SIGTERM: {(failedExits == 0 ? "all 0" : $"{failedExits} non-zero")}.",
             ]));
         _results.Add(new FigureResult(

@@ -5,12 +5,14 @@ using System.Text.Json.Nodes;
 namespace LeaseAgent.Benchmarks.Infrastructure;
 
 /// <summary>One line of the agent's JSON log (<c>LOG_FORMAT=json</c>): its event id, timestamp (ms, UTC) and state.</summary>
-public sealed record AgentLogEvent(int EventId, DateTimeOffset Timestamp, string Message, JsonObject State)
+/// <param name="Exception">The exception logged with the event, if any (its type, message and stack trace).</param>
+public sealed record AgentLogEvent(int EventId, DateTimeOffset Timestamp, string Message, JsonObject State, string? Exception)
 {
     public const int Published = 101;
     public const int Rotating = 103;
     public const int AcquireFailed = 107;
     public const int ShutdownComplete = 902;
+    public const int SupervisorCrashed = 903;
 
     public int? IntegerOf(string key) => State[key] is JsonValue value && value.TryGetValue(out int number) ? number : null;
 
@@ -52,7 +54,8 @@ public sealed record AgentLogEvent(int EventId, DateTimeOffset Timestamp, string
                 id.GetValue<int>(),
                 DateTimeOffset.Parse(timestamp.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
                 node[nameof(Message)]?.GetValue<string>() ?? string.Empty,
-                node[nameof(State)] as JsonObject ?? []);
+                node[nameof(State)] as JsonObject ?? [],
+                node[nameof(Exception)]?.GetValue<string>());
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {

@@ -160,6 +160,16 @@ public static class ProcFs
     }
 
     /// <summary>
+    /// Proportional set size in KiB (<c>/proc/&lt;pid&gt;/smaps_rollup</c>): resident pages, each shared page divided
+    /// among the processes that map it. Summed over processes, it is the physical memory they use together.
+    /// </summary>
+    public static long ReadPssKiB(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/smaps_rollup").First(l => l.StartsWith("Pss:", StringComparison.Ordinal));
+        return long.Parse(line["Pss:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
     /// CPU time of the process so far: utime + stime of <c>/proc/&lt;pid&gt;/stat</c> (10 ms resolution, threads that
     /// exited included), and the sum of the live threads' <c>schedstat</c> run times (nanosecond resolution).
     /// </summary>

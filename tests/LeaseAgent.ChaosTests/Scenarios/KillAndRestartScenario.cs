@@ -23,6 +23,11 @@ public static class KillAndRestartScenario
 
         for (var kill = 0; kill < plan.Count; kill++)
         {
+            if (plan[kill] == "Adopting" && pod.JournalledCurrentLease() is null)
+            {
+                plan[kill] = KillMoments.Random; // nothing to adopt: the predecessor died before it published
+            }
+
             var agent = pod.StartAgent();
             var moment = await KillMoments.WaitAsync(iteration, agent, plan[kill]);
             Checks.StillRunning(iteration, agent);
