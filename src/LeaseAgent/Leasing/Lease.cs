@@ -197,11 +197,10 @@ public sealed class Lease
 
     private void Record(LeaseGrant grant)
     {
-        var now = _time.GetTimestamp();
         LeaseId ??= grant.LeaseId;
         Credential = grant.Credential ?? Credential;
         Grant = grant;
-        Timeline = LeaseTimeline.From(now, grant.Duration, grant.TimeToHardEnd, _time);
+        Timeline = LeaseTimeline.From(grant.SentAt ?? _time.GetTimestamp(), grant.Duration, grant.TimeToHardEnd, _time);
         Lifetime ??= grant.TimeToHardEnd ?? grant.Duration;
     }
 }

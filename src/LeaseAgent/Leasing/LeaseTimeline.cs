@@ -2,13 +2,14 @@ namespace LeaseAgent.Leasing;
 
 /// <summary>
 /// A lease's deadlines on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>), computed from the
-/// server's relative durations at the moment its answer arrived, so wall-clock skew and jumps do not matter.
+/// server's relative durations counted from when the request was sent (the earliest moment the server can have
+/// measured them from), so wall-clock skew, jumps and slow round trips never make a lease look longer than it is.
 /// </summary>
 public sealed record LeaseTimeline(long ExpiresAt, long HardEndAt, TimeSpan GrantedDuration)
 {
-    public static LeaseTimeline From(long receivedAt, TimeSpan duration, TimeSpan? timeToHardEnd, TimeProvider time) => new(
-        receivedAt + ToTicks(duration, time),
-        timeToHardEnd is { } end ? receivedAt + ToTicks(end, time) : long.MaxValue,
+    public static LeaseTimeline From(long countedFrom, TimeSpan duration, TimeSpan? timeToHardEnd, TimeProvider time) => new(
+        countedFrom + ToTicks(duration, time),
+        timeToHardEnd is { } end ? countedFrom + ToTicks(end, time) : long.MaxValue,
         duration);
 
     public TimeSpan ExpiresIn(TimeProvider time) => Until(ExpiresAt, time);

@@ -23,6 +23,12 @@ public sealed record LeaseGrant
 
     public DateTimeOffset? ExpiresAt { get; init; }
 
+    /// <summary>
+    /// When the request that produced this answer was sent (<see cref="TimeProvider.GetTimestamp"/>): the agent counts
+    /// the durations from there, never from the arrival. Null for answers not read from the network.
+    /// </summary>
+    public long? SentAt { get; init; }
+
     /// <summary>Present on generate only.</summary>
     public DatabaseCredential? Credential { get; init; }
 }

@@ -53,8 +53,9 @@ public sealed class ScaiVaultClient(
             {
                 var path = ScaiVaultHttp.Expand(options.Paths.Generate, lease.Engine, lease.Role);
                 var body = new GenerateRequest(ttl is { } t ? Duration.ToScaiVault(t) : null, clientRef);
+                var sentAt = time.GetTimestamp();
                 using var response = await SendAuthorizedAsync(HttpMethod.Post, path, JsonContent.Create(body, ScaiVaultJsonContext.Default.GenerateRequest), token);
-                return LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential: true);
+                return await ParseGrantAsync(response, sentAt, expectCredential: true, token);
             },
             cancellationToken);
 
@@ -74,8 +75,9 @@ public sealed class ScaiVaultClient(
             deadline,
             async token =>
             {
+                var sentAt = time.GetTimestamp();
                 using var response = await SendAuthorizedAsync(HttpMethod.Get, ScaiVaultHttp.Expand(options.Paths.Lookup, leaseId: leaseId), null, token);
-                return LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential: false);
+                return await ParseGrantAsync(response, sentAt, expectCredential: false, token);
             },
             cancellationToken);
 
@@ -85,10 +87,19 @@ public sealed class ScaiVaultClient(
             async token =>
             {
                 var body = JsonContent.Create(new RenewRequest(Duration.ToScaiVault(increment)), ScaiVaultJsonContext.Default.RenewRequest);
+                var sentAt = time.GetTimestamp();
                 using var response = await SendAuthorizedAsync(HttpMethod.Post, ScaiVaultHttp.Expand(options.Paths.Renew, leaseId: leaseId), body, token);
-                return LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential: false);
+                return await ParseGrantAsync(response, sentAt, expectCredential: false, token);
             },
             cancellationToken);
+
+    /// <summary>
+    /// Parses a lease answer and stamps it with the moment its request was sent: the server measured the lease's
+    /// durations at some point after that, so counting from the send time never makes a lease look longer than
+    /// it is, however slow the round trip (a loaded server can take seconds to create a user).
+    /// </summary>
+    private async Task<LeaseGrant> ParseGrantAsync(HttpResponseMessage response, long sentAt, bool expectCredential, CancellationToken token) =>
+        LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential) with { SentAt = sentAt };
 
     public Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(

@@ -19,6 +19,13 @@ public sealed partial class Fleet
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan Tolerance = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// Agents stopped at a time. The emulator holds a pooled state connection (the lease row's lock) while its
+    /// revocation takes a second one: as many simultaneous revocations as its pool has connections (40 here)
+    /// deadlock it until the pool's 15 s timeout, and the agents' revocations fail. A rollout stops pods in waves.
+    /// </summary>
+    private const int ShutdownWave = 20;
+
     private readonly List<FigureResult> _results = [];
 
     public IReadOnlyList<FigureResult> Results => _results;
@@ -39,6 +46,7 @@ public sealed partial class Fleet
         var agents = new List<ChildProcess>(size);
         long[] published;
         int[] exits;
+        TimeSpan stopped;
         long minted;
         (ProcFs.Memory Status, long PssKiB)[] memory;
         try
@@ -59,13 +67,14 @@ public sealed partial class Fleet
         }
         finally
         {
-            exits = await StopAllAsync(agents);
+            (exits, stopped) = await StopAllAsync(agents);
         }
 
-        Analyse(bench, agents, published, exits, minted, [.. proxy.Requests.Where(r => r.IsGenerate)], memory);
+        Analyse(bench, agents, published, minted, [.. proxy.Requests.Where(r => r.IsGenerate)], memory);
+        AnalyseShutdown(agents, exits, stopped, [.. proxy.Requests.Where(r => r.IsRevoke)]);
     }
 
-    private void Analyse(Bench bench, List<ChildProcess> agents, long[] published, int[] exits, long minted, List<ProxiedRequest> generates, (ProcFs.Memory Status, long PssKiB)[] memory)
+    private void Analyse(Bench bench, List<ChildProcess> agents, long[] published, long minted, List<ProxiedRequest> generates, (ProcFs.Memory Status, long PssKiB)[] memory)
     {
         var size = bench.Options.FleetSize;
         var limit = bench.Options.FleetLimit;
@@ -86,7 +95,6 @@ public sealed partial class Fleet
 
         var (longestStreak, agentsOverStreak, earlyRetries, earliest) = RetryAfterChecks(generates);
         var (logged, logViolations, codes) = LoggedRetryChecks(agents);
-        var failedExits = exits.Count(e => e != 0);
 
         _results.Add(new FigureResult(
             "7",
@@ -100,7 +108,6 @@ public sealed partial class Fleet
                 $"From the first agent's start to the last agent's file renamed into place. Starting {size} processes took {Measurements.F(startSpread.TotalSeconds)} s; the first agent published after {Measurements.F(first.TotalSeconds)} s.",
                 $"Minimum: accepted generates must be spread so that no 60 s window holds more than {limit}, so the last one comes ⌊({size}−1)/{limit}⌋ = {windows} window(s) after the first; plus the first agent's own time to publish.",
                 $"Memory {bench.Options.Settle.TotalSeconds:0} s after the last publish: median VmRSS {Measurements.F(Measurements.Median(memory.Select(m => m.Status.RssMiB)))} MiB, median RssAnon {Measurements.F(Measurements.Median(memory.Select(m => m.Status.AnonKiB / 1024.0)))} MiB per agent; the {size} agents together: PSS {Measurements.F(memory.Sum(m => m.PssKiB) / 1024.0)} MiB (the binary's pages are shared), i.e. {Measurements.F(memory.Sum(m => m.PssKiB) / 1024.0 / size)} MiB per agent.",
-                $"Exit codes after SIGTERM: {(failedExits == 0 ? "all 0" : $"{failedExits} non-zero")}.",
             ]));
         _results.Add(new FigureResult(
             "7b",
@@ -136,6 +143,40 @@ public sealed partial class Fleet
                 $"From the agents' logs: {logged} event(s) 107 \"Could not acquire a lease (rate_limited …) retrying in X s\"; {logViolations} with X below the server's \"retry after N s\". Refusals retried inside one call, by the ScaiVault client's retry pipeline, are not logged; the proxy sees them.",
                 $"Every event 107 by code: {codes}.",
             ]));
+    }
+
+    private void AnalyseShutdown(List<ChildProcess> agents, int[] exits, TimeSpan stopped, List<ProxiedRequest> revokes)
+    {
+        var failed = exits.Count(e => e != 0);
+        var answered = revokes.Where(r => r.Status > 0).ToList();
+        var slowest = answered.Count == 0 ? TimeSpan.Zero : answered.Max(r => Stopwatch.GetElapsedTime(r.Received, r.Answered));
+        _results.Add(new FigureResult(
+            "7e",
+            $"Fleet: rolling shutdown, {ShutdownWave} agents at a time → all exited",
+            $"{Measurements.F(stopped.TotalSeconds)} s; {failed} exit(s) ≠ 0",
+            "–",
+            "–",
+            "(context: every lease revoked, exit 0)",
+            Verdict.Info,
+            [
+                $"Exit codes: {string.Join(", ", exits.GroupBy(e => e).OrderBy(g => g.Key).Select(g => $"{g.Count()}× {g.Key}"))}{(failed > 0 ? WhyNotZero(agents, exits) : string.Empty)}.",
+                $"Revoke requests through the proxy: {revokes.Count}; answered {string.Join(", ", answered.GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()}× {g.Key}"))}; {revokes.Count - answered.Count} never answered (the agent gave up first); the slowest answer took {Measurements.F(slowest.TotalSeconds)} s. Renewal and revocation limits are off in this emulator.",
+            ]));
+    }
+
+    /// <summary>Why the first agent that did not exit with 0 did not: its failed revocation, crash or shutdown summary.</summary>
+    private static string WhyNotZero(List<ChildProcess> agents, int[] exits)
+    {
+        var index = Array.FindIndex(exits, e => e != 0);
+        if (exits[index] == -1)
+        {
+            return $" ({agents[index].Name} had not exited 60 s after SIGTERM)";
+        }
+
+        var events = AgentLogEvent.Parse(agents[index].Lines);
+        var problem = events.LastOrDefault(e => e.EventId is 109 or AgentLogEvent.SupervisorCrashed)
+            ?? events.LastOrDefault(e => e.EventId == AgentLogEvent.ShutdownComplete);
+        return problem is null ? string.Empty : $"; e.g. {agents[index].Name}: \"{problem.Message}\"";
     }
 
     /// <summary>Per agent, in order: runs of consecutive 429s, and retries sent before Retry-After had passed.</summary>
@@ -193,30 +234,40 @@ public sealed partial class Fleet
         return (logged, violations, codes.Length == 0 ? "none" : codes);
     }
 
-    private static async Task<int[]> StopAllAsync(List<ChildProcess> agents)
+    /// <summary>
+    /// A rolling shutdown: SIGTERM to <see cref="ShutdownWave"/> agents at a time, the next wave once they have
+    /// exited. Returns the exit codes and the time until the last exit.
+    /// </summary>
+    private static async Task<(int[] Exits, TimeSpan Stopped)> StopAllAsync(List<ChildProcess> agents)
     {
-        foreach (var agent in agents.Where(a => !a.HasExited))
+        var clock = Stopwatch.StartNew();
+        var exits = new List<int>(agents.Count);
+        foreach (var wave in agents.Chunk(ShutdownWave))
         {
-            agent.Signal(ChildProcess.SigTerm);
+            foreach (var agent in wave.Where(a => !a.HasExited))
+            {
+                agent.Signal(ChildProcess.SigTerm);
+            }
+
+            exits.AddRange(await Task.WhenAll(wave.Select(async a =>
+            {
+                try
+                {
+                    await a.WaitForExitAsync(TimeSpan.FromSeconds(60));
+                    return a.ExitCode;
+                }
+                catch (HarnessException)
+                {
+                    return -1;
+                }
+                finally
+                {
+                    await a.DisposeAsync();
+                }
+            })));
         }
 
-        var exits = await Task.WhenAll(agents.Select(async a =>
-        {
-            try
-            {
-                await a.WaitForExitAsync(TimeSpan.FromSeconds(60));
-                return a.ExitCode;
-            }
-            catch (HarnessException)
-            {
-                return -1;
-            }
-            finally
-            {
-                await a.DisposeAsync();
-            }
-        }));
-        return exits;
+        return ([.. exits], clock.Elapsed);
     }
 
     [GeneratedRegex(@"retry after (\d+) s")]

@@ -87,10 +87,10 @@ public sealed class SteadyState
         var seconds = clock.Elapsed.TotalSeconds;
         _agentRssAfterWindow.Add(ProcFs.ReadMemory(agent.Pid).RssMiB);
         _agentCpu.Add((after[0].StatMs - before[0].StatMs) / seconds);
-        _agentCpuSched.Add((after[0].SchedMs - before[0].SchedMs) / seconds);
+        _agentCpuSched.Add(after[0].SchedMsSince(before[0]) / seconds);
         _healthCpu.Add((after[1].StatMs - before[1].StatMs) / seconds);
         _idleCpu.Add((after[2].StatMs - before[2].StatMs) / seconds);
-        _idleCpuSched.Add((after[2].SchedMs - before[2].SchedMs) / seconds);
+        _idleCpuSched.Add(after[2].SchedMsSince(before[2]) / seconds);
 
         var exits = await Task.WhenAll(new[] { agent, health, idle, idleDefaults, bare }.Select(p => p.StopAsync(Timeout)));
         if (exits[0] != 0 || exits[1] != 0)

@@ -6,8 +6,8 @@ namespace LeaseAgent.Benchmarks.Infrastructure;
 
 /// <summary>
 /// The app of figure 5, written as the README asks apps to be: it watches the credential file's directory,
-/// re-reads the file when it changes, and when a new generation is published it sends its next query through a
-/// new pool and closes the old one. It queries <c>SELECT count(*) FROM report</c> every ~10 ms and records every
+/// re-reads the file when it changes, and when another lease is published it sends its next query through a new
+/// pool and closes the old one. It queries <c>SELECT count(*) FROM report</c> every ~10 ms and records every
 /// failure.
 /// </summary>
 public sealed class AppQueryLoop : IAsyncDisposable
@@ -21,6 +21,7 @@ public sealed class AppQueryLoop : IAsyncDisposable
     private int _changed = 1;
     private NpgsqlDataSource? _pool;
     private int _generation;
+    private string? _leaseId;
 
     public AppQueryLoop(string file)
     {
@@ -107,7 +108,7 @@ public sealed class AppQueryLoop : IAsyncDisposable
         }
     }
 
-    /// <summary>A new pool when a new generation is published; the old pool is closed, ending its sessions.</summary>
+    /// <summary>A new pool when another lease is published; the old pool is closed, ending its sessions.</summary>
     private async Task ReloadAsync()
     {
         JsonNode? document;
@@ -120,16 +121,18 @@ public sealed class AppQueryLoop : IAsyncDisposable
             return; // nothing published (yet, or any more): keep what we have
         }
 
-        var generation = document?["generation"]?.GetValue<int>() ?? 0;
-        if (generation <= _generation)
+        // Any other lease is a new credential: a restarted agent counts its generations from 1 again.
+        var leaseId = document?["lease_id"]?.GetValue<string>();
+        if (leaseId is null || leaseId == _leaseId)
         {
             return;
         }
 
         var old = _pool;
         _pool = NpgsqlDataSource.Create(document!["connection_string"]!.GetValue<string>());
-        _generation = generation;
-        Generations.Enqueue(generation);
+        _leaseId = leaseId;
+        _generation = document["generation"]?.GetValue<int>() ?? 0;
+        Generations.Enqueue(_generation);
         if (old is not null)
         {
             await old.DisposeAsync();

@@ -20,11 +20,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<OutputLine> _lines = new();
 
-    private ChildProcess(string name, Process process, long startTimestamp)
+    private ChildProcess(string name, Process process, long startTimestamp, DateTimeOffset startUtc)
     {
         Name = name;
         _process = process;
         StartTimestamp = startTimestamp;
+        StartUtc = startUtc;
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
@@ -37,6 +38,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     /// <summary>Stopwatch timestamp taken just before the process was started.</summary>
     public long StartTimestamp { get; }
+
+    /// <summary>The wall clock at <see cref="StartTimestamp"/>, to place the process's own log timestamps.</summary>
+    public DateTimeOffset StartUtc { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -65,9 +69,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
+        var utc = DateTimeOffset.UtcNow;
         var timestamp = Stopwatch.GetTimestamp();
         var process = Process.Start(start) ?? throw new HarnessException($"{name}: could not start {binary}");
-        return new ChildProcess(name, process, timestamp);
+        return new ChildProcess(name, process, timestamp, utc);
     }
 
     /// <summary>Sends a signal with kill(2) and returns the Stopwatch timestamp taken just before it.</summary>
@@ -171,7 +176,7 @@ public static class ProcFs
 
     /// <summary>
     /// CPU time of the process so far: utime + stime of <c>/proc/&lt;pid&gt;/stat</c> (10 ms resolution, threads that
-    /// exited included), and the sum of the live threads' <c>schedstat</c> run times (nanosecond resolution).
+    /// exited included), and each live thread's run time from its <c>schedstat</c> (nanosecond resolution).
     /// </summary>
     public static CpuTime ReadCpu(int pid)
     {
@@ -181,12 +186,12 @@ public static class ProcFs
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
 
-        long runNs = 0;
+        var threads = new Dictionary<string, long>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             try
             {
-                runNs += long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture);
+                threads[Path.GetFileName(task)] = long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {
@@ -194,7 +199,7 @@ public static class ProcFs
             }
         }
 
-        return new CpuTime(ticks * 1000 / ClockTicksPerSecond, runNs / 1e6);
+        return new CpuTime(ticks * 1000 / ClockTicksPerSecond, threads);
     }
 
     /// <summary>The load averages (1, 5, 15 min) of the machine.</summary>
@@ -206,8 +211,16 @@ public static class ProcFs
     }
 
     /// <param name="StatMs">utime + stime in ms (10 ms steps).</param>
-    /// <param name="SchedMs">Sum of the live threads' run time in ms.</param>
-    public sealed record CpuTime(double StatMs, double SchedMs);
+    /// <param name="ThreadRunNs">Run time of each live thread (by thread id) in ns.</param>
+    public sealed record CpuTime(double StatMs, IReadOnlyDictionary<string, long> ThreadRunNs)
+    {
+        /// <summary>
+        /// Run time between two readings, in ms, from the threads alive at the second one (a thread that ended in
+        /// between is not counted; one that started in between counts whole).
+        /// </summary>
+        public double SchedMsSince(CpuTime before) =>
+            ThreadRunNs.Sum(t => t.Value - before.ThreadRunNs.GetValueOrDefault(t.Key)) / 1e6;
+    }
 }
 
 /// <summary>The harness itself failed (a process did not publish, an emulator did not start): exit 1.</summary>

@@ -9,13 +9,15 @@ using ScaiVault.Emulator.Hosting;
 
 namespace LeaseAgent.Benchmarks.Infrastructure;
 
-/// <summary>One request an agent sent through the proxy, with the emulator's answer.</summary>
+/// <summary>One request an agent sent through the proxy, with the emulator's answer (status 0: the agent gave up first).</summary>
 /// <param name="Received">Stopwatch timestamp at which the proxy received the request.</param>
 /// <param name="Answered">Stopwatch timestamp at which the emulator's answer reached the proxy.</param>
 /// <param name="RetryAfterSeconds">The answer's <c>Retry-After</c>, if any.</param>
 public sealed record ProxiedRequest(string Agent, string Method, string Path, int Status, int? RetryAfterSeconds, long Received, long Answered)
 {
     public bool IsGenerate => Method == "POST" && Path.Contains("/creds/", StringComparison.Ordinal);
+
+    public bool IsRevoke => Method == "POST" && Path.EndsWith("/revoke", StringComparison.Ordinal);
 }
 
 /// <summary>
@@ -96,7 +98,19 @@ public sealed class RecordingProxy : IAsyncDisposable
             }
         }
 
-        using var response = await _upstream.SendAsync(request, HttpCompletionOption.ResponseContentRead, context.RequestAborted);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _upstream.SendAsync(request, HttpCompletionOption.ResponseContentRead, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The agent gave up before the emulator answered: recorded with status 0.
+            Requests.Enqueue(new ProxiedRequest(agent, context.Request.Method, rest, 0, null, received, Stopwatch.GetTimestamp()));
+            return;
+        }
+
+        using var answer = response;
         var answered = Stopwatch.GetTimestamp();
         context.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))

@@ -25,15 +25,22 @@ public class CredentialFormatterBenchmarks
 
     private CredentialDocument _document = null!;
 
-    [Params(OutputFormat.Json, OutputFormat.Env, OutputFormat.Pgpass, OutputFormat.Uri)]
-    public OutputFormat Format { get; set; }
-
     [GlobalSetup]
     public void Setup() => _document = CreateDocument();
 
+    /// <summary>Includes the connection string (NpgsqlConnectionStringBuilder) and the URI.</summary>
     [Benchmark]
     public CredentialDocument CreateDocument() => CredentialFormatter.CreateDocument(_database, _credential, _grant, 3, Now);
 
     [Benchmark]
-    public byte[] Render() => CredentialFormatter.Render(_document, Format);
+    public byte[] RenderJson() => CredentialFormatter.Render(_document, OutputFormat.Json);
+
+    [Benchmark]
+    public byte[] RenderEnv() => CredentialFormatter.Render(_document, OutputFormat.Env);
+
+    [Benchmark]
+    public byte[] RenderPgpass() => CredentialFormatter.Render(_document, OutputFormat.Pgpass);
+
+    [Benchmark]
+    public byte[] RenderUri() => CredentialFormatter.Render(_document, OutputFormat.Uri);
 }

@@ -43,6 +43,9 @@ public sealed class AppQueryLoop : IAsyncDisposable
 
     public ConcurrentQueue<string> Failures { get; } = new();
 
+    /// <summary>When the first query failed (UTC), to place it in the agent's log.</summary>
+    public DateTime? FirstFailureAt { get; private set; }
+
     /// <summary>The users the app has queried as, in order.</summary>
     public ConcurrentQueue<string> Users { get; } = new();
 
@@ -81,13 +84,13 @@ public sealed class AppQueryLoop : IAsyncDisposable
                     Interlocked.Increment(ref _queries);
                     if (rows != 10)
                     {
-                        Failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} as {pool.Credential}: {rows} rows instead of 10");
+                        Fail($"as {pool.Credential}: {rows} rows instead of 10");
                     }
                 }
                 catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
                 {
                     Interlocked.Increment(ref _queries);
-                    Failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} as {pool.Credential}: {e.GetType().Name} {(e as PostgresException)?.SqlState} {e.Message}");
+                    Fail($"as {pool.Credential}: {e.GetType().Name} {(e as PostgresException)?.SqlState} {e.Message}");
                 }
                 finally
                 {
@@ -104,6 +107,17 @@ public sealed class AppQueryLoop : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    private void Fail(string what)
+    {
+        var now = DateTime.UtcNow;
+        lock (_gate)
+        {
+            FirstFailureAt ??= now;
+        }
+
+        Failures.Enqueue($"{now:HH:mm:ss.fff} {what}");
     }
 
     /// <summary>The pool for the newest credential, entered (its in-flight count raised); reloads when the file changed.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 
@@ -125,9 +126,29 @@ public static class Checks
     public static string Tail(Iteration iteration, AgentProcess agent, int lines = 25) =>
         string.Join('\n', agent.Lines.TakeLast(lines).Select(iteration.Run.Ledger.Redact));
 
+    /// <summary>
+    /// The agent's log lines (secrets redacted) stamped between <paramref name="from"/> and <paramref name="to"/>:
+    /// what the agent was doing when something went wrong, which the tail of a long iteration no longer shows.
+    /// </summary>
+    public static string Between(Iteration iteration, AgentProcess agent, DateTime from, DateTime to) =>
+        string.Join('\n', agent.Lines.Where(line => StampedBetween(line, from, to)).Select(iteration.Run.Ledger.Redact));
+
     /// <summary>Fails the iteration if the agent died on its own.</summary>
     public static void StillRunning(Iteration iteration, AgentProcess agent) =>
         Assert.False(agent.HasExited, $"{agent.Name} exited on its own with code {(agent.HasExited ? agent.ExitCode : 0)}\n{Tail(iteration, agent)}");
+
+    private static bool StampedBetween(string line, DateTime from, DateTime to)
+    {
+        try
+        {
+            var stamp = JsonNode.Parse(line)?["Timestamp"]?.GetValue<DateTime>().ToUniversalTime();
+            return stamp >= from && stamp <= to;
+        }
+        catch (JsonException)
+        {
+            return false; // not a JSON log line (LOG_FORMAT=text): no timestamp to place it by
+        }
+    }
 
     private static string Describe(JsonObject? document) =>
         document is null ? "absent" : $"generation {document["generation"]}, lease {document["lease_id"]}, user {document["username"]}";

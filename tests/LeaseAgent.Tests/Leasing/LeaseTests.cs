@@ -64,6 +64,20 @@ public sealed class LeaseTests
     }
 
     [Fact]
+    public void Grant_IsCountedFromWhenItsRequestWasSent_NotFromWhenTheAnswerArrived()
+    {
+        var lease = new Lease(1, _time);
+        lease.StartGenerating();
+        var sentAt = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromSeconds(2)); // a slow round trip: the server started counting up to 2 s ago
+
+        lease.Issue(Grant(seconds: 60, hardEndSeconds: 180) with { SentAt = sentAt });
+
+        Assert.Equal(TimeSpan.FromSeconds(58), lease.Timeline!.ExpiresIn(_time));
+        Assert.Equal(TimeSpan.FromSeconds(178), lease.Timeline.HardEndIn(_time));
+    }
+
+    [Fact]
     public void RenewalFailed_KeepsLeaseActive_AndCountsAttempts()
     {
         var lease = ActiveLease();
