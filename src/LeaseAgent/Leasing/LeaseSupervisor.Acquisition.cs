@@ -39,11 +39,7 @@ public sealed partial class LeaseSupervisor
             _next = null;
             var (code, requestId, message) = Describe(error);
             _lastError = code;
-            var retryIn = ScaiVaultResilience.FullJitter(_acquireFailures++, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared);
-            if (error is ScaiVaultException { RetryAfter: { } retryAfter } && retryAfter > retryIn)
-            {
-                retryIn = retryAfter;
-            }
+            var retryIn = ScaiVaultResilience.BackoffAfterFailure(_acquireFailures++, error, Random.Shared);
 
             if (_current is not null)
             {
@@ -161,7 +157,7 @@ public sealed partial class LeaseSupervisor
 
         _next = null;
         Revoke(lease);
-        ScheduleAcquire(ScaiVaultResilience.FullJitter(_acquireFailures++, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared));
+        ScheduleAcquire(ScaiVaultResilience.BackoffAfterFailure(_acquireFailures++, error: null, Random.Shared));
     }
 
     private void ScheduleAcquire(TimeSpan delay)

@@ -133,7 +133,7 @@ public sealed partial class LeaseSupervisor
         Log.RevokeFailed(_logger, lease.LeaseId, code, requestId, message);
         if (!_stopping && lease.FailedAttempts < MaxRevokeAttempts)
         {
-            SetTimer(lease, LeaseTimer.RevokeRetry, ScaiVaultResilience.FullJitter(lease.FailedAttempts, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared));
+            SetTimer(lease, LeaseTimer.RevokeRetry, ScaiVaultResilience.BackoffAfterFailure(lease.FailedAttempts, error, Random.Shared));
         }
     }
 }

@@ -14,6 +14,9 @@ public static class ScaiVaultResilience
     /// <summary>The moment (on <see cref="TimeProvider.GetTimestamp"/>) after which retrying is pointless.</summary>
     public static readonly ResiliencePropertyKey<long> Deadline = new("leaseagent.deadline");
 
+    /// <summary>The longest <c>Retry-After</c> the pipeline waits itself before retrying.</summary>
+    public static readonly TimeSpan LongestRetryAfterWaitedInline = TimeSpan.FromSeconds(2);
+
     public static ResiliencePipeline Create(TimeSpan attemptTimeout, TimeSpan totalTimeout, int maxRetries, TimeProvider time)
     {
         var retry = new RetryStrategyOptions
@@ -34,6 +37,27 @@ public static class ScaiVaultResilience
             .Build();
     }
 
+    /// <summary>The window of ScaiVault's per-identity rate limits (100 generations per minute, …).</summary>
+    public static readonly TimeSpan RateLimitWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// When the lease supervisor tries again after a failed operation (the <paramref name="attempt"/>-th in a row).
+    /// Without <c>Retry-After</c>: full jitter from 1 s, capped at 30 s. With it: never before it, plus a spread
+    /// that starts at 10 s and doubles with every refusal in a row up to the whole window. A fleet refused together
+    /// is told the same moment (when the window's oldest acceptance ages out); coming back together, all but a
+    /// few would be refused again and again, so the spread turns one herd into a trickle the window can absorb.
+    /// </summary>
+    public static TimeSpan BackoffAfterFailure(int attempt, Exception? error, Random random)
+    {
+        if (error is not ScaiVaultException { RetryAfter: { } retryAfter })
+        {
+            return FullJitter(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), random);
+        }
+
+        var spread = Math.Min(RateLimitWindow.TotalMilliseconds, 10_000 * Math.Pow(2, Math.Min(attempt, 10)));
+        return retryAfter + TimeSpan.FromMilliseconds(random.NextDouble() * spread);
+    }
+
     /// <summary>Full jitter: uniform in [0, min(cap, base · 2^attempt)] (AWS architecture blog's "full jitter").</summary>
     public static TimeSpan FullJitter(int attempt, TimeSpan baseDelay, TimeSpan cap, Random random)
     {
@@ -46,12 +70,17 @@ public static class ScaiVaultResilience
         var retryable = exception switch
         {
             ScaiVaultException { Code: ErrorCodes.InternalError } => attempt == 0, // the contract: internal_error once
+            // A long Retry-After is the caller's to wait out: waiting here would run into the pipeline's total
+            // timeout, and the timeout's exception would lose the Retry-After the caller must honour.
+            ScaiVaultException { RetryAfter: { } retryAfter } when retryAfter > LongestRetryAfterWaitedInline => false,
             ScaiVaultException e => e.IsTransient,
             TimeoutRejectedException => true,
             _ => false,
         };
 
-        return retryable && TimeLeft(context, time) > TimeSpan.Zero;
+        // Never retry early: a Retry-After that does not fit before the deadline goes back to the caller too.
+        var left = TimeLeft(context, time);
+        return retryable && left > TimeSpan.Zero && (exception is not ScaiVaultException { RetryAfter: { } wait } || wait < left);
     }
 
     internal static TimeSpan NextDelay(Exception? exception, int attempt, ResilienceContext context, TimeProvider time)

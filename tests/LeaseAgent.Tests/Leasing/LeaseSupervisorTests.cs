@@ -110,6 +110,24 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task GenerateRateLimited_NextAttemptNeverBeforeRetryAfter_ThenWithinItsSpread()
+    {
+        _vault.GenerateRetryAfter = TimeSpan.FromSeconds(60);
+        await _supervisor.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => _vault.GenerateAttempts == 1, Wait, "the first generate refused");
+
+        _vault.GenerateRetryAfter = null;
+        _time.Advance(TimeSpan.FromSeconds(59.9));
+        await Task.Delay(50);
+        Assert.Equal(1, _vault.GenerateAttempts);
+
+        _time.Advance(TimeSpan.FromSeconds(10.2)); // Retry-After + the first refusal's spread (10 s)
+        var document = await WaitForGenerationAsync(2);
+        Assert.Equal(2, _vault.GenerateAttempts);
+        Assert.Equal("lease-1", document!["lease_id"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task RenewDue_AtTwoThirdsWithJitter_RenewsWithoutRepublishing()
     {
         await _supervisor.StartAsync(CancellationToken.None);
@@ -256,6 +274,11 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         public int RenewFailures { get; set; }
 
+        /// <summary>Generate answers 429 <c>rate_limited</c> with this <c>Retry-After</c> while it is set.</summary>
+        public TimeSpan? GenerateRetryAfter { get; set; }
+
+        public int GenerateAttempts;
+
         public int RenewAttempts;
 
         public bool RevokeFails { get; set; }
@@ -267,6 +290,12 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
         {
+            Interlocked.Increment(ref GenerateAttempts);
+            if (GenerateRetryAfter is { } retryAfter)
+            {
+                throw new ScaiVaultException(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimited, "slow down", retryAfter: retryAfter);
+            }
+
             var n = Interlocked.Increment(ref _next);
             var now = time.GetUtcNow();
             _hardEnds[$"lease-{n}"] = now + maxTtl;

@@ -50,16 +50,47 @@ public sealed class ScaiVaultResilienceTests
     }
 
     [Fact]
-    public void NextDelay_HonoursRetryAfter_ButNotPastTheDeadline()
+    public void NextDelay_HonoursAShortRetryAfter()
+    {
+        var delay = ScaiVaultResilience.NextDelay(RateLimited(1.5), 0, ContextWithDeadline(TimeSpan.FromMinutes(5)), _time);
+        Assert.InRange(delay, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(1.75));
+    }
+
+    [Fact]
+    public void ShouldRetry_LeavesALongRetryAfter_OrOneBeyondTheDeadline_ToTheCaller()
     {
         var farDeadline = ContextWithDeadline(TimeSpan.FromMinutes(5));
-        var delay = ScaiVaultResilience.NextDelay(Error(ErrorCodes.RateLimited, HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(7)), 0, farDeadline, _time);
-        Assert.InRange(delay, TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(7.25));
+        Assert.True(ScaiVaultResilience.ShouldRetry(RateLimited(1), 0, farDeadline, _time));
+        Assert.False(ScaiVaultResilience.ShouldRetry(RateLimited(7), 0, farDeadline, _time)); // would meet the total timeout
 
-        var nearDeadline = ContextWithDeadline(TimeSpan.FromSeconds(2));
-        var capped = ScaiVaultResilience.NextDelay(Error(ErrorCodes.RateLimited, HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(7)), 0, nearDeadline, _time);
-        Assert.Equal(TimeSpan.FromSeconds(2), capped);
+        var nearDeadline = ContextWithDeadline(TimeSpan.FromSeconds(0.5));
+        Assert.False(ScaiVaultResilience.ShouldRetry(RateLimited(1), 0, nearDeadline, _time)); // would retry early
     }
+
+    [Theory]
+    [InlineData(0, 10)]
+    [InlineData(1, 20)]
+    [InlineData(2, 40)]
+    [InlineData(8, 60)] // never more than the rate limit's window
+    public void BackoffAfterFailure_NeverComesBackBeforeRetryAfter_AndSpreadsMoreWithEveryRefusal(int attempt, double spreadSeconds)
+    {
+        var random = new Random(7);
+        var delays = Enumerable.Range(0, 500).Select(_ => ScaiVaultResilience.BackoffAfterFailure(attempt, RateLimited(60), random).TotalSeconds).ToList();
+
+        Assert.All(delays, d => Assert.InRange(d, 60, 60 + spreadSeconds));
+        Assert.True(delays.Max() - delays.Min() > spreadSeconds * 0.8, $"a fleet refused together comes back spread over {delays.Max() - delays.Min():0.0} s only");
+    }
+
+    [Fact]
+    public void BackoffAfterFailure_WithoutRetryAfter_IsFullJitterFromOneSecondUpTo30()
+    {
+        var random = new Random(7);
+        Assert.All(Enumerable.Range(0, 200), _ => Assert.InRange(ScaiVaultResilience.BackoffAfterFailure(0, null, random), TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        Assert.All(Enumerable.Range(0, 200), _ => Assert.InRange(ScaiVaultResilience.BackoffAfterFailure(9, Error(ErrorCodes.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), random), TimeSpan.Zero, TimeSpan.FromSeconds(30)));
+    }
+
+    private static ScaiVaultException RateLimited(double retryAfterSeconds) =>
+        Error(ErrorCodes.RateLimited, HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(retryAfterSeconds));
 
     [Fact]
     public void FullJitter_StaysWithinTheExponentialCeiling()
