@@ -1,8 +1,13 @@
+using System.Runtime.InteropServices;
+using LeaseAgent.ChildProcess;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Hosting;
+using LeaseAgent.Init;
 using LeaseAgent.Leasing;
+using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
+using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,6 +26,9 @@ public static class Program
         usage: lease-agent <command>
 
           run                      keep a probed, renewed, rotated database credential published until SIGTERM
+          run -- CMD [ARGS...]     supervisor mode: publish, start CMD with PG* and DATABASE_URL set, revoke and
+                                   exit with CMD's exit code when it ends (Jobs, local runs)
+          init                     write SECRETS (and one probed credential) once, all files or none, then exit
           probe ready|live         exit 0 when the running agent is ready (credential published) / live (heartbeat fresh)
           graph [--format F]       print the lease state machine (F: mermaid (default), dot, markdown)
           version                  print version, commit and runtime
@@ -38,6 +46,7 @@ public static class Program
             return command switch
             {
                 "run" => await RunAsync(rest),
+                "init" => await InitAsync(rest),
                 "probe" => ProbeCommand.Run(rest),
                 "graph" => Graph(rest),
                 "version" or "--version" => Print(AgentVersion.Describe()),
@@ -53,12 +62,21 @@ public static class Program
 
     private static async Task<int> RunAsync(string[] args)
     {
-        var options = AgentConfiguration.Load(AgentConfiguration.Build(args));
-        if (options.ScaiVault is { StaticToken: null, ClientCredentials: null } && !File.Exists(options.ScaiVault.TokenFile))
+        var separator = Array.IndexOf(args, "--");
+        var options = LoadOptions(separator < 0 ? args : args[..separator]);
+        if (separator >= 0)
         {
-            throw new ConfigurationException(
-                "SCAIVAULT_TOKEN_FILE",
-                $"'{options.ScaiVault.TokenFile}' does not exist; mount a projected service-account token there (audience scaivault), configure SCAIVAULT_CLIENT_ID with its secret file and SCAIKEY_TOKEN_URL, or set SCAIVAULT_TOKEN for development");
+            if (separator == args.Length - 1)
+            {
+                throw new ConfigurationException("run --", "names no command; use lease-agent run -- CMD [ARGS...]");
+            }
+
+            options = options with { ChildCommand = args[(separator + 1)..] };
+        }
+
+        if (options is not { Lease: { } lease, Database: { } database })
+        {
+            throw new ConfigurationException("LEASE_ENGINE", "is required by run: set LEASE_ENGINE and LEASE_ROLE (use init to write SECRETS once)");
         }
 
         new CredentialPublisher(options.Output).Prepare();
@@ -75,10 +93,50 @@ public static class Program
         using var heldLock = volumeLock;
         using var host = AgentHost.Build(options);
         var supervisor = host.Services.GetRequiredService<LeaseSupervisor>(); // RunAsync disposes the container
+        var child = host.Services.GetService<ChildProcessRunner>();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeaseAgent");
-        Log.Starting(logger, AgentVersion.Version, options.Lease.Engine, options.Lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), options.Database.Host, options.Database.Port, options.Database.Name);
+        Log.Starting(logger, AgentVersion.Version, lease.Engine, lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), database.Host, database.Port, database.Name);
         await host.RunAsync();
-        return supervisor.ExitCode;
+        return child?.ExitCode ?? supervisor.ExitCode;
+    }
+
+    private static async Task<int> InitAsync(string[] args)
+    {
+        var options = LoadOptions(args);
+        using var host = AgentHost.Build(options); // for its services only: init is one pass, not a host run
+        var services = host.Services;
+        var init = new InitCommand(
+            options,
+            services.GetRequiredService<IScaiVaultClient>(),
+            services.GetService<ICredentialProbe>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILogger<InitCommand>>());
+
+        // SIGTERM or Ctrl-C while init retries: stop, write nothing, revoke what was generated.
+        using var stop = new CancellationTokenSource();
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        return await init.RunAsync(stop.Token);
+
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    /// <summary>Reads and validates the configuration shared by run and init.</summary>
+    private static AgentOptions LoadOptions(string[] args)
+    {
+        var options = AgentConfiguration.Load(AgentConfiguration.Build(args));
+        if (options.ScaiVault is { StaticToken: null, ClientCredentials: null } && !File.Exists(options.ScaiVault.TokenFile))
+        {
+            throw new ConfigurationException(
+                "SCAIVAULT_TOKEN_FILE",
+                $"'{options.ScaiVault.TokenFile}' does not exist; mount a projected service-account token there (audience scaivault), configure SCAIVAULT_CLIENT_ID with its secret file and SCAIKEY_TOKEN_URL, or set SCAIVAULT_TOKEN for development");
+        }
+
+        return options;
     }
 
     private static int Graph(string[] args)

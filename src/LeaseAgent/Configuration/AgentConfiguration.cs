@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using LeaseAgent.Secrets;
 using Microsoft.Extensions.Logging;
 
 namespace LeaseAgent.Configuration;
@@ -24,6 +25,7 @@ public static class AgentConfiguration
         "OUTPUT_FILE", "OUTPUT_FORMAT", "OUTPUT_MODE", "STATE_DIR",
         "SHUTDOWN_TIMEOUT", "REVOKE_ON_SHUTDOWN", "REVOKE_DELAY", "HEALTH_ADDRESS", "LOG_FORMAT", "LOG_LEVEL",
         "RELOAD_SIGNAL", "RELOAD_PID_FILE", "RELOAD_PROCESS_NAME",
+        "SECRETS", "REFRESH_INTERVAL", "SUBSCRIBE", "INIT_TIMEOUT",
     ];
 
     /// <summary>Builds the configuration sources: JSON file, environment, then command-line flags.</summary>
@@ -82,40 +84,36 @@ public static class AgentConfiguration
                 reader.Path("SCAIVAULT_PATH_LIST", ScaiVaultPaths.Default.List)),
         };
 
+        var secrets = new SecretsOptions
+        {
+            Mappings = SecretMappingParser.Parse(config[SecretMappingParser.Key]),
+            RefreshInterval = reader.Duration("REFRESH_INTERVAL", TimeSpan.FromMinutes(5), min: TimeSpan.FromSeconds(1)),
+            Subscribe = reader.Boolean("SUBSCRIBE", fallback: false),
+            InitTimeout = reader.Duration("INIT_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.FromSeconds(1)),
+        };
+
         var engine = reader.Optional("LEASE_ENGINE");
         var role = reader.Optional("LEASE_ROLE");
-        if (engine is null || role is null)
+        LeaseOptions? lease = null;
+        DatabaseOptions? database = null;
+        if (engine is not null || role is not null || secrets.Mappings.Count == 0)
         {
-            var missing = engine is null ? "LEASE_ENGINE" : "LEASE_ROLE";
-            throw new ConfigurationException(missing, "is required: set both LEASE_ENGINE and LEASE_ROLE to the dynamic engine and role to lease from");
+            if (engine is null || role is null)
+            {
+                var missing = engine is null ? "LEASE_ENGINE" : "LEASE_ROLE";
+                throw new ConfigurationException(missing, "is required: set both LEASE_ENGINE and LEASE_ROLE to the dynamic engine and role to lease from (or only SECRETS to write static secrets)");
+            }
+
+            lease = new LeaseOptions
+            {
+                Engine = engine,
+                Role = role,
+                Ttl = reader.OptionalDuration("LEASE_TTL", min: TimeSpan.FromSeconds(1)),
+                RotateBefore = reader.Duration("LEASE_ROTATE_BEFORE", TimeSpan.FromMinutes(10), min: TimeSpan.Zero),
+                DrainTimeout = reader.Duration("LEASE_DRAIN_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.Zero),
+            };
+            database = ReadDatabase(reader);
         }
-
-        var ttl = reader.OptionalDuration("LEASE_TTL", min: TimeSpan.FromSeconds(1));
-        var lease = new LeaseOptions
-        {
-            Engine = engine,
-            Role = role,
-            Ttl = ttl,
-            RotateBefore = reader.Duration("LEASE_ROTATE_BEFORE", TimeSpan.FromMinutes(10), min: TimeSpan.Zero),
-            DrainTimeout = reader.Duration("LEASE_DRAIN_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.Zero),
-            FailOpen = reader.Boolean("FAIL_OPEN", fallback: false),
-        };
-
-        var sslMode = (reader.Optional("DB_SSLMODE") ?? "prefer").ToLowerInvariant();
-        if (!SslModes.Names.Contains(sslMode))
-        {
-            throw new ConfigurationException("DB_SSLMODE", $"'{sslMode}' is not a libpq sslmode; use one of {string.Join(", ", SslModes.Names)}");
-        }
-
-        var database = new DatabaseOptions
-        {
-            Host = reader.Required("DB_HOST", "set it to the database host the app connects to"),
-            Port = reader.Integer("DB_PORT", 5432, 1, 65535),
-            Name = reader.Required("DB_NAME", "set it to the database the app connects to"),
-            SslMode = sslMode,
-            ProbeQuery = reader.Optional("DB_PROBE_QUERY"),
-            ProbeWindow = reader.Duration("DB_PROBE_WINDOW", TimeSpan.FromSeconds(10), min: TimeSpan.Zero),
-        };
 
         var outputFile = Path.GetFullPath(reader.Optional("OUTPUT_FILE") ?? "/run/secrets/db.json");
         var output = new OutputOptions
@@ -157,7 +155,32 @@ public static class AgentConfiguration
             throw new ConfigurationException("RELOAD_PROCESS_NAME", "is set together with RELOAD_PID_FILE; set one of them");
         }
 
-        return new AgentOptions(scaiVault, lease, database, output, shutdown, logging) { Health = health, Reload = reload };
+        return new AgentOptions(scaiVault, lease, database, output, shutdown, logging)
+        {
+            Health = health,
+            Reload = reload,
+            Secrets = secrets,
+            FailOpen = reader.Boolean("FAIL_OPEN", fallback: false),
+        };
+    }
+
+    private static DatabaseOptions ReadDatabase(Reader reader)
+    {
+        var sslMode = (reader.Optional("DB_SSLMODE") ?? "prefer").ToLowerInvariant();
+        if (!SslModes.Names.Contains(sslMode))
+        {
+            throw new ConfigurationException("DB_SSLMODE", $"'{sslMode}' is not a libpq sslmode; use one of {string.Join(", ", SslModes.Names)}");
+        }
+
+        return new DatabaseOptions
+        {
+            Host = reader.Required("DB_HOST", "set it to the database host the app connects to"),
+            Port = reader.Integer("DB_PORT", 5432, 1, 65535),
+            Name = reader.Required("DB_NAME", "set it to the database the app connects to"),
+            SslMode = sslMode,
+            ProbeQuery = reader.Optional("DB_PROBE_QUERY"),
+            ProbeWindow = reader.Duration("DB_PROBE_WINDOW", TimeSpan.FromSeconds(10), min: TimeSpan.Zero),
+        };
     }
 
     private static ClientCredentialsOptions? ReadClientCredentials(Reader reader)

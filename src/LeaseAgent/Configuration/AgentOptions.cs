@@ -3,10 +3,12 @@ using Npgsql;
 namespace LeaseAgent.Configuration;
 
 /// <summary>Everything <c>lease-agent run</c> was configured with, validated.</summary>
+/// <param name="Lease">The dynamic credential to lease; null when only <c>SECRETS</c> are configured.</param>
+/// <param name="Database">Its database; set exactly when <paramref name="Lease"/> is.</param>
 public sealed record AgentOptions(
     ScaiVaultOptions ScaiVault,
-    LeaseOptions Lease,
-    DatabaseOptions Database,
+    LeaseOptions? Lease,
+    DatabaseOptions? Database,
     OutputOptions Output,
     ShutdownOptions Shutdown,
     LoggingOptions Logging)
@@ -14,6 +16,33 @@ public sealed record AgentOptions(
     public HealthOptions Health { get; init; } = new();
 
     public ReloadOptions Reload { get; init; } = new();
+
+    public SecretsOptions Secrets { get; init; } = new();
+
+    /// <summary>
+    /// <c>FAIL_OPEN</c>, default false: <c>run</c> reports ready without a credential while ScaiVault cannot be
+    /// reached (never a stale or static credential) and keeps retrying; <c>init</c> exits 0 without its files.
+    /// </summary>
+    public bool FailOpen { get; init; }
+
+    /// <summary>Supervisor mode: the command after <c>run --</c>, started once the credential is published.</summary>
+    public IReadOnlyList<string>? ChildCommand { get; init; }
+}
+
+/// <summary>Static secrets written to files (<c>SECRETS</c>) and how they are kept fresh.</summary>
+public sealed record SecretsOptions
+{
+    /// <summary><c>SECRETS</c>: one <c>path[#field] -> /file</c> mapping per line.</summary>
+    public IReadOnlyList<Secrets.SecretMapping> Mappings { get; init; } = [];
+
+    /// <summary><c>REFRESH_INTERVAL</c>, default 5 min: how often <c>run</c> re-reads the secrets (±10 % jitter).</summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary><c>SUBSCRIBE</c>, default false: refresh on ScaiVault events instead of waiting for the next poll.</summary>
+    public bool Subscribe { get; init; }
+
+    /// <summary><c>INIT_TIMEOUT</c>, default 60 s: how long <c>init</c> retries before it gives up.</summary>
+    public TimeSpan InitTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>How to reach and authenticate to ScaiVault.</summary>
@@ -78,12 +107,6 @@ public sealed record LeaseOptions
 
     /// <summary><c>LEASE_DRAIN_TIMEOUT</c>, default 60 s: how long a superseded lease may drain.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>
-    /// <c>FAIL_OPEN</c>, default false: report ready without a credential while ScaiVault cannot be
-    /// reached (never a stale or static credential); keep retrying.
-    /// </summary>
-    public bool FailOpen { get; init; }
 }
 
 /// <summary>The database the credential is for: the probe target and what the app is told.</summary>

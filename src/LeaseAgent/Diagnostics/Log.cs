@@ -4,7 +4,8 @@ namespace LeaseAgent.Diagnostics;
 
 /// <summary>
 /// Every log event of the agent, source-generated. Event ids are allocated here by feature:
-/// 1xx lifecycle, 2xx ScaiVault, 3xx Postgres probe, 4xx publishing, 9xx host. No parameter is ever a
+/// 1xx lifecycle, 2xx ScaiVault, 3xx Postgres probe, 4xx publishing, 5xx journal, 6xx reload, 7xx static
+/// secrets and init, 8xx the supervised child process, 9xx host. No parameter is ever a
 /// password, a token or a connection string.
 /// </summary>
 internal static partial class Log
@@ -61,7 +62,7 @@ internal static partial class Log
     [LoggerMessage(116, LogLevel.Debug, "Could not count the sessions of superseded lease {LeaseId}: {Error}; checking again")]
     public static partial void DrainCheckFailed(ILogger logger, string? leaseId, string error);
 
-    // 6xx reload signal and static secrets
+    // 6xx reload signal
     [LoggerMessage(600, LogLevel.Information, "Sent SIG{Signal} to pid {Pid}: {Reason}")]
     public static partial void ReloadSignalled(ILogger logger, string signal, int pid, string reason);
 
@@ -120,7 +121,39 @@ internal static partial class Log
     [LoggerMessage(401, LogLevel.Warning, "Writing the status file failed: {Error}")]
     public static partial void StatusWriteFailed(ILogger logger, string error);
 
+    // 8xx the supervised child process (run -- CMD)
+    [LoggerMessage(800, LogLevel.Information, "Started {Command} as pid {Pid} with the credential of user {Username} in PG* and DATABASE_URL")]
+    public static partial void ChildStarted(ILogger logger, string command, int pid, string username);
+
+    [LoggerMessage(801, LogLevel.Information, "Child pid {Pid} exited with code {ExitCode}; revoking and exiting with its code")]
+    public static partial void ChildExited(ILogger logger, int pid, int exitCode);
+
+    [LoggerMessage(802, LogLevel.Error, "Cannot start {Command}: {Error}")]
+    public static partial void ChildStartFailed(ILogger logger, string command, string error);
+
+    [LoggerMessage(803, LogLevel.Information, "Forwarding SIG{Signal} to child pid {Pid}")]
+    public static partial void ChildStopping(ILogger logger, int pid, string signal);
+
+    [LoggerMessage(804, LogLevel.Warning, "Child pid {Pid} did not exit within {GraceSeconds:0} s; killing it")]
+    public static partial void ChildKilled(ILogger logger, int pid, double graceSeconds);
+
     // 9xx host
+    // 7xx static secrets and init
+    [LoggerMessage(700, LogLevel.Information, "init: wrote {Files} file(s) (dynamic lease {LeaseId}, not renewed)")]
+    public static partial void InitWrote(ILogger logger, int files, string leaseId);
+
+    [LoggerMessage(701, LogLevel.Warning, "init: {What} failed ({Code}); retrying in {RetryInSeconds:0.0} s")]
+    public static partial void InitRetrying(ILogger logger, string what, string code, double retryInSeconds);
+
+    [LoggerMessage(702, LogLevel.Error, "init: giving up, no file written: {Reason}")]
+    public static partial void InitFailed(ILogger logger, string reason);
+
+    [LoggerMessage(703, LogLevel.Warning, "init: FAIL_OPEN=true, starting the pod without the files: {Reason}")]
+    public static partial void InitFailedOpen(ILogger logger, string reason);
+
+    [LoggerMessage(704, LogLevel.Warning, "init: revoking lease {LeaseId} failed ({Error}); it ends at its TTL")]
+    public static partial void InitRevokeFailed(ILogger logger, string leaseId, string error);
+
     [LoggerMessage(900, LogLevel.Information, "lease-agent {Version} starting: engine {Engine}, role {Role}, output {OutputFile} ({Format}), probe {DbHost}:{DbPort}/{DbName}")]
     public static partial void Starting(ILogger logger, string version, string engine, string role, string outputFile, string format, string dbHost, int dbPort, string dbName);
 

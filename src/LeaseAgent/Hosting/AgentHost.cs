@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using LeaseAgent.ChildProcess;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;
@@ -42,18 +43,14 @@ public static class AgentHost
 
         services.AddSingleton(options);
         services.AddSingleton(options.ScaiVault);
-        services.AddSingleton(options.Lease);
-        services.AddSingleton(options.Database);
         services.AddSingleton(options.Output);
         services.AddSingleton(time ?? TimeProvider.System);
         services.AddSingleton(_ => ScaiVaultHttpClient.Create(options.ScaiVault));
         services.AddSingleton<IScaiVaultTokenSource>(sp => TokenSources.Create(sp, options.ScaiVault));
-        services.AddSingleton<IScaiVaultClient, ScaiVaultClient>();
-        services.AddSingleton<ICredentialProbe, CredentialProbe>();
-        services.AddSingleton<IDatabaseSessions, DatabaseSessions>();
+        services.AddSingleton<IScaiVaultClient>(sp => new ScaiVaultClient(
+            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<IScaiVaultTokenSource>(), options.ScaiVault, options.Lease, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(options.Reload);
         services.AddSingleton<AppReloader>();
-        services.AddSingleton(sp => new LeaseJournal(options.Output.StateDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<CredentialPublisher>();
         services.AddSingleton<AgentHealth>();
         services.AddSingleton<LeaseMetrics>();
@@ -69,8 +66,31 @@ public static class AgentHost
             services.AddHostedService<HealthServer>();
         }
 
-        services.AddSingleton<LeaseSupervisor>();
-        services.AddHostedService(sp => sp.GetRequiredService<LeaseSupervisor>());
+        if (options is { Lease: { } lease, Database: { } database })
+        {
+            services.AddSingleton(lease);
+            services.AddSingleton(database);
+            services.AddSingleton<ICredentialProbe, CredentialProbe>();
+            services.AddSingleton<IDatabaseSessions, DatabaseSessions>();
+            services.AddSingleton(sp => new LeaseJournal(options.Output.StateDirectory, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<LeaseSupervisor>();
+            services.AddHostedService(sp => sp.GetRequiredService<LeaseSupervisor>());
+        }
+
+        if (options.ChildCommand is { Count: > 0 } command)
+        {
+            // After the supervisor: hosted services stop in reverse order, so the child is stopped before the
+            // credential it uses is revoked.
+            services.AddSingleton(sp => new ChildProcessRunner(
+                command,
+                sp.GetRequiredService<CredentialPublisher>(),
+                sp.GetRequiredService<AppReloader>(),
+                options.Shutdown,
+                sp.GetRequiredService<IHostApplicationLifetime>(),
+                sp.GetRequiredService<ILogger<ChildProcessRunner>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<ChildProcessRunner>());
+        }
+
         configure?.Invoke(services);
 
         return builder.Build();

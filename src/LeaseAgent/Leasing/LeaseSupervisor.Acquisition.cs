@@ -25,7 +25,7 @@ public sealed partial class LeaseSupervisor
         var deadline = _time.GetTimestamp() + Ticks(GenerateRequestBudget);
         var clientRef = lease.ClientRef;
         Start(
-            ct => _vault.GenerateAsync(_options.Lease.Ttl, clientRef, deadline, ct),
+            ct => _vault.GenerateAsync(_lease.Ttl, clientRef, deadline, ct),
             (grant, error) => new GenerateCompleted(lease, grant, error),
             _shutdownBudget.Token);
     }
@@ -102,7 +102,7 @@ public sealed partial class LeaseSupervisor
 
     private void Publish(Lease lease)
     {
-        var document = CredentialFormatter.CreateDocument(_options.Database, lease.Credential!, lease.Grant!, lease.Generation, _time.GetUtcNow());
+        var document = CredentialFormatter.CreateDocument(_database, lease.Credential!, lease.Grant!, lease.Generation, _time.GetUtcNow());
         try
         {
             _publisher.Publish(document);

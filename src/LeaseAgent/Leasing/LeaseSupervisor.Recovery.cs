@@ -58,7 +58,7 @@ public sealed partial class LeaseSupervisor
         WriteJournal();
 
         var leaseId = toAdopt.LeaseId;
-        var increment = _options.Lease.Ttl ?? (toAdopt.DurationSeconds is { } d ? TimeSpan.FromSeconds(d) : null);
+        var increment = _lease.Ttl ?? (toAdopt.DurationSeconds is { } d ? TimeSpan.FromSeconds(d) : null);
         var deadline = _time.GetTimestamp() + Ticks(GenerateRequestBudget);
         Start(
             async ct =>

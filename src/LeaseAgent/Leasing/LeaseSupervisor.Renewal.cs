@@ -14,7 +14,7 @@ public sealed partial class LeaseSupervisor
         var grant = lease.Grant!;
         var expiresIn = timeline.ExpiresIn(_time);
         var hardEndIn = grant.Renewable ? timeline.HardEndIn(_time) : Min(timeline.HardEndIn(_time), expiresIn);
-        var rotateBefore = RenewalSchedule.RotateBefore(_options.Lease.RotateBefore, lease.Lifetime ?? grant.Duration);
+        var rotateBefore = RenewalSchedule.RotateBefore(_lease.RotateBefore, lease.Lifetime ?? grant.Duration);
         var rotateIn = RenewalSchedule.RotateAfter(hardEndIn, rotateBefore);
 
         SetTimer(lease, LeaseTimer.Expiry, expiresIn);
@@ -63,7 +63,7 @@ public sealed partial class LeaseSupervisor
             lease.StartRenewing();
         }
 
-        var increment = _options.Lease.Ttl ?? lease.Timeline!.GrantedDuration;
+        var increment = _lease.Ttl ?? lease.Timeline!.GrantedDuration;
         var deadline = lease.Timeline!.ExpiresAt;
         var leaseId = lease.LeaseId!;
         Start(
@@ -96,7 +96,7 @@ public sealed partial class LeaseSupervisor
             lease.Renew(grant);
             ScheduleLeaseTimers(lease);
             var timeline = lease.Timeline!;
-            var rotateIn = RenewalSchedule.RotateAfter(timeline.HardEndIn(_time), RenewalSchedule.RotateBefore(_options.Lease.RotateBefore, lease.Lifetime!.Value));
+            var rotateIn = RenewalSchedule.RotateAfter(timeline.HardEndIn(_time), RenewalSchedule.RotateBefore(_lease.RotateBefore, lease.Lifetime!.Value));
             Log.Renewed(_logger, lease.LeaseId!, grant.Duration.TotalSeconds, Seconds(_timers.ContainsKey((lease, LeaseTimer.Renew)) ? RenewalSchedule.RenewAfter(grant.Duration, _jitter) : TimeSpan.MaxValue), Seconds(rotateIn));
             _lastError = null;
             _degraded = false;

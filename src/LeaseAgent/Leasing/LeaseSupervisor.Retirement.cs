@@ -28,13 +28,13 @@ public sealed partial class LeaseSupervisor
         }
 
         previous.Supersede();
-        Log.Retiring(_logger, previous.LeaseId, _options.Lease.DrainTimeout.TotalSeconds);
+        Log.Retiring(_logger, previous.LeaseId, _lease.DrainTimeout.TotalSeconds);
         ScheduleLeaseTimers(previous, rotate: false);
-        SetTimer(previous, LeaseTimer.Drain, _options.Lease.DrainTimeout);
+        SetTimer(previous, LeaseTimer.Drain, _lease.DrainTimeout);
 
         // The app needs a moment to see the new file and swap its pool; an empty pg_stat_activity before
         // then only means the pool was idle, not that the old password is forgotten.
-        SetTimer(previous, LeaseTimer.DrainCheck, Min(MinimumDrain, _options.Lease.DrainTimeout));
+        SetTimer(previous, LeaseTimer.DrainCheck, Min(MinimumDrain, _lease.DrainTimeout));
     }
 
     private void CheckDrain(Lease retiring)
@@ -77,7 +77,7 @@ public sealed partial class LeaseSupervisor
     {
         if (_lastSessionCount.GetValueOrDefault(retiring) is > 0 and var sessions)
         {
-            Log.StillInUseAtDrainDeadline(_logger, retiring.LeaseId, retiring.Credential?.Username ?? "?", sessions, _options.Lease.DrainTimeout.TotalSeconds);
+            Log.StillInUseAtDrainDeadline(_logger, retiring.LeaseId, retiring.Credential?.Username ?? "?", sessions, _lease.DrainTimeout.TotalSeconds);
         }
 
         Revoke(retiring);

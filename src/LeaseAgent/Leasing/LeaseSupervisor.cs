@@ -29,6 +29,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private const int MaxRevokeAttempts = 8;
 
     private readonly AgentOptions _options;
+    private readonly LeaseOptions _lease;
+    private readonly DatabaseOptions _database;
     private readonly IScaiVaultClient _vault;
     private readonly ICredentialProbe _probe;
     private readonly IDatabaseSessions _sessions;
@@ -84,6 +86,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
         LeaseMetrics metrics)
     {
         _options = options;
+        _lease = options.Lease ?? throw new ArgumentException("the lease supervisor needs LEASE_ENGINE and LEASE_ROLE", nameof(options));
+        _database = options.Database ?? throw new ArgumentException("the lease supervisor needs the DB_* settings", nameof(options));
         _vault = vault;
         _probe = probe;
         _sessions = sessions;
@@ -306,7 +310,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     }
 
     /// <summary><c>FAIL_OPEN</c>: ready without a credential while none can be had; never a stale one.</summary>
-    private bool FailingOpen => _options.Lease.FailOpen && _current is null && _acquireFailures > 0;
+    private bool FailingOpen => _options.FailOpen && _current is null && _acquireFailures > 0;
 
     private static (string Code, string? RequestId, string Message) Describe(Exception? error) => error switch
     {

@@ -9,7 +9,13 @@ namespace LeaseAgent.Publishing;
 /// </summary>
 public static class AtomicFileWriter
 {
-    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode)
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode) => Stage(path, content, mode).Commit();
+
+    /// <summary>
+    /// Writes the content to a temp file beside <paramref name="path"/> and returns it uncommitted: several files
+    /// can be staged first and renamed into place only once all of them were written (init's all-or-nothing).
+    /// </summary>
+    public static StagedFile Stage(string path, ReadOnlySpan<byte> content, UnixFileMode mode)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))
             ?? throw new ArgumentException($"'{path}' has no directory", nameof(path));
@@ -32,7 +38,7 @@ public static class AtomicFileWriter
             // The umask may have removed bits the operator asked for (0640 for a shared fsGroup); the file
             // was never more open than requested, so widening it to exactly the mode is safe.
             File.SetUnixFileMode(temp, mode);
-            File.Move(temp, path, overwrite: true);
+            return new StagedFile(temp, path);
         }
         catch
         {
@@ -54,4 +60,26 @@ public static class AtomicFileWriter
             return false;
         }
     }
+}
+
+/// <summary>A complete temp file waiting to be renamed over its target.</summary>
+public sealed class StagedFile(string temp, string target)
+{
+    public string Target { get; } = target;
+
+    /// <summary>Renames the temp file over the target; on failure the temp file is removed.</summary>
+    public void Commit()
+    {
+        try
+        {
+            File.Move(temp, Target, overwrite: true);
+        }
+        catch
+        {
+            Discard();
+            throw;
+        }
+    }
+
+    public void Discard() => AtomicFileWriter.TryDelete(temp);
 }

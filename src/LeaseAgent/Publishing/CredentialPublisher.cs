@@ -23,8 +23,16 @@ public sealed class CredentialPublisher(OutputOptions output)
         Directory.CreateDirectory(output.StateDirectory, StateDirectoryMode);
     }
 
-    public void Publish(CredentialDocument document) =>
+    private readonly TaskCompletionSource<CredentialDocument> _firstPublished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the first credential published (supervisor mode starts the child then).</summary>
+    public Task<CredentialDocument> FirstPublished => _firstPublished.Task;
+
+    public void Publish(CredentialDocument document)
+    {
         AtomicFileWriter.Write(output.File, CredentialFormatter.Render(document, output.Format), output.Mode);
+        _firstPublished.TrySetResult(document);
+    }
 
     public bool Unpublish() => AtomicFileWriter.TryDelete(output.File);
 

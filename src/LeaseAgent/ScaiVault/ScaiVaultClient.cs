@@ -37,9 +37,12 @@ public sealed class ScaiVaultClient(
     HttpClient http,
     IScaiVaultTokenSource tokens,
     ScaiVaultOptions options,
-    LeaseOptions lease,
+    LeaseOptions? lease,
     TimeProvider time) : IScaiVaultClient
 {
+    /// <summary>The engine and role to lease from; only secrets can be read without them.</summary>
+    private LeaseOptions Lease => lease ?? throw new InvalidOperationException("no LEASE_ENGINE/LEASE_ROLE configured: this agent only reads secrets");
+
     private readonly ResiliencePipeline _pipeline = ScaiVaultResilience.Create(
         attemptTimeout: options.RequestTimeout,
         totalTimeout: options.RequestTimeout * 4,
@@ -51,7 +54,7 @@ public sealed class ScaiVaultClient(
             deadline,
             async token =>
             {
-                var path = ScaiVaultHttp.Expand(options.Paths.Generate, lease.Engine, lease.Role);
+                var path = ScaiVaultHttp.Expand(options.Paths.Generate, Lease.Engine, Lease.Role);
                 var body = new GenerateRequest(ttl is { } t ? Duration.ToScaiVault(t) : null, clientRef);
                 var sentAt = time.GetTimestamp();
                 using var response = await SendAuthorizedAsync(HttpMethod.Post, path, JsonContent.Create(body, ScaiVaultJsonContext.Default.GenerateRequest), token);
@@ -64,7 +67,7 @@ public sealed class ScaiVaultClient(
             deadline,
             async token =>
             {
-                var query = $"?engine={Uri.EscapeDataString(lease.Engine)}&role={Uri.EscapeDataString(lease.Role)}&state=active&client_ref={Uri.EscapeDataString(clientRef)}";
+                var query = $"?engine={Uri.EscapeDataString(Lease.Engine)}&role={Uri.EscapeDataString(Lease.Role)}&state=active&client_ref={Uri.EscapeDataString(clientRef)}";
                 using var response = await SendAuthorizedAsync(HttpMethod.Get, options.Paths.List + query, null, token);
                 return LeaseResponseParser.ParseIdsWithClientRef(await ScaiVaultHttp.ReadBodyAsync(response, token), clientRef);
             },

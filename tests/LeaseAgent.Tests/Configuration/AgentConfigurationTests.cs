@@ -31,6 +31,8 @@ public sealed class AgentConfigurationTests
         var options = Load();
 
         Assert.Equal("/var/run/secrets/scaivault/token", options.ScaiVault.TokenFile);
+        Assert.NotNull(options.Lease);
+        Assert.NotNull(options.Database);
         Assert.Null(options.Lease.Ttl);
         Assert.Equal(TimeSpan.FromMinutes(10), options.Lease.RotateBefore);
         Assert.Equal(TimeSpan.FromSeconds(60), options.Lease.DrainTimeout);
@@ -60,6 +62,8 @@ public sealed class AgentConfigurationTests
             ("LOG_FORMAT", "text"),
             ("LOG_LEVEL", "debug"));
 
+        Assert.NotNull(options.Lease);
+        Assert.NotNull(options.Database);
         Assert.Equal(TimeSpan.FromSeconds(90), options.Lease.Ttl);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Lease.RotateBefore);
         Assert.Equal(6432, options.Database.Port);
@@ -96,6 +100,11 @@ public sealed class AgentConfigurationTests
     [InlineData("LOG_FORMAT", "xml")]
     [InlineData("LOG_LEVEL", "loud")]
     [InlineData("SCAIVAULT_PATH_RENEW", "v1/renew")]
+    [InlineData("SECRETS", "apps/config /etc/config")]
+    [InlineData("REFRESH_INTERVAL", "0s")]
+    [InlineData("SUBSCRIBE", "maybe")]
+    [InlineData("INIT_TIMEOUT", "forever")]
+    [InlineData("FAIL_OPEN", "yes please")]
     public void Load_BadValue_ThrowsOneLineNamingTheKey(string key, string? value)
     {
         var error = Assert.Throws<ConfigurationException>(() => Load((key, value)));
@@ -103,6 +112,28 @@ public sealed class AgentConfigurationTests
         Assert.Equal(key, error.Key);
         Assert.StartsWith(key + ": ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Load_SecretsAlone_NeedNoLeaseOrDatabase()
+    {
+        var options = Load(("LEASE_ENGINE", null), ("LEASE_ROLE", null), ("DB_HOST", null), ("DB_NAME", null), ("SECRETS", "apps/config -> /etc/app/config.json\napps/db#password -> /etc/app/db-password"));
+
+        Assert.Null(options.Lease);
+        Assert.Null(options.Database);
+        Assert.Equal(["apps/config -> /etc/app/config.json", "apps/db#password -> /etc/app/db-password"], options.Secrets.Mappings.Select(m => m.ToString()));
+        Assert.Equal(TimeSpan.FromMinutes(5), options.Secrets.RefreshInterval);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.Secrets.InitTimeout);
+        Assert.False(options.FailOpen);
+    }
+
+    [Fact]
+    public void Load_NeitherLeaseNorSecrets_AsksForOne()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(("LEASE_ENGINE", null), ("LEASE_ROLE", null)));
+
+        Assert.Equal("LEASE_ENGINE", error.Key);
+        Assert.Contains("or only SECRETS", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

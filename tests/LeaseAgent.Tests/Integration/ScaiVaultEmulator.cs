@@ -108,6 +108,10 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     public async Task RevokeAsync(string leaseId) =>
         await EnsureAsync(await Admin.PostAsync($"/v1/dynamic/leases/{leaseId}/revoke", null));
 
+    /// <summary>Writes a new version of a static secret (as the admin).</summary>
+    public async Task PutSecretAsync(string path, object data) =>
+        await EnsureAsync(await Admin.PutAsJsonAsync($"/v1/secrets/{path}", new { data, secret_type = "kv" }));
+
     public async Task SetFaultAsync(object fault) =>
         await EnsureAsync(await Admin.PutAsJsonAsync("/_emulator/faults", fault));
 

@@ -1,0 +1,139 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using LeaseAgent.Configuration;
+using LeaseAgent.Diagnostics;
+using LeaseAgent.Publishing;
+using LeaseAgent.Reload;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LeaseAgent.ChildProcess;
+
+/// <summary>
+/// Supervisor mode, <c>lease-agent run -- CMD ARGS…</c>: once the first credential is published, starts CMD with it
+/// in its environment (libpq's <c>PG*</c> variables and <c>DATABASE_URL</c>), makes it the target of the reload
+/// signal, forwards SIGTERM/SIGINT to it, and when it exits stops the agent (which revokes everything) so that the
+/// agent exits with the child's code. Registered after the lease supervisor, so on shutdown the child stops first
+/// and the credential is revoked only once nothing uses it.
+/// </summary>
+public sealed class ChildProcessRunner(
+    IReadOnlyList<string> command,
+    CredentialPublisher publisher,
+    AppReloader reloader,
+    ShutdownOptions shutdown,
+    IHostApplicationLifetime lifetime,
+    ILogger<ChildProcessRunner> logger) : BackgroundService
+{
+    /// <summary>The shell's convention for a command that could not be started.</summary>
+    public const int ExitCannotStart = 127;
+
+    private const int SigInt = 2;
+    private const int SigKill = 9;
+    private const int SigTerm = 15;
+
+    // The agent's own secrets stay with the agent: the child gets the database credential, not ScaiVault access.
+    private static readonly string[] WithheldPrefixes = ["SCAIVAULT_", "SCAIKEY_"];
+
+    private readonly List<PosixSignalRegistration> _signals = [];
+    private Process? _child;
+    private int _stopSignal = SigTerm;
+
+    /// <summary>The child's exit code once it has exited (128 + n when a signal n ended it); null before.</summary>
+    public int? ExitCode { get; private set; }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The host stops on SIGTERM and SIGINT alike; remember which came so the child gets the same one.
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => _stopSignal = SigInt));
+        _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => _stopSignal = SigTerm));
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        CredentialDocument credential;
+        try
+        {
+            credential = await publisher.FirstPublished.WaitAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // stopped before anything was published: there is no child to run
+        }
+
+        try
+        {
+            _child = Process.Start(StartInfo(command, credential))!;
+        }
+        catch (Win32Exception e)
+        {
+            Log.ChildStartFailed(logger, command[0], e.Message);
+            ExitCode = ExitCannotStart;
+            lifetime.StopApplication();
+            return;
+        }
+
+        reloader.TargetChild(_child.Id);
+        Log.ChildStarted(logger, command[0], _child.Id, credential.Username);
+        await _child.WaitForExitAsync(CancellationToken.None);
+        ExitCode = _child.ExitCode;
+        Log.ChildExited(logger, _child.Id, ExitCode.Value);
+        lifetime.StopApplication();
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_child is { HasExited: false } child)
+        {
+            // Half the shutdown budget for the child; the other half is the supervisor's, to revoke.
+            Log.ChildStopping(logger, child.Id, ReloadSignal.Name(_stopSignal));
+            NativeSignals.Send(child.Id, _stopSignal);
+            using var grace = new CancellationTokenSource(shutdown.Timeout / 2);
+            try
+            {
+                await child.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.ChildKilled(logger, child.Id, (shutdown.Timeout / 2).TotalSeconds);
+                NativeSignals.Send(child.Id, SigKill);
+                await child.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _signals.ForEach(s => s.Dispose());
+        _child?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>CMD with the agent's environment, minus its ScaiVault settings, plus the credential.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyList<string> command, CredentialDocument credential)
+    {
+        var start = new ProcessStartInfo(command[0]) { UseShellExecute = false };
+        foreach (var argument in command.Skip(1))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var key in start.Environment.Keys.Where(k => WithheldPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        start.Environment["PGHOST"] = credential.Host;
+        start.Environment["PGPORT"] = credential.Port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["PGDATABASE"] = credential.Database;
+        start.Environment["PGUSER"] = credential.Username;
+        start.Environment["PGPASSWORD"] = credential.Password;
+        start.Environment["PGSSLMODE"] = credential.SslMode;
+        start.Environment["DATABASE_URL"] = credential.Uri;
+        return start;
+    }
+}

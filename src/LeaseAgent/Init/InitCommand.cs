@@ -1,0 +1,170 @@
+using LeaseAgent.Configuration;
+using LeaseAgent.Diagnostics;
+using LeaseAgent.Postgres;
+using LeaseAgent.Publishing;
+using LeaseAgent.ScaiVault;
+using LeaseAgent.Secrets;
+using Microsoft.Extensions.Logging;
+using Polly.Timeout;
+
+namespace LeaseAgent.Init;
+
+/// <summary>
+/// <c>lease-agent init</c>, the init-container pattern: reads every <c>SECRETS</c> mapping and, when
+/// <c>LEASE_ENGINE</c>/<c>LEASE_ROLE</c> are set, one probed dynamic credential (not renewed: it lives until its
+/// TTL), then writes all the files or none. Transient failures are retried until <c>INIT_TIMEOUT</c>; then it fails
+/// closed (exit 1, nothing written) unless <c>FAIL_OPEN</c> says to let the pod start without the files.
+/// </summary>
+public sealed class InitCommand(
+    AgentOptions options,
+    IScaiVaultClient vault,
+    ICredentialProbe? probe,
+    TimeProvider time,
+    ILogger<InitCommand> logger)
+{
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(options.Secrets.InitTimeout.TotalSeconds * time.TimestampFrequency);
+        LeaseGrant? lease = null;
+        try
+        {
+            var files = new List<(string File, byte[] Content)>();
+            foreach (var secret in options.Secrets.Mappings.GroupBy(m => m.Path, StringComparer.Ordinal))
+            {
+                var value = await RetryTransientAsync(() => vault.GetSecretAsync(secret.Key, deadline, cancellationToken), $"secret {secret.Key}", deadline, cancellationToken);
+                files.AddRange(secret.Select(mapping => (mapping.File, value.Render(mapping))));
+            }
+
+            if (options is { Lease: not null, Database: { } database })
+            {
+                lease = await AcquireProbedCredentialAsync(deadline, cancellationToken);
+                var document = CredentialFormatter.CreateDocument(database, lease.Credential!, lease, generation: 1, time.GetUtcNow());
+                files.Add((options.Output.File, CredentialFormatter.Render(document, options.Output.Format)));
+            }
+
+            WriteAllOrNothing(files, options.Output.Mode);
+            Log.InitWrote(logger, files.Count, lease?.LeaseId ?? "none");
+            return Program.ExitOk;
+        }
+        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or IOException or UnauthorizedAccessException
+            or SecretFieldMissingException or InitProbeFailedException or OperationCanceledException)
+        {
+            if (lease is not null)
+            {
+                await RevokeQuietlyAsync(lease.LeaseId);
+            }
+
+            var reason = e is ScaiVaultException vaultError ? $"{vaultError.Code}: {vaultError.Message}" : e.Message;
+            if (options.FailOpen)
+            {
+                Log.InitFailedOpen(logger, reason);
+                return Program.ExitOk;
+            }
+
+            Log.InitFailed(logger, reason);
+            return Program.ExitFailure;
+        }
+    }
+
+    /// <summary>
+    /// Stages every file (temp file, fsync) before renaming any: a failure while writing leaves no file behind,
+    /// and a rename failing midway removes the ones already renamed.
+    /// </summary>
+    private static void WriteAllOrNothing(List<(string File, byte[] Content)> files, UnixFileMode mode)
+    {
+        var staged = new List<StagedFile>();
+        var committed = new List<string>();
+        try
+        {
+            foreach (var (file, content) in files)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                staged.Add(AtomicFileWriter.Stage(file, content, mode));
+            }
+
+            foreach (var file in staged)
+            {
+                file.Commit();
+                committed.Add(file.Target);
+            }
+        }
+        catch
+        {
+            staged.ForEach(f => f.Discard());
+            committed.ForEach(f => AtomicFileWriter.TryDelete(f));
+            throw;
+        }
+    }
+
+    private async Task<LeaseGrant> AcquireProbedCredentialAsync(long deadline, CancellationToken cancellationToken)
+    {
+        var credentialProbe = probe ?? throw new InvalidOperationException("a dynamic credential needs the probe");
+        for (var attempt = 0; ; attempt++)
+        {
+            var grant = await RetryTransientAsync(() => vault.GenerateAsync(options.Lease!.Ttl, clientRef: null, deadline, cancellationToken), "generate", deadline, cancellationToken);
+            var result = await credentialProbe.ProbeAsync(grant.Credential!, cancellationToken);
+            if (result.Passed)
+            {
+                Log.ProbePassed(logger, grant.Credential!.Username, result.Attempts);
+                return grant;
+            }
+
+            Log.ProbeFailed(logger, grant.Credential!.Username, result.Attempts, result.Failure.ToString(), result.Error);
+            await RevokeQuietlyAsync(grant.LeaseId);
+            var retryIn = ScaiVaultResilience.BackoffAfterFailure(attempt, error: null, Random.Shared);
+            if (!await WaitUnlessPastAsync(retryIn, deadline, cancellationToken))
+            {
+                throw new InitProbeFailedException($"the new credential of {grant.Credential.Username} failed its probe ({result.Failure}: {result.Error})");
+            }
+        }
+    }
+
+    private async Task<T> RetryTransientAsync<T>(Func<Task<T>> operation, string what, long deadline, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await operation();
+            }
+            catch (Exception e) when (e is ScaiVaultException { IsTransient: true } or TimeoutRejectedException)
+            {
+                var retryIn = ScaiVaultResilience.BackoffAfterFailure(attempt, e, Random.Shared);
+                Log.InitRetrying(logger, what, (e as ScaiVaultException)?.Code ?? "timeout", retryIn.TotalSeconds);
+                if (!await WaitUnlessPastAsync(retryIn, deadline, cancellationToken))
+                {
+                    throw;
+                }
+            }
+        }
+    }
+
+    /// <summary>Waits, unless the wait would end past the deadline; then returns false at once.</summary>
+    private async Task<bool> WaitUnlessPastAsync(TimeSpan wait, long deadline, CancellationToken cancellationToken)
+    {
+        if (time.GetElapsedTime(time.GetTimestamp(), deadline) <= wait)
+        {
+            return false;
+        }
+
+        await Task.Delay(wait, time, cancellationToken);
+        return true;
+    }
+
+    private async Task RevokeQuietlyAsync(string leaseId)
+    {
+        try
+        {
+            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await vault.RevokeAsync(leaseId, time.GetTimestamp() + (long)(10 * time.TimestampFrequency), budget.Token);
+        }
+        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or OperationCanceledException)
+        {
+            // Unrevoked, the lease still ends at its TTL: the emulator's and ScaiVault's sweepers drop the user.
+            Log.InitRevokeFailed(logger, leaseId, e.Message);
+        }
+    }
+}
+
+/// <summary>The dynamic credential never passed its probe before <c>INIT_TIMEOUT</c>.</summary>
+public sealed class InitProbeFailedException(string message) : Exception(message);

@@ -1,0 +1,80 @@
+namespace LeaseAgent.Tests.Integration;
+
+/// <summary>
+/// <c>lease-agent run -- CMD</c>: the child starts after the publish with the credential in libpq's variables, its exit
+/// code becomes the agent's, SIGTERM reaches it, and the lease is revoked once it has exited.
+/// </summary>
+public sealed class SupervisorModeTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+
+    private static string Psql =>
+        new[] { "/usr/bin/psql" }.Concat(Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "psql")) : [])
+            .FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException("these tests run psql as the child: install postgresql-client");
+
+    [Fact]
+    public async Task Child_QueriesWithThePgVariablesAndDatabaseUrl_ItsExitCodeIsTheAgents_AndTheLeaseIsRevoked()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var results = Path.Combine(scenario.Directory, "results");
+        var script = $"""
+            set -e
+            "{Psql}" -tAc "SELECT current_user || ' ' || (SELECT count(*) FROM report)" > "{results}.pg"
+            "{Psql}" "$DATABASE_URL" -tAc "SELECT current_user" > "{results}.url"
+            env | grep -c '^SCAIVAULT_' > "{results}.withheld" || true
+            exit 7
+            """;
+
+        var (agent, _) = await scenario.StartAgentAsync("run", "--", "/bin/sh", "-c", script);
+        var exitCode = await agent.WaitForExitAsync(Generous);
+
+        Assert.True(exitCode == 7, agent.Output);
+        var pg = (await File.ReadAllTextAsync(results + ".pg")).Trim().Split(' ');
+        Assert.StartsWith("v_", pg[0], StringComparison.Ordinal);
+        Assert.Equal("10", pg[1]);
+        Assert.Equal(pg[0], (await File.ReadAllTextAsync(results + ".url")).Trim());
+        Assert.Equal("0", (await File.ReadAllTextAsync(results + ".withheld")).Trim()); // no ScaiVault setting reaches the child
+        Assert.Contains($"with the credential of user {pg[0]}", agent.Output, StringComparison.Ordinal);
+        Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
+        Assert.Empty(await scenario.Emulator.LeaseUsersAsync());
+        Assert.False(File.Exists(scenario.OutputFile));
+    }
+
+    [Fact]
+    public async Task Sigterm_IsForwardedToTheChild_ThenEverythingIsRevoked()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var started = Path.Combine(scenario.Directory, "started");
+        var terminated = Path.Combine(scenario.Directory, "terminated");
+        var script = $"""
+            trap 'echo "$PGUSER" > "{terminated}"; exit 0' TERM
+            touch "{started}"
+            while true; do sleep 0.1; done
+            """;
+        var (agent, _) = await scenario.StartAgentAsync("run", "--", "/bin/sh", "-c", script);
+        await LeaseAgent.Testing.Eventually.TrueAsync(() => File.Exists(started), Generous, "the child started");
+
+        agent.Terminate();
+        var exitCode = await agent.WaitForExitAsync(Generous);
+
+        Assert.True(exitCode == 0, agent.Output);
+        Assert.StartsWith("v_", (await File.ReadAllTextAsync(terminated)).Trim(), StringComparison.Ordinal);
+        Assert.Contains("Forwarding SIGTERM to child", agent.Output, StringComparison.Ordinal);
+        Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
+        Assert.Empty(await scenario.Emulator.LeaseUsersAsync());
+    }
+
+    [Fact]
+    public async Task ACommandThatCannotStart_Exits127_AndRevokes()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+
+        var (agent, _) = await scenario.StartAgentAsync("run", "--", "/nonexistent/reporting-job");
+        var exitCode = await agent.WaitForExitAsync(Generous);
+
+        Assert.True(exitCode == 127, agent.Output);
+        Assert.Contains("Cannot start /nonexistent/reporting-job", agent.Output, StringComparison.Ordinal);
+        Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
+    }
+}
