@@ -74,11 +74,6 @@ public static class Program
             options = options with { ChildCommand = args[(separator + 1)..] };
         }
 
-        if (options is not { Lease: { } lease, Database: { } database })
-        {
-            throw new ConfigurationException("LEASE_ENGINE", "is required by run: set LEASE_ENGINE and LEASE_ROLE (use init to write SECRETS once)");
-        }
-
         new CredentialPublisher(options.Output).Prepare();
         VolumeLock volumeLock;
         try
@@ -92,12 +87,21 @@ public static class Program
 
         using var heldLock = volumeLock;
         using var host = AgentHost.Build(options);
-        var supervisor = host.Services.GetRequiredService<LeaseSupervisor>(); // RunAsync disposes the container
+        var supervisor = host.Services.GetService<LeaseSupervisor>(); // resolved now: RunAsync disposes the container
         var child = host.Services.GetService<ChildProcessRunner>();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeaseAgent");
-        Log.Starting(logger, AgentVersion.Version, lease.Engine, lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), database.Host, database.Port, database.Name);
+        if (options is { Lease: { } lease, Database: { } database })
+        {
+            Log.Starting(logger, AgentVersion.Version, lease.Engine, lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), database.Host, database.Port, database.Name);
+        }
+
+        if (options.Secrets.Mappings.Count > 0)
+        {
+            Log.StartingSecrets(logger, AgentVersion.Version, options.Secrets.Mappings.Count, options.Secrets.RefreshInterval.TotalSeconds, options.Secrets.Subscribe);
+        }
+
         await host.RunAsync();
-        return child?.ExitCode ?? supervisor.ExitCode;
+        return child?.ExitCode ?? supervisor?.ExitCode ?? ExitOk;
     }
 
     private static async Task<int> InitAsync(string[] args)

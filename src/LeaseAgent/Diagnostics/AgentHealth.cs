@@ -16,6 +16,25 @@ public sealed class AgentHealth
     /// <summary>The published lease's deadlines, or null when nothing is published.</summary>
     public LeaseSnapshot? Lease => _lease;
 
+    private volatile bool _secretsReady = true;
+
+    /// <summary>
+    /// False from start-up until every <c>SECRETS</c> file has been written once: the agent is not ready before.
+    /// Setting it asks the status writer (<see cref="StatusInvalidated"/>) to write the status again at once.
+    /// </summary>
+    public bool SecretsReady
+    {
+        get => _secretsReady;
+        set
+        {
+            _secretsReady = value;
+            StatusInvalidated?.Invoke();
+        }
+    }
+
+    /// <summary>Set by whoever writes the status file (the lease supervisor) to hear of changes made elsewhere.</summary>
+    public Action? StatusInvalidated { get; set; }
+
     public void Report(AgentStatus status, LeaseSnapshot? lease)
     {
         _status = status;

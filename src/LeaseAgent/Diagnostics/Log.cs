@@ -121,6 +121,24 @@ internal static partial class Log
     [LoggerMessage(401, LogLevel.Warning, "Writing the status file failed: {Error}")]
     public static partial void StatusWriteFailed(ILogger logger, string error);
 
+    [LoggerMessage(710, LogLevel.Information, "Wrote {Files} secret file(s)")]
+    public static partial void SecretsWritten(ILogger logger, int files);
+
+    [LoggerMessage(711, LogLevel.Information, "{Files} secret file(s) changed: {FileNames}")]
+    public static partial void SecretsChanged(ILogger logger, int files, string fileNames);
+
+    [LoggerMessage(712, LogLevel.Warning, "Reading the secrets failed ({Code}: {Error}); files kept as they are: {Kept}")]
+    public static partial void SecretRefreshFailed(ILogger logger, string code, string error, bool kept);
+
+    [LoggerMessage(713, LogLevel.Information, "Subscribed to changes of {Paths} secret path(s) as subscription {SubscriptionId}")]
+    public static partial void Subscribed(ILogger logger, string subscriptionId, int paths);
+
+    [LoggerMessage(714, LogLevel.Warning, "Subscription failed ({Code}: {Error}); refreshing on REFRESH_INTERVAL until it works again")]
+    public static partial void SubscriptionFailed(ILogger logger, string code, string error);
+
+    [LoggerMessage(715, LogLevel.Information, "{Count} secret event(s): {Events}")]
+    public static partial void EventsReceived(ILogger logger, int count, string events);
+
     // 8xx the supervised child process (run -- CMD)
     [LoggerMessage(800, LogLevel.Information, "Started {Command} as pid {Pid} with the credential of user {Username} in PG* and DATABASE_URL")]
     public static partial void ChildStarted(ILogger logger, string command, int pid, string username);
@@ -156,6 +174,9 @@ internal static partial class Log
 
     [LoggerMessage(900, LogLevel.Information, "lease-agent {Version} starting: engine {Engine}, role {Role}, output {OutputFile} ({Format}), probe {DbHost}:{DbPort}/{DbName}")]
     public static partial void Starting(ILogger logger, string version, string engine, string role, string outputFile, string format, string dbHost, int dbPort, string dbName);
+
+    [LoggerMessage(904, LogLevel.Information, "lease-agent {Version} keeping {Mappings} secret file(s) fresh: every {RefreshSeconds:0} s, subscribed: {Subscribe}")]
+    public static partial void StartingSecrets(ILogger logger, string version, int mappings, double refreshSeconds, bool subscribe);
 
     [LoggerMessage(901, LogLevel.Information, "Shutting down: revoking {Count} lease(s) within {BudgetSeconds:0} s")]
     public static partial void ShuttingDown(ILogger logger, int count, double budgetSeconds);

@@ -8,6 +8,7 @@ using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
 using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
+using LeaseAgent.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -52,7 +53,8 @@ public static class AgentHost
         services.AddSingleton(options.Reload);
         services.AddSingleton<AppReloader>();
         services.AddSingleton<CredentialPublisher>();
-        services.AddSingleton<AgentHealth>();
+        // Not ready until the SECRETS files exist, whatever the lease supervisor reports.
+        services.AddSingleton(new AgentHealth { SecretsReady = options.Secrets.Mappings.Count == 0 });
         services.AddSingleton<LeaseMetrics>();
         services.AddSingleton(options.Health);
         if (options.ScaiVault.StaticToken is not null)
@@ -64,6 +66,12 @@ public static class AgentHost
         if (options.Health.Address is not null)
         {
             services.AddHostedService<HealthServer>();
+        }
+
+        if (options.Secrets.Mappings.Count > 0)
+        {
+            services.AddSingleton(sp => (IScaiVaultSubscriptions)sp.GetRequiredService<IScaiVaultClient>());
+            services.AddHostedService<SecretRefresher>();
         }
 
         if (options is { Lease: { } lease, Database: { } database })

@@ -126,6 +126,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
         await Task.Yield();
         try
         {
+            _health.StatusInvalidated = () => _events.Writer.TryWrite(new Heartbeat());
             WriteStatus();
             _heartbeat = _time.CreateTimer(_ => _events.Writer.TryWrite(new Heartbeat()), null, HeartbeatInterval, HeartbeatInterval);
             if (!Recover())
@@ -279,7 +280,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
         var status = new AgentStatus
         {
             State = _stopping ? "Stopping" : shown?.State.ToString() ?? nameof(LeaseState.Pending),
-            Ready = !_stopping && (_current is { IsInService: true } || FailingOpen),
+            Ready = !_stopping && (_current is { IsInService: true } || FailingOpen) && _health.SecretsReady,
             Degraded = _degraded,
             Generation = _current?.Generation ?? 0,
             LeaseId = _current?.LeaseId,

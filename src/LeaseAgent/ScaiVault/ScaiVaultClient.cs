@@ -28,6 +28,22 @@ public interface IScaiVaultClient
     Task<Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken);
 }
 
+/// <summary>ScaiVault's polling subscriptions: hear of a changed secret at once instead of at the next poll.</summary>
+public interface IScaiVaultSubscriptions
+{
+    /// <summary>Creates a polling subscription (<c>POST /v1/subscriptions</c>) and returns its id.</summary>
+    Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, long deadline, CancellationToken cancellationToken);
+
+    /// <summary>Long-polls for events, waiting at most <paramref name="wait"/> (whole seconds) when none is pending.</summary>
+    Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, long deadline, CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges events; events not acknowledged are delivered again.</summary>
+    Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, long deadline, CancellationToken cancellationToken);
+}
+
+/// <summary>One delivered event: which secret it is about.</summary>
+public sealed record SecretEvent(string EventId, string EventType, string Path);
+
 /// <summary>
 /// Speaks the contract in <c>scaivault-api.md</c>. Every call runs through the resilience pipeline; a stale
 /// ScaiVault token (<c>token_expired</c>/<c>token_invalid</c>) is exchanged again and the call retried once.
@@ -38,7 +54,7 @@ public sealed class ScaiVaultClient(
     IScaiVaultTokenSource tokens,
     ScaiVaultOptions options,
     LeaseOptions? lease,
-    TimeProvider time) : IScaiVaultClient
+    TimeProvider time) : IScaiVaultClient, IScaiVaultSubscriptions
 {
     /// <summary>The engine and role to lease from; only secrets can be read without them.</summary>
     private LeaseOptions Lease => lease ?? throw new InvalidOperationException("no LEASE_ENGINE/LEASE_ROLE configured: this agent only reads secrets");
@@ -122,6 +138,39 @@ public sealed class ScaiVaultClient(
                 var escaped = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
                 using var response = await SendAuthorizedAsync(HttpMethod.Get, "/v1/secrets/" + escaped, null, token);
                 return SecretResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), path);
+            },
+            cancellationToken);
+
+    public Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                var body = JsonContent.Create(new SubscribeRequest(name, paths, events, new SubscriptionDelivery("polling")), ScaiVaultJsonContext.Default.SubscribeRequest);
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, "/v1/subscriptions", body, token);
+                return SubscriptionResponseParser.ParseId(await ScaiVaultHttp.ReadBodyAsync(response, token));
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                var seconds = (int)Math.Max(0, wait.TotalSeconds);
+                using var response = await SendAuthorizedAsync(HttpMethod.Get, $"/v1/subscriptions/{Uri.EscapeDataString(subscriptionId)}/poll?timeout={seconds}", null, token);
+                return SubscriptionResponseParser.ParseEvents(await ScaiVaultHttp.ReadBodyAsync(response, token));
+            },
+            cancellationToken);
+
+    public Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                var body = JsonContent.Create(new AcknowledgeRequest(eventIds), ScaiVaultJsonContext.Default.AcknowledgeRequest);
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, $"/v1/subscriptions/{Uri.EscapeDataString(subscriptionId)}/ack", body, token);
+                return true;
             },
             cancellationToken);
 

@@ -90,18 +90,4 @@ public sealed class InitModeTests
         await scenario.Emulator.ClearFaultsAsync();
         Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
     }
-
-    [Fact]
-    public async Task Run_WithoutADynamicCredential_ExitsTwo_PointingAtInit()
-    {
-        await using var scenario = await ScenarioWithSecretsAsync("apps/reporting/config -> {dir}/config.json");
-        scenario.Environment.Remove("LEASE_ENGINE");
-        scenario.Environment.Remove("LEASE_ROLE");
-
-        var (agent, _) = await scenario.StartAgentAsync("run");
-        var exitCode = await agent.WaitForExitAsync(Generous);
-
-        Assert.Equal(2, exitCode);
-        Assert.Contains("LEASE_ENGINE: is required by run", agent.Output, StringComparison.Ordinal);
-    }
 }

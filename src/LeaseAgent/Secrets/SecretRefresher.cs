@@ -1,0 +1,248 @@
+using LeaseAgent.Configuration;
+using LeaseAgent.Diagnostics;
+using LeaseAgent.Leasing;
+using LeaseAgent.Publishing;
+using LeaseAgent.Reload;
+using LeaseAgent.ScaiVault;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Polly.Timeout;
+
+namespace LeaseAgent.Secrets;
+
+/// <summary>
+/// <c>lease-agent run</c> with <c>SECRETS</c>: writes every mapping, then re-reads them every <c>REFRESH_INTERVAL</c>
+/// (±10 % jitter, so a fleet does not read in step) and rewrites only the files whose content changed, sending the
+/// reload signal once per cycle however many changed. With <c>SUBSCRIBE=true</c> it long-polls a subscription on the
+/// mapped paths and refreshes as soon as one changes, falling back to polling whenever the subscription fails.
+/// Without a dynamic credential it also writes the status file, which the lease supervisor writes otherwise.
+/// </summary>
+public sealed class SecretRefresher(
+    AgentOptions options,
+    IScaiVaultClient vault,
+    IScaiVaultSubscriptions subscriptions,
+    AppReloader reloader,
+    CredentialPublisher publisher,
+    AgentHealth health,
+    TimeProvider time,
+    ILogger<SecretRefresher> logger) : BackgroundService
+{
+    public static readonly IReadOnlyList<string> Events = ["secret.rotated", "secret.updated"];
+
+    private static readonly TimeSpan RequestBudget = TimeSpan.FromSeconds(60);
+
+    private readonly IReadOnlyList<SecretMapping> _mappings = options.Secrets.Mappings;
+    private readonly Dictionary<string, byte[]> _written = new(StringComparer.Ordinal);
+    private readonly bool _writesStatus = options.Lease is null;
+    private string? _subscription;
+    private string? _lastError;
+    private int _failures;
+
+    /// <summary>Refresh cycles that changed at least one file, for tests and diagnostics.</summary>
+    public int ChangedCycles { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var paths = _mappings.Select(m => m.Path).Distinct(StringComparer.Ordinal).ToList();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var interval = Jittered(options.Secrets.RefreshInterval);
+            if (!await RefreshAsync(paths, stoppingToken))
+            {
+                // Failed: try again soon (backoff), never later than the interval.
+                var backoff = ScaiVaultResilience.BackoffAfterFailure(_failures - 1, error: null, Random.Shared);
+                interval = backoff < interval ? backoff : interval;
+            }
+
+            await WaitForNextRefreshAsync(paths, time.GetTimestamp() + Ticks(interval), stoppingToken);
+        }
+    }
+
+    /// <summary>One cycle: read every path, stage what changed, then rename it all into place. True when it worked.</summary>
+    private async Task<bool> RefreshAsync(List<string> paths, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetTimestamp() + Ticks(RequestBudget);
+        List<StagedFile> staged = [];
+        try
+        {
+            var rendered = new List<(SecretMapping Mapping, byte[] Content)>();
+            foreach (var path in paths)
+            {
+                var secret = await vault.GetSecretAsync(path, deadline, cancellationToken);
+                rendered.AddRange(_mappings.Where(m => m.Path == path).Select(m => (m, secret.Render(m))));
+            }
+
+            var changed = rendered.Where(r => !_written.TryGetValue(r.Mapping.File, out var old) || !old.AsSpan().SequenceEqual(r.Content)).ToList();
+            foreach (var (mapping, content) in changed)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(mapping.File)!);
+                staged.Add(AtomicFileWriter.Stage(mapping.File, content, options.Output.Mode));
+            }
+
+            staged.ForEach(f => f.Commit());
+            var first = _written.Count == 0;
+            changed.ForEach(r => _written[r.Mapping.File] = r.Content);
+            _failures = 0;
+            _lastError = null;
+            if (first)
+            {
+                Log.SecretsWritten(logger, changed.Count);
+                health.SecretsReady = true;
+            }
+            else if (changed.Count > 0)
+            {
+                ChangedCycles++;
+                Log.SecretsChanged(logger, changed.Count, string.Join(", ", changed.Select(c => c.Mapping.File)));
+                reloader.Signal($"{changed.Count} secret file(s) changed"); // once per cycle, however many changed
+            }
+
+            WriteStatus();
+            return true;
+        }
+        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or IOException or UnauthorizedAccessException or SecretFieldMissingException)
+        {
+            staged.ForEach(f => f.Discard());
+            _failures++;
+            _lastError = e is ScaiVaultException vaultError ? vaultError.Code : e.GetType().Name;
+            Log.SecretRefreshFailed(logger, _lastError, e.Message, _written.Count > 0);
+            WriteStatus();
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            staged.ForEach(f => f.Discard());
+            return false;
+        }
+    }
+
+    /// <summary>Until the next refresh is due: long-polls the subscription (a matching event ends the wait) or sleeps, heartbeating the status.</summary>
+    private async Task WaitForNextRefreshAsync(List<string> paths, long nextRefresh, CancellationToken cancellationToken)
+    {
+        if (options.Secrets.Subscribe && _subscription is null && _written.Count > 0)
+        {
+            await SubscribeAsync(paths, cancellationToken);
+        }
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var left = time.GetElapsedTime(time.GetTimestamp(), nextRefresh);
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            var wait = left < LeaseSupervisor.HeartbeatInterval ? left : LeaseSupervisor.HeartbeatInterval;
+
+            // The long poll must end well inside one HTTP attempt's timeout, and lasts whole seconds.
+            var longest = options.ScaiVault.RequestTimeout - TimeSpan.FromSeconds(2);
+            var pollFor = TimeSpan.FromSeconds(Math.Floor((wait < longest ? wait : longest).TotalSeconds));
+            try
+            {
+                if (_subscription is { } id && pollFor >= TimeSpan.FromSeconds(1))
+                {
+                    if (await PollAsync(id, paths, pollFor, cancellationToken))
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    await Task.Delay(wait, time, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            WriteStatus();
+        }
+    }
+
+    private async Task SubscribeAsync(List<string> paths, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _subscription = await subscriptions.SubscribeAsync($"lease-agent-{Environment.MachineName}", paths, Events, time.GetTimestamp() + Ticks(RequestBudget), cancellationToken);
+            Log.Subscribed(logger, _subscription, paths.Count);
+        }
+        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
+        {
+            Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
+        }
+    }
+
+    /// <summary>One long poll; true when an event about a mapped path arrived and the secrets were refreshed.</summary>
+    private async Task<bool> PollAsync(string id, List<string> paths, TimeSpan pollFor, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<SecretEvent> events;
+        try
+        {
+            events = await subscriptions.PollAsync(id, pollFor, time.GetTimestamp() + Ticks(RequestBudget), cancellationToken);
+        }
+        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
+        {
+            // Gone or failing: poll on the interval and subscribe again at the next refresh.
+            Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
+            _subscription = null;
+            return false;
+        }
+
+        if (events.Count == 0)
+        {
+            return false;
+        }
+
+        var relevant = events.Any(e => paths.Contains(e.Path, StringComparer.Ordinal));
+        Log.EventsReceived(logger, events.Count, string.Join(", ", events.Select(e => $"{e.EventType} {e.Path}").Distinct()));
+        var refreshed = !relevant || await RefreshAsync(paths, cancellationToken);
+        if (refreshed)
+        {
+            // Acknowledged only once handled: if the refresh failed, the event comes again.
+            try
+            {
+                await subscriptions.AcknowledgeAsync(id, [.. events.Select(e => e.EventId)], time.GetTimestamp() + Ticks(RequestBudget), cancellationToken);
+            }
+            catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
+            {
+                Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
+            }
+        }
+
+        return relevant && refreshed;
+    }
+
+    /// <summary>Without a dynamic credential nobody else writes the status file: ready once every file was written.</summary>
+    private void WriteStatus()
+    {
+        if (!_writesStatus)
+        {
+            return;
+        }
+
+        var ready = _written.Count > 0;
+        var status = new AgentStatus
+        {
+            State = ready ? "Secrets" : "Pending",
+            Ready = ready || (options.FailOpen && _failures > 0),
+            Degraded = ready && _lastError is not null,
+            LastError = _lastError,
+            Pid = Environment.ProcessId,
+            UpdatedAt = time.GetUtcNow(),
+        };
+        health.Report(status, lease: null);
+        try
+        {
+            publisher.WriteStatus(status);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.StatusWriteFailed(logger, e.Message);
+        }
+    }
+
+    private static TimeSpan Jittered(TimeSpan interval) => interval * (1 + (0.1 * ((2 * Random.Shared.NextDouble()) - 1)));
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using LeaseAgent.Testing;
+
+namespace LeaseAgent.Tests.Integration;
+
+/// <summary>
+/// <c>lease-agent run</c> with <c>SECRETS</c> and no dynamic credential: files rewritten when a new version is put,
+/// one reload signal per refresh cycle however many files changed, none for a cycle that changed nothing.
+/// </summary>
+public sealed class SecretRefreshTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+
+    private static async Task<AgentScenario> SecretsOnlyScenarioAsync(string refreshInterval, bool subscribe = false)
+    {
+        var scenario = await AgentScenario.StartAsync();
+        foreach (var key in new[] { "LEASE_ENGINE", "LEASE_ROLE", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE" })
+        {
+            scenario.Environment.Remove(key);
+        }
+
+        await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-1", endpoint = "https://v1.example" });
+        scenario.Environment["SECRETS"] = $"apps/reporting/config -> {scenario.Directory}/config.json\napps/reporting/config#api_key -> {scenario.Directory}/api-key";
+        scenario.Environment["REFRESH_INTERVAL"] = refreshInterval;
+        scenario.Environment["SUBSCRIBE"] = subscribe ? "true" : "false";
+        return scenario;
+    }
+
+    private static string StatusFile(AgentScenario scenario) => Path.Combine(scenario.Directory, ".lease-agent", "status.json");
+
+    private static async Task<JsonObject?> StatusAsync(AgentScenario scenario)
+    {
+        try
+        {
+            return File.Exists(StatusFile(scenario)) ? await ScaiVaultEmulator.ReadJsonFileAsync(StatusFile(scenario)) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<string> ReadAsync(AgentScenario scenario, string file) =>
+        File.Exists(Path.Combine(scenario.Directory, file)) ? await File.ReadAllTextAsync(Path.Combine(scenario.Directory, file)) : "";
+
+    /// <summary>A stand-in app that counts the SIGHUPs it gets, one line each.</summary>
+    private static (Process App, string Count) StartSignalCounter(AgentScenario scenario)
+    {
+        var count = Path.Combine(scenario.Directory, "hups");
+        var ready = Path.Combine(scenario.Directory, "app-ready");
+        var app = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"trap 'echo hup >> {count}' HUP; touch {ready}; while true; do sleep 0.05; done"]))!;
+        File.WriteAllText(Path.Combine(scenario.Directory, "app.pid"), app.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        scenario.Environment["RELOAD_PID_FILE"] = Path.Combine(scenario.Directory, "app.pid");
+        return (app, count);
+    }
+
+    private static int Signals(string countFile) => File.Exists(countFile) ? File.ReadAllLines(countFile).Length : 0;
+
+    [Fact]
+    public async Task NewVersion_RewritesTheChangedFiles_WithOneSignalPerCycle_AndNoneWhenNothingChanged()
+    {
+        await using var scenario = await SecretsOnlyScenarioAsync("1s");
+        var (app, hups) = StartSignalCounter(scenario);
+        try
+        {
+            await Eventually.TrueAsync(() => File.Exists(Path.Combine(scenario.Directory, "app-ready")), Generous, "the stand-in app is up");
+            var (agent, _) = await scenario.StartAgentAsync("run");
+            var status = await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["ready"]?.GetValue<bool>() == true, Generous, "ready once the secrets are written");
+            Assert.Equal("key-version-1", await ReadAsync(scenario, "api-key"));
+            Assert.Equal(0, Signals(hups)); // the first write is what the app starts with: no signal
+
+            // A new version changes both files: one cycle, one signal.
+            await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v2.example" });
+            await Eventually.TrueAsync(async () => await ReadAsync(scenario, "api-key") == "key-version-2", Generous, "the field file rewritten");
+            Assert.Equal("https://v2.example", JsonNode.Parse(await ReadAsync(scenario, "config.json"))!["endpoint"]!.GetValue<string>());
+            await Eventually.TrueAsync(() => Signals(hups) == 1, Generous, "one SIGHUP for the cycle");
+
+            // Three more cycles that change nothing (each rewrites the status file): no signal.
+            for (var cycle = 0; cycle < 3; cycle++)
+            {
+                var before = status!["updated_at"]!.GetValue<DateTimeOffset>();
+                status = await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["updated_at"]?.GetValue<DateTimeOffset>() > before, Generous, "another refresh cycle");
+            }
+
+            Assert.Equal(1, Signals(hups));
+
+            // Only the whole-object file changes now: still exactly one more signal.
+            await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v3.example" });
+            await Eventually.TrueAsync(() => Signals(hups) == 2, Generous, "one SIGHUP for the second change");
+            Assert.Equal("https://v3.example", JsonNode.Parse(await ReadAsync(scenario, "config.json"))!["endpoint"]!.GetValue<string>());
+            Assert.Contains("1 secret file(s) changed", agent.Output, StringComparison.Ordinal);
+            Assert.Contains("2 secret file(s) changed", agent.Output, StringComparison.Ordinal);
+
+            agent.Terminate();
+            Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
+        }
+        finally
+        {
+            app.Kill();
+            await app.WaitForExitAsync();
+            app.Dispose();
+        }
+    }
+}
