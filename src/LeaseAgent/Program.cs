@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using LeaseAgent.ChildProcess;
+using LeaseAgent.SupervisorMode;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Hosting;

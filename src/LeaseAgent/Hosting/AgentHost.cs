@@ -1,6 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using LeaseAgent.ChildProcess;
+using LeaseAgent.SupervisorMode;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;

@@ -37,6 +37,10 @@ internal sealed class ApiException : Exception
     public static ApiException Forbidden(string code, string message, JsonObject? details = null) =>
         new(StatusCodes.Status403Forbidden, code, message, details);
 
+    /// <summary><c>422 validation_error</c>, naming the offending field in <c>details.field</c>.</summary>
+    public static ApiException Validation(string field, string message) =>
+        new(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, message, new JsonObject { ["field"] = field });
+
     public static ApiException NotFound(string code, string message) =>
         new(StatusCodes.Status404NotFound, code, message);
 

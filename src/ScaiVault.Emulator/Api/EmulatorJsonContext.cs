@@ -7,6 +7,7 @@ using ScaiVault.Emulator.Faults;
 using ScaiVault.Emulator.Hosting;
 using ScaiVault.Emulator.Leases;
 using ScaiVault.Emulator.Secrets;
+using ScaiVault.Emulator.Subscriptions;
 
 namespace ScaiVault.Emulator.Api;
 
@@ -37,6 +38,10 @@ namespace ScaiVault.Emulator.Api;
 [JsonSerializable(typeof(LeaseListResponse))]
 [JsonSerializable(typeof(FaultRequest))]
 [JsonSerializable(typeof(FaultListResponse))]
+[JsonSerializable(typeof(SubscriptionRequest))]
+[JsonSerializable(typeof(SubscriptionResponse))]
+[JsonSerializable(typeof(PollResponse))]
+[JsonSerializable(typeof(AckRequest))]
 internal sealed partial class EmulatorJsonContext : JsonSerializerContext;
 
 /// <summary>The context the API serialises with: as generated, but without escaping quotes and apostrophes (SQL in role bodies stays readable).</summary>

@@ -17,6 +17,7 @@ internal static class ErrorCodes
     public const string EngineNotFound = "engine_not_found";
     public const string RoleNotFound = "role_not_found";
     public const string SecretNotFound = "secret_not_found";
+    public const string SubscriptionNotFound = "subscription_not_found";
     public const string EngineExists = "engine_exists";
     public const string RoleExists = "role_exists";
     public const string RateLimited = "rate_limited";

@@ -15,7 +15,17 @@ internal static class FaultRoutes
     public const string Secrets = "secrets";
     public const string Health = "health";
 
-    public static readonly IReadOnlyList<string> All = [Any, Generate, Renew, Revoke, Lookup, List, Exchange, Token, WhoAmI, Secrets, Health];
+    /// <summary>Create, read and delete subscriptions.</summary>
+    public const string Subscriptions = "subscriptions";
+
+    /// <summary><c>GET /v1/subscriptions/{id}/poll</c>.</summary>
+    public const string Poll = "poll";
+
+    /// <summary><c>POST /v1/subscriptions/{id}/ack</c>: dropping acks shows a client its events coming back.</summary>
+    public const string Ack = "ack";
+
+    public static readonly IReadOnlyList<string> All =
+        [Any, Generate, Renew, Revoke, Lookup, List, Exchange, Token, WhoAmI, Secrets, Health, Subscriptions, Poll, Ack];
 }
 
 /// <summary>Endpoint metadata naming the fault route the endpoint belongs to.</summary>

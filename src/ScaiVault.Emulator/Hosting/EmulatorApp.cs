@@ -7,6 +7,7 @@ using ScaiVault.Emulator.Leases;
 using ScaiVault.Emulator.RateLimiting;
 using ScaiVault.Emulator.Secrets;
 using ScaiVault.Emulator.Storage;
+using ScaiVault.Emulator.Subscriptions;
 
 namespace ScaiVault.Emulator.Hosting;
 
@@ -89,6 +90,9 @@ public static class EmulatorApp
         services.AddSingleton<LeaseService>();
         services.AddSingleton<IdentityRateLimiter>();
         services.AddSingleton<FaultRegistry>();
+        services.AddSingleton<SubscriptionStore>();
+        services.AddSingleton<SubscriptionSignals>();
+        services.AddSingleton<SubscriptionService>();
 
         // Registration order is start order: the schema must exist before the sweeper's first round.
         services.AddHostedService<StateInitializer>();
@@ -120,6 +124,7 @@ public static class EmulatorApp
         SecretEndpoints.Map(app);
         EngineEndpoints.Map(app);
         LeaseEndpoints.Map(app);
+        SubscriptionEndpoints.Map(app);
 
         var emulator = app.MapGroup(FaultMiddleware.EmulatorPrefix);
         if (!options.Dev)

@@ -26,6 +26,10 @@ internal static partial class EmulatorArguments
           --rate-limit-generate <n>       Credential generations per identity per minute (default 100; 0 = off).
           --rate-limit-lease-ops <n>      Renewals + revocations per identity per minute (default 100; 0 = off).
           --rate-limit-reads <n>          Secret reads per identity per minute (default 1000; 0 = off).
+          --rate-limit-polls <n>          Subscription polls per identity per minute (default 240; 0 = off).
+          --subscription-redelivery <duration>
+                                          How long a polled event stays hidden; un-acked, it is then delivered
+                                          again (default 30s; e.g. 500ms).
           --log-level <level>             Trace, Debug, Information, Warning, Error (default Information).
           --help                          Show this text.
         """;
@@ -35,7 +39,8 @@ internal static partial class EmulatorArguments
     private static readonly HashSet<string> Options =
     [
         "--urls", "--postgres", "--admin-token", "--trust-issuer", "--client", "--token-ttl", "--sweep-interval",
-        "--rate-limit-generate", "--rate-limit-lease-ops", "--rate-limit-reads", "--log-level",
+        "--rate-limit-generate", "--rate-limit-lease-ops", "--rate-limit-reads", "--rate-limit-polls", "--subscription-redelivery",
+        "--log-level",
     ];
 
     public static bool IsHelp(IReadOnlyList<string> args) => args.Any(a => a is "--help" or "-h");
@@ -112,6 +117,9 @@ internal static partial class EmulatorArguments
             RateLimitGenerate = ParseLimit(Single("--rate-limit-generate"), "--rate-limit-generate", 100),
             RateLimitLeaseOperations = ParseLimit(Single("--rate-limit-lease-ops"), "--rate-limit-lease-ops", 100),
             RateLimitReads = ParseLimit(Single("--rate-limit-reads"), "--rate-limit-reads", 1000),
+            RateLimitPolls = ParseLimit(Single("--rate-limit-polls"), "--rate-limit-polls", 240),
+            SubscriptionRedelivery = ParseDuration(
+                Single("--subscription-redelivery"), "--subscription-redelivery", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100)),
             LogLevel = ParseLogLevel(Single("--log-level")),
         };
     }

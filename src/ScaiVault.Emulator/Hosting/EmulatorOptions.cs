@@ -36,6 +36,12 @@ internal sealed record EmulatorOptions
     /// <summary><c>--rate-limit-reads</c> (secret reads) per identity per minute; default 1000; 0 turns it off.</summary>
     public int RateLimitReads { get; init; } = 1000;
 
+    /// <summary><c>--rate-limit-polls</c> (subscription polls) per identity per minute; default 240; 0 turns it off.</summary>
+    public int RateLimitPolls { get; init; } = 240;
+
+    /// <summary><c>--subscription-redelivery</c>: how long a polled event stays hidden before an un-acked one is delivered again; default 30s.</summary>
+    public TimeSpan SubscriptionRedelivery { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary><c>--log-level</c>; default Information.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 }

@@ -19,7 +19,9 @@ internal sealed class IdentityRateLimiter(EmulatorOptions options, TimeProvider 
     {
         RateLimitClass.Generate => options.RateLimitGenerate,
         RateLimitClass.LeaseOperations => options.RateLimitLeaseOperations,
-        _ => options.RateLimitReads,
+        RateLimitClass.SecretReads => options.RateLimitReads,
+        RateLimitClass.SubscriptionPolls => options.RateLimitPolls,
+        _ => throw new ArgumentOutOfRangeException(nameof(limitClass), limitClass, "Unknown rate-limit class."),
     };
 
     public RateLimitDecision Acquire(string identity, RateLimitClass limitClass)

@@ -11,6 +11,9 @@ internal enum RateLimitClass
 
     /// <summary>Static secret reads, 1000/min.</summary>
     SecretReads,
+
+    /// <summary>Subscription polls, 240/min.</summary>
+    SubscriptionPolls,
 }
 
 /// <summary>Endpoint metadata: requests to it count against the caller's budget of that class.</summary>

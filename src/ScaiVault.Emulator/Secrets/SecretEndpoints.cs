@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ScaiVault.Emulator.Api;
 using ScaiVault.Emulator.Auth;
 using ScaiVault.Emulator.Faults;
@@ -58,9 +59,27 @@ internal static partial class SecretEndpoints
 
         var metadata = body.Metadata is { ValueKind: JsonValueKind.Object } m ? m : EmptyObject;
         var secretType = string.IsNullOrWhiteSpace(body.SecretType) ? DefaultSecretType : body.SecretType;
-        var written = await store.WriteAsync(validPath, secretType, data, metadata, cancellationToken);
+        var gracePeriod = body.Rotation is null ? (TimeSpan?)null : GracePeriod(body.Rotation.GracePeriod);
+        var origin = new SecretWriteOrigin(caller.IdentityId, request.HttpContext.TraceIdentifier);
+        var written = await store.WriteAsync(validPath, secretType, data, metadata, origin, gracePeriod, cancellationToken);
         LogSecretWritten(logger, validPath, written.Version, caller.IdentityId);
         return Results.Json(SecretResponse.From(written), Wire.Json.SecretResponse);
+    }
+
+    /// <summary><c>rotation.grace_period</c>: a duration, zero allowed (the old version is superseded at once); absent means zero.</summary>
+    private static TimeSpan GracePeriod(string? text)
+    {
+        if (text is null)
+        {
+            return TimeSpan.Zero;
+        }
+
+        return Duration.TryParse(text, allowMilliseconds: false, out var value)
+            ? value
+            : throw ApiException.BadRequest(
+                ErrorCodes.InvalidDuration,
+                "'rotation.grace_period' must be a duration such as \"0s\", \"5m\" or \"1h\".",
+                new JsonObject { ["field"] = "rotation.grace_period" });
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Secret {Path} version {Version} written by {Identity}")]

@@ -2,10 +2,11 @@ using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using ScaiVault.Emulator.Api;
+using ScaiVault.Emulator.Subscriptions;
 
 namespace ScaiVault.Emulator.Secrets;
 
-internal sealed class SecretStore(NpgsqlDataSource db, TimeProvider time)
+internal sealed class SecretStore(NpgsqlDataSource db, SubscriptionSignals signals, TimeProvider time)
 {
     private const string SelectColumns =
         """
@@ -14,8 +15,19 @@ internal sealed class SecretStore(NpgsqlDataSource db, TimeProvider time)
         FROM scaivault.secrets s
         """;
 
-    /// <summary>Writes the next version of the secret at <paramref name="path"/>.</summary>
-    public async Task<StoredSecret> WriteAsync(string path, string secretType, JsonElement data, JsonElement metadata, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the next version of the secret at <paramref name="path"/> and, in the same transaction,
+    /// queues its events for the subscriptions that want them.
+    /// </summary>
+    /// <param name="rotationGracePeriod">Set when the write is a rotation (the emulator's <c>rotation</c> field).</param>
+    public async Task<StoredSecret> WriteAsync(
+        string path,
+        string secretType,
+        JsonElement data,
+        JsonElement metadata,
+        SecretWriteOrigin origin,
+        TimeSpan? rotationGracePeriod,
+        CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -43,9 +55,14 @@ internal sealed class SecretStore(NpgsqlDataSource db, TimeProvider time)
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var written = await ReadAsync(connection, transaction, path, version: null, cancellationToken);
+        var written = (await ReadAsync(connection, transaction, path, version: null, cancellationToken))!;
+        var notify = await SubscriptionStore.EnqueueAsync(
+            connection, transaction, SecretEvents.ForWrite(written, origin, rotationGracePeriod), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return written!;
+
+        // Only now can a poll see the events; woken earlier it would find nothing and wait again.
+        signals.Notify(notify);
+        return written;
     }
 
     /// <summary>The given version, or the latest when <paramref name="version"/> is null; null when absent.</summary>

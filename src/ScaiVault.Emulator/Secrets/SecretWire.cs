@@ -2,8 +2,15 @@ using System.Text.Json;
 
 namespace ScaiVault.Emulator.Secrets;
 
-/// <summary><c>PUT /v1/secrets/{path}</c> body.</summary>
-internal sealed record SecretWriteRequest(JsonElement? Data, string? SecretType, JsonElement? Metadata);
+/// <summary><c>PUT /v1/secrets/{path}</c> body; <c>rotation</c> is the emulator's own (see <see cref="SecretRotation"/>).</summary>
+internal sealed record SecretWriteRequest(JsonElement? Data, string? SecretType, JsonElement? Metadata, SecretRotation? Rotation);
+
+/// <summary>
+/// Emulator extension of the write: <c>"rotation": {"grace_period": "5m"}</c> marks the new version
+/// as a rotation, which emits <c>secret.rotated</c> (besides <c>secret.updated</c>) with
+/// <c>grace_period_ends</c> = write time + grace period (default 0).
+/// </summary>
+internal sealed record SecretRotation(string? GracePeriod);
 
 /// <summary><c>GET /v1/secrets/{path}</c> answer: <c>{path, secret_type, version, data, metadata, created_at, updated_at, expires_at}</c>.</summary>
 internal sealed record SecretResponse(

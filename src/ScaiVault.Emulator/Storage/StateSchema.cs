@@ -83,5 +83,38 @@ internal static class StateSchema
         CREATE INDEX IF NOT EXISTS leases_pending_by_retry ON scaivault.leases (next_revoke_at) WHERE state = 'revoke_pending';
         CREATE INDEX IF NOT EXISTS leases_by_identity ON scaivault.leases (identity_id, issued_at);
         CREATE INDEX IF NOT EXISTS leases_by_client_ref ON scaivault.leases (identity_id, client_ref) WHERE client_ref IS NOT NULL;
+
+        CREATE TABLE IF NOT EXISTS scaivault.subscriptions (
+            id            text PRIMARY KEY,
+            identity_id   text NOT NULL,
+            name          text NOT NULL,
+            paths         text[] NOT NULL,
+            event_types   text[] NOT NULL,
+            delivery_type text NOT NULL,
+            created_at    timestamptz NOT NULL
+        );
+
+        -- One row per event and subscription it matched. A poll hides the rows it hands out until
+        -- visible_at (the redelivery timeout); acked rows stay, with acked_at, for inspection.
+        CREATE TABLE IF NOT EXISTS scaivault.subscription_events (
+            subscription_id   text NOT NULL REFERENCES scaivault.subscriptions (id) ON DELETE CASCADE,
+            event_id          text NOT NULL,
+            seq               bigint GENERATED ALWAYS AS IDENTITY,
+            event_type        text NOT NULL,
+            occurred_at       timestamptz NOT NULL,
+            tenant_id         text NOT NULL,
+            identity_id       text NOT NULL,
+            path              text NOT NULL,
+            data              json NOT NULL, -- json, not jsonb: the keys keep the order they were written in
+            request_id        text NOT NULL,
+            visible_at        timestamptz NOT NULL,
+            delivery_count    integer NOT NULL DEFAULT 0,
+            last_delivered_at timestamptz,
+            acked_at          timestamptz,
+            PRIMARY KEY (subscription_id, event_id)
+        );
+
+        CREATE INDEX IF NOT EXISTS subscription_events_pending
+            ON scaivault.subscription_events (subscription_id, visible_at) WHERE acked_at IS NULL;
         """;
 }

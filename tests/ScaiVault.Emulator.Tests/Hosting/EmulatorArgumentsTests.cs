@@ -17,6 +17,8 @@ public class EmulatorArgumentsTests
         Assert.Equal(TimeSpan.FromHours(1), options.TokenTtl);
         Assert.Equal(TimeSpan.FromSeconds(1), options.SweepInterval);
         Assert.Equal((100, 100, 1000), (options.RateLimitGenerate, options.RateLimitLeaseOperations, options.RateLimitReads));
+        Assert.Equal(240, options.RateLimitPolls);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.SubscriptionRedelivery);
     }
 
     [Fact]
@@ -28,6 +30,7 @@ public class EmulatorArgumentsTests
             "--trust-issuer", "https://issuer=/tmp/k.pem", "--client", "c1=s1", "--client=c2=s=2",
             "--token-ttl", "10m", "--sweep-interval", "250ms",
             "--rate-limit-generate", "5", "--rate-limit-lease-ops", "6", "--rate-limit-reads", "0", "--log-level", "warning",
+            "--rate-limit-polls", "7", "--subscription-redelivery", "500ms",
         ]);
         Assert.Equal(["http://127.0.0.1:0"], options.Urls);
         Assert.Equal("admin", options.AdminToken);
@@ -39,6 +42,8 @@ public class EmulatorArgumentsTests
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.SweepInterval);
         Assert.Equal((5, 6, 0), (options.RateLimitGenerate, options.RateLimitLeaseOperations, options.RateLimitReads));
         Assert.Equal(LogLevel.Warning, options.LogLevel);
+        Assert.Equal(7, options.RateLimitPolls);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.SubscriptionRedelivery);
     }
 
     [Theory]
@@ -49,6 +54,9 @@ public class EmulatorArgumentsTests
     [InlineData("--sweep-interval", new[] { "--postgres", Postgres, "--admin-token", "a", "--sweep-interval", "often" })]
     [InlineData("--token-ttl", new[] { "--postgres", Postgres, "--admin-token", "a", "--token-ttl", "0s" })]
     [InlineData("--rate-limit-generate", new[] { "--postgres", Postgres, "--admin-token", "a", "--rate-limit-generate", "-1" })]
+    [InlineData("--rate-limit-polls", new[] { "--postgres", Postgres, "--admin-token", "a", "--rate-limit-polls", "many" })]
+    [InlineData("--subscription-redelivery", new[] { "--postgres", Postgres, "--admin-token", "a", "--subscription-redelivery", "10ms" })]
+    [InlineData("--subscription-redelivery", new[] { "--postgres", Postgres, "--admin-token", "a", "--subscription-redelivery", "later" })]
     [InlineData("--urls", new[] { "--postgres", Postgres, "--admin-token", "a", "--urls", "ftp://x" })]
     [InlineData("--urls", new[] { "--postgres", Postgres, "--admin-token", "a", "--urls", "http://localhost:0" })]
     [InlineData("--postgres", new[] { "--postgres", "Hots=x", "--admin-token", "a" })]

@@ -8,7 +8,7 @@ namespace ScaiVault.Emulator.Tests.RateLimiting;
 public sealed class RateLimitFixture : EmulatorFixture
 {
     protected override string[] Arguments =>
-        ["--dev", "--rate-limit-generate", "2", "--rate-limit-lease-ops", "3", "--rate-limit-reads", "0"];
+        ["--dev", "--rate-limit-generate", "2", "--rate-limit-lease-ops", "3", "--rate-limit-reads", "0", "--rate-limit-polls", "2"];
 }
 
 public class RateLimitTests(RateLimitFixture fixture) : IClassFixture<RateLimitFixture>
@@ -65,6 +65,29 @@ public class RateLimitTests(RateLimitFixture fixture) : IClassFixture<RateLimitF
         var lookup = await client.GetAsync(new Uri(Lease, UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
         Assert.False(lookup.Headers.Contains("X-RateLimit-Limit"));
+    }
+
+    [Fact]
+    public async Task Polls_OverTheLimit_Are429WithRetryAfter_AndOtherSubscriptionCallsAreNotLimited()
+    {
+        var client = await Host.WorkloadClientAsync("system:serviceaccount:rl:poller");
+        var id = await SubscriptionApi.CreateAsync(client, ["rl/polls"], ["secret.updated"]);
+
+        var first = await SubscriptionApi.PollResponseAsync(client, id, 0);
+        var second = await SubscriptionApi.PollResponseAsync(client, id, 0);
+        var third = await SubscriptionApi.PollResponseAsync(client, id, 0);
+
+        await first.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(("2", "1"), (first.Header("X-RateLimit-Limit"), first.Header("X-RateLimit-Remaining")));
+        await second.ShouldBeAsync(HttpStatusCode.OK);
+        var error = await third.ShouldBeErrorAsync(HttpStatusCode.TooManyRequests, "rate_limited");
+        var retryAfter = int.Parse(third.Header("Retry-After"), CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 1, 60);
+        Assert.Equal(retryAfter, error["details"]!["retry_after"]!.GetValue<int>());
+
+        var ack = await SubscriptionApi.AckResponseAsync(client, id, "evt_none");
+        Assert.Equal(HttpStatusCode.NoContent, ack.StatusCode);
+        Assert.False(ack.Headers.Contains("X-RateLimit-Limit"));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ using LeaseAgent.Reload;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace LeaseAgent.ChildProcess;
+namespace LeaseAgent.SupervisorMode;
 
 /// <summary>
 /// Supervisor mode, <c>lease-agent run -- CMD ARGS…</c>: once the first credential is published, starts CMD with it

@@ -1,0 +1,71 @@
+using System.Globalization;
+using ScaiVault.Emulator.Api;
+using ScaiVault.Emulator.Auth;
+using ScaiVault.Emulator.Faults;
+using ScaiVault.Emulator.RateLimiting;
+
+namespace ScaiVault.Emulator.Subscriptions;
+
+/// <summary>
+/// <c>/v1/subscriptions</c>: polling subscriptions to secret events. Watching a secret needs
+/// what reading it needs, <c>secrets:read</c>; each identity sees only its own subscriptions.
+/// </summary>
+internal static class SubscriptionEndpoints
+{
+    public const int DefaultPollSeconds = 30;
+    public const int MaxPollSeconds = 60;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var subscriptions = app.MapGroup("/v1/subscriptions").RequireScope(Scope.SecretsRead);
+        subscriptions.MapPost("", CreateAsync).WithFaultRoute(FaultRoutes.Subscriptions);
+        subscriptions.MapGet("/{id}", GetAsync).WithFaultRoute(FaultRoutes.Subscriptions);
+        subscriptions.MapDelete("/{id}", DeleteAsync).WithFaultRoute(FaultRoutes.Subscriptions);
+        subscriptions.MapGet("/{id}/poll", PollAsync).WithRateLimit(RateLimitClass.SubscriptionPolls).WithFaultRoute(FaultRoutes.Poll);
+        subscriptions.MapPost("/{id}/ack", AckAsync).WithFaultRoute(FaultRoutes.Ack);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, Caller caller, SubscriptionService subscriptions)
+    {
+        var body = await JsonBody.ReadAsync(request, Wire.Json.SubscriptionRequest);
+        var subscription = await subscriptions.CreateAsync(caller, body, request.HttpContext.RequestAborted);
+        return Results.Json(SubscriptionResponse.From(subscription), Wire.Json.SubscriptionResponse, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> GetAsync(string id, Caller caller, SubscriptionService subscriptions, CancellationToken cancellationToken) =>
+        Results.Json(SubscriptionResponse.From(await subscriptions.GetAsync(caller, id, cancellationToken)), Wire.Json.SubscriptionResponse);
+
+    private static async Task<IResult> DeleteAsync(string id, Caller caller, SubscriptionService subscriptions, CancellationToken cancellationToken)
+    {
+        await subscriptions.DeleteAsync(caller, id, cancellationToken);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> PollAsync(string id, HttpRequest request, Caller caller, SubscriptionService subscriptions)
+    {
+        var timeout = PollTimeout(request.Query);
+        var claimed = await subscriptions.PollAsync(caller, id, timeout, request.HttpContext.RequestAborted);
+        return Results.Json(new PollResponse(claimed.Events, claimed.HasMore), Wire.Json.PollResponse);
+    }
+
+    private static async Task<IResult> AckAsync(string id, HttpRequest request, Caller caller, SubscriptionService subscriptions)
+    {
+        var body = await JsonBody.ReadAsync(request, Wire.Json.AckRequest);
+        await subscriptions.AckAsync(caller, id, body, request.HttpContext.RequestAborted);
+        return Results.NoContent();
+    }
+
+    private static TimeSpan PollTimeout(IQueryCollection query)
+    {
+        if (!query.TryGetValue("timeout", out var values))
+        {
+            return TimeSpan.FromSeconds(DefaultPollSeconds);
+        }
+
+        return values.Count == 1
+            && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            && seconds <= MaxPollSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : throw ApiException.Validation("timeout", $"'timeout' must be given once, as whole seconds from 0 to {MaxPollSeconds}.");
+    }
+}
