@@ -102,4 +102,35 @@ public sealed class SecretRefreshTests
             app.Dispose();
         }
     }
+
+    [Fact]
+    public async Task Subscribe_RefreshesOnTheEvent_LongBeforeTheRefreshInterval()
+    {
+        await using var scenario = await SecretsOnlyScenarioAsync("1h", subscribe: true);
+        var (agent, _) = await scenario.StartAgentAsync("run");
+        await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["ready"]?.GetValue<bool>() == true, Generous, "ready once the secrets are written");
+        await Eventually.TrueAsync(() => agent.Output.Contains("Subscribed to changes of 1 secret path(s)", StringComparison.Ordinal), Generous, "subscribed");
+
+        await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v2.example" });
+        await Eventually.TrueAsync(async () => await ReadAsync(scenario, "api-key") == "key-version-2", Generous, "rewritten on the event, with the next poll an hour away");
+
+        Assert.Contains("secret.updated apps/reporting/config", agent.Output, StringComparison.Ordinal);
+        agent.Terminate();
+        Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
+    }
+
+    [Fact]
+    public async Task Subscribe_WhenSubscriptionsFail_FallsBackToPolling()
+    {
+        await using var scenario = await SecretsOnlyScenarioAsync("1s", subscribe: true);
+        await scenario.Emulator.SetFaultAsync(new { route = "subscriptions", status = 503, rate = 1.0 });
+        var (agent, _) = await scenario.StartAgentAsync("run");
+        await Eventually.TrueAsync(() => agent.Output.Contains("Subscription failed (service_unavailable", StringComparison.Ordinal), Generous, "the subscription refused");
+
+        await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v2.example" });
+        await Eventually.TrueAsync(async () => await ReadAsync(scenario, "api-key") == "key-version-2", Generous, "rewritten by polling");
+
+        agent.Terminate();
+        Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
+    }
 }
