@@ -1,4 +1,5 @@
 using System.Globalization;
+using LeaseAgent.Testing;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -33,7 +34,7 @@ public sealed class ChaosRun(IMessageSink diagnostics) : IAsyncLifetime
         var start = $"chaos: starting with seed={Settings.Seed} iterations={Settings.Iterations} (replay: CHAOS_SEED={Settings.Seed} CHAOS_ITERATIONS={Settings.Iterations})";
         Console.WriteLine(start);
         diagnostics.OnMessage(new DiagnosticMessage(start));
-        Binary = await AgentBinary.PublishAsync();
+        Binary = await AgentBinary.GetPathAsync("chaos");
     }
 
     /// <summary>The dedicated Postgres that the Postgres-restart scenario may stop and start (never the shared one).</summary>

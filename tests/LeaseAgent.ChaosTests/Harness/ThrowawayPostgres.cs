@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using LeaseAgent.Testing;
 using Npgsql;
 using Testcontainers.PostgreSql;
 

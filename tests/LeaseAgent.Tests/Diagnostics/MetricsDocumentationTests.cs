@@ -1,5 +1,6 @@
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Publishing;
+using LeaseAgent.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LeaseAgent.Tests.Diagnostics;

@@ -9,7 +9,7 @@ public sealed class AgentCommandTests
 
     private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {
-        await using var agent = AgentProcess.Start(await AgentBinary.GetPathAsync(), new Dictionary<string, string>(), args);
+        await using var agent = AgentProcess.Start(await AgentScenario.BinaryAsync(), new Dictionary<string, string>(), args);
         var exitCode = await agent.WaitForExitAsync(Generous);
         return (exitCode, agent.Output);
     }

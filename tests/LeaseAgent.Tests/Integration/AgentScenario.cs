@@ -65,10 +65,13 @@ public sealed class AgentScenario : IAsyncDisposable
         return scenario;
     }
 
+    /// <summary>The agent binary these tests run: <c>LEASEAGENT_BINARY</c>, or published once into <c>artifacts/test-aot</c>.</summary>
+    public static Task<string> BinaryAsync() => AgentBinary.GetPathAsync("test-aot");
+
     /// <summary>Starts the agent; the binary is published (once per run) before the process starts.</summary>
     public async Task<(AgentProcess Agent, Stopwatch SinceStart)> StartAgentAsync(params string[] args)
     {
-        var binary = await AgentBinary.GetPathAsync();
+        var binary = await BinaryAsync();
         var clock = Stopwatch.StartNew();
         var agent = AgentProcess.Start(binary, Environment, args.Length == 0 ? ["run"] : args);
         _agents.Add(agent);

@@ -123,7 +123,7 @@ public sealed class HealthEndpointTests(ITestOutputHelper output)
     /// <summary>Runs <c>lease-agent probe</c> as a kubelet exec probe would: same binary, the agent's OUTPUT_FILE, nothing else.</summary>
     private static async Task<(int Code, string Stdout, string Stderr)> ProbeAsync(AgentScenario scenario, string check)
     {
-        var start = new ProcessStartInfo(await AgentBinary.GetPathAsync(), ["probe", check])
+        var start = new ProcessStartInfo(await AgentScenario.BinaryAsync(), ["probe", check])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

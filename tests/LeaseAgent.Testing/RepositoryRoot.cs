@@ -1,7 +1,7 @@
-namespace LeaseAgent.ChaosTests.Harness;
+namespace LeaseAgent.Testing;
 
 /// <summary>The checkout the tests run from: the nearest directory upwards holding LeaseAgent.sln.</summary>
-internal static class RepositoryRoot
+public static class RepositoryRoot
 {
     public static string Path { get; } = Find();
 

@@ -1,11 +1,12 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace LeaseAgent.ChaosTests.Harness;
+namespace LeaseAgent.Testing;
 
 /// <summary>
 /// The published Native AOT <c>lease-agent</c>: the one named by <c>LEASEAGENT_BINARY</c>, or published once per
-/// run with the README's command. The chaos suite builds in its own artifacts directory, so that it never shares
-/// intermediate files with a publish of another test project running at the same time.
+/// test run with the README's command. Each test project publishes into its own <c>artifacts/&lt;name&gt;</c>, so it
+/// never shares intermediate files with a publish of another test project running at the same time.
 /// </summary>
 public static class AgentBinary
 {
@@ -13,7 +14,13 @@ public static class AgentBinary
 
     private const int Attempts = 3;
 
-    public static async Task<string> PublishAsync()
+    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> Published = new(StringComparer.Ordinal);
+
+    /// <param name="artifacts">The directory under <c>artifacts/</c> this test project publishes into.</param>
+    public static Task<string> GetPathAsync(string artifacts) =>
+        Published.GetOrAdd(artifacts, name => new Lazy<Task<string>>(() => PublishAsync(name))).Value;
+
+    private static async Task<string> PublishAsync(string artifacts)
     {
         var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(configured))
@@ -21,7 +28,7 @@ public static class AgentBinary
             return File.Exists(configured) ? configured : throw new FileNotFoundException($"{EnvironmentVariable} names a missing file", configured);
         }
 
-        var root = Path.Combine(RepositoryRoot.Path, "artifacts", "chaos");
+        var root = Path.Combine(RepositoryRoot.Path, "artifacts", artifacts);
         var output = Path.Combine(root, "agent");
         string? failure = null;
         for (var attempt = 1; attempt <= Attempts; attempt++)
