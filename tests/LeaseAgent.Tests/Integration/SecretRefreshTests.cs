@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using LeaseAgent.Testing;
 
@@ -44,63 +44,66 @@ public sealed class SecretRefreshTests
     private static async Task<string> ReadAsync(AgentScenario scenario, string file) =>
         File.Exists(Path.Combine(scenario.Directory, file)) ? await File.ReadAllTextAsync(Path.Combine(scenario.Directory, file)) : "";
 
-    /// <summary>A stand-in app that counts the SIGHUPs it gets, one line each.</summary>
-    private static (Process App, string Count) StartSignalCounter(AgentScenario scenario)
+    /// <summary>
+    /// The app is this test process: it counts the SIGHUPs it gets (and keeps them from ending it). Only this test
+    /// names this process as the reload target.
+    /// </summary>
+    private sealed class SignalCounter : IDisposable
     {
-        var count = Path.Combine(scenario.Directory, "hups");
-        var ready = Path.Combine(scenario.Directory, "app-ready");
-        var app = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"trap 'echo hup >> {count}' HUP; touch {ready}; while true; do sleep 0.05; done"]))!;
-        File.WriteAllText(Path.Combine(scenario.Directory, "app.pid"), app.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        scenario.Environment["RELOAD_PID_FILE"] = Path.Combine(scenario.Directory, "app.pid");
-        return (app, count);
-    }
+        private readonly PosixSignalRegistration _registration;
+        private int _count;
 
-    private static int Signals(string countFile) => File.Exists(countFile) ? File.ReadAllLines(countFile).Length : 0;
+        public SignalCounter(AgentScenario scenario)
+        {
+            _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+            {
+                context.Cancel = true;
+                Interlocked.Increment(ref _count);
+            });
+            var pidFile = Path.Combine(scenario.Directory, "app.pid");
+            File.WriteAllText(pidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            scenario.Environment["RELOAD_PID_FILE"] = pidFile;
+        }
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Dispose() => _registration.Dispose();
+    }
 
     [Fact]
     public async Task NewVersion_RewritesTheChangedFiles_WithOneSignalPerCycle_AndNoneWhenNothingChanged()
     {
         await using var scenario = await SecretsOnlyScenarioAsync("1s");
-        var (app, hups) = StartSignalCounter(scenario);
-        try
+        using var signals = new SignalCounter(scenario);
+        var (agent, _) = await scenario.StartAgentAsync("run");
+        var status = await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["ready"]?.GetValue<bool>() == true, Generous, "ready once the secrets are written");
+        Assert.Equal("key-version-1", await ReadAsync(scenario, "api-key"));
+        Assert.Equal(0, signals.Count); // the first write is what the app starts with: no signal
+
+        // A new version changes both files: one cycle, one signal.
+        await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v2.example" });
+        await Eventually.TrueAsync(async () => await ReadAsync(scenario, "api-key") == "key-version-2", Generous, "the field file rewritten");
+        Assert.Equal("https://v2.example", JsonNode.Parse(await ReadAsync(scenario, "config.json"))!["endpoint"]!.GetValue<string>());
+        await Eventually.TrueAsync(() => signals.Count == 1, Generous, "one SIGHUP for the cycle", () => agent.Output);
+
+        // Three more cycles that change nothing (each rewrites the status file): no signal.
+        for (var cycle = 0; cycle < 3; cycle++)
         {
-            await Eventually.TrueAsync(() => File.Exists(Path.Combine(scenario.Directory, "app-ready")), Generous, "the stand-in app is up");
-            var (agent, _) = await scenario.StartAgentAsync("run");
-            var status = await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["ready"]?.GetValue<bool>() == true, Generous, "ready once the secrets are written");
-            Assert.Equal("key-version-1", await ReadAsync(scenario, "api-key"));
-            Assert.Equal(0, Signals(hups)); // the first write is what the app starts with: no signal
-
-            // A new version changes both files: one cycle, one signal.
-            await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v2.example" });
-            await Eventually.TrueAsync(async () => await ReadAsync(scenario, "api-key") == "key-version-2", Generous, "the field file rewritten");
-            Assert.Equal("https://v2.example", JsonNode.Parse(await ReadAsync(scenario, "config.json"))!["endpoint"]!.GetValue<string>());
-            await Eventually.TrueAsync(() => Signals(hups) == 1, Generous, "one SIGHUP for the cycle");
-
-            // Three more cycles that change nothing (each rewrites the status file): no signal.
-            for (var cycle = 0; cycle < 3; cycle++)
-            {
-                var before = status!["updated_at"]!.GetValue<DateTimeOffset>();
-                status = await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["updated_at"]?.GetValue<DateTimeOffset>() > before, Generous, "another refresh cycle");
-            }
-
-            Assert.Equal(1, Signals(hups));
-
-            // Only the whole-object file changes now: still exactly one more signal.
-            await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v3.example" });
-            await Eventually.TrueAsync(() => Signals(hups) == 2, Generous, "one SIGHUP for the second change");
-            Assert.Equal("https://v3.example", JsonNode.Parse(await ReadAsync(scenario, "config.json"))!["endpoint"]!.GetValue<string>());
-            Assert.Contains("1 secret file(s) changed", agent.Output, StringComparison.Ordinal);
-            Assert.Contains("2 secret file(s) changed", agent.Output, StringComparison.Ordinal);
-
-            agent.Terminate();
-            Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
+            var before = status!["updated_at"]!.GetValue<DateTimeOffset>();
+            status = await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["updated_at"]?.GetValue<DateTimeOffset>() > before, Generous, "another refresh cycle");
         }
-        finally
-        {
-            app.Kill();
-            await app.WaitForExitAsync();
-            app.Dispose();
-        }
+
+        Assert.Equal(1, signals.Count);
+
+        // Only the whole-object file changes now: still exactly one more signal.
+        await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v3.example" });
+        await Eventually.TrueAsync(() => signals.Count == 2, Generous, "one SIGHUP for the second change", () => agent.Output);
+        Assert.Equal("https://v3.example", JsonNode.Parse(await ReadAsync(scenario, "config.json"))!["endpoint"]!.GetValue<string>());
+        Assert.Contains("1 secret file(s) changed", agent.Output, StringComparison.Ordinal);
+        Assert.Contains("2 secret file(s) changed", agent.Output, StringComparison.Ordinal);
+
+        agent.Terminate();
+        Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
     }
 
     [Fact]

@@ -25,7 +25,9 @@ public sealed class AppReloaderTests
     {
         // A shell that reports when it receives SIGUSR1.
         var marker = Path.Combine(Path.GetTempPath(), $"reload-{Guid.NewGuid():N}");
-        using var app = Process.Start(new ProcessStartInfo("sh", ["-c", $"trap 'echo got > {marker}' USR1; while true; do sleep 0.05; done"]))!;
+        var trapped = marker + ".trapped";
+        using var app = Process.Start(new ProcessStartInfo("sh", ["-c", $"trap 'echo got > {marker}' USR1; touch {trapped}; while true; do sleep 0.05; done"]))!;
+        await Eventually.TrueAsync(() => File.Exists(trapped), TimeSpan.FromSeconds(10), "the app's trap installed"); // before it, SIGUSR1 would end the shell
         var pidFile = Path.Combine(Path.GetTempPath(), $"pid-{Guid.NewGuid():N}");
         await File.WriteAllTextAsync(pidFile, app.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         try
@@ -40,6 +42,7 @@ public sealed class AppReloaderTests
             app.Kill();
             File.Delete(pidFile);
             File.Delete(marker);
+            File.Delete(trapped);
         }
     }
 
