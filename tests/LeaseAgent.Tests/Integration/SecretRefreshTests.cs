@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using LeaseAgent.Testing;
 
@@ -44,30 +44,33 @@ public sealed class SecretRefreshTests
     private static async Task<string> ReadAsync(AgentScenario scenario, string file) =>
         File.Exists(Path.Combine(scenario.Directory, file)) ? await File.ReadAllTextAsync(Path.Combine(scenario.Directory, file)) : "";
 
-    /// <summary>
-    /// The app is this test process: it counts the SIGHUPs it gets (and keeps them from ending it). Only this test
-    /// names this process as the reload target.
-    /// </summary>
+    /// <summary>A stand-in app that counts the SIGHUPs it gets, one line each; the agent finds it by its pid file.</summary>
     private sealed class SignalCounter : IDisposable
     {
-        private readonly PosixSignalRegistration _registration;
-        private int _count;
+        private readonly Process _app;
+        private readonly string _count;
 
         public SignalCounter(AgentScenario scenario)
         {
-            _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
-            {
-                context.Cancel = true;
-                Interlocked.Increment(ref _count);
-            });
+            _count = Path.Combine(scenario.Directory, "hups");
+            Trapped = Path.Combine(scenario.Directory, "app-ready");
+            _app = Process.Start(DefaultSighup.StartInfo("/bin/sh", ["-c", $"trap 'echo hup >> {_count}' HUP; touch {Trapped}; while true; do sleep 0.05; done"]))!;
             var pidFile = Path.Combine(scenario.Directory, "app.pid");
-            File.WriteAllText(pidFile, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.WriteAllText(pidFile, _app.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             scenario.Environment["RELOAD_PID_FILE"] = pidFile;
         }
 
-        public int Count => Volatile.Read(ref _count);
+        /// <summary>Exists once the trap is installed (a SIGHUP before it would end the shell).</summary>
+        public string Trapped { get; }
 
-        public void Dispose() => _registration.Dispose();
+        public int Count => File.Exists(_count) ? File.ReadAllLines(_count).Length : 0;
+
+        public void Dispose()
+        {
+            _app.Kill();
+            _app.WaitForExit();
+            _app.Dispose();
+        }
     }
 
     [Fact]
@@ -75,6 +78,7 @@ public sealed class SecretRefreshTests
     {
         await using var scenario = await SecretsOnlyScenarioAsync("1s");
         using var signals = new SignalCounter(scenario);
+        await Eventually.TrueAsync(() => File.Exists(signals.Trapped), Generous, "the stand-in app's trap installed");
         var (agent, _) = await scenario.StartAgentAsync("run");
         var status = await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["ready"]?.GetValue<bool>() == true, Generous, "ready once the secrets are written");
         Assert.Equal("key-version-1", await ReadAsync(scenario, "api-key"));

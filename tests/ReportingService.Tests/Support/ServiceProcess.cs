@@ -41,13 +41,11 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
 
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path && File.Exists(path) ? path : "dotnet";
-        var start = new ProcessStartInfo(host, ["exec", dll])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
+        // The test sends this process SIGHUP: it must not inherit an ignored SIGHUP from the test run.
+        var start = DefaultSighup.StartInfo(host, ["exec", dll]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = Path.GetDirectoryName(dll)!;
 
         // Only what the test sets (plus what the runtime needs to start): an inherited DB_* or ASPNETCORE_* would make the test lie.
         start.Environment.Clear();
