@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using LeaseAgent.SupervisorMode;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Hosting;
@@ -8,6 +7,7 @@ using LeaseAgent.Leasing;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
 using LeaseAgent.ScaiVault;
+using LeaseAgent.SupervisorMode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -71,10 +71,15 @@ public static class Program
                 throw new ConfigurationException("run --", "names no command; use lease-agent run -- CMD [ARGS...]");
             }
 
+            if (options.Lease is null)
+            {
+                throw new ConfigurationException("LEASE_ENGINE", "is required by run -- CMD: the command is started with the leased credential in its environment");
+            }
+
             options = options with { ChildCommand = args[(separator + 1)..] };
         }
 
-        new CredentialPublisher(options.Output).Prepare();
+        new CredentialPublisher(options.Output).Prepare(publishesCredential: options.Lease is not null);
         VolumeLock volumeLock;
         try
         {

@@ -121,7 +121,9 @@ public static class AgentConfiguration
             File = outputFile,
             Format = reader.Enum("OUTPUT_FORMAT", OutputFormat.Json),
             Mode = reader.FileMode("OUTPUT_MODE", UnixFileMode.UserRead | UnixFileMode.UserWrite),
-            StateDirectory = Path.GetFullPath(reader.Optional("STATE_DIR") ?? Path.Combine(Path.GetDirectoryName(outputFile)!, ".lease-agent")),
+            // Beside what the agent writes: the credential file, or with only SECRETS the first secret file.
+            StateDirectory = Path.GetFullPath(reader.Optional("STATE_DIR") ?? Path.Combine(
+                Path.GetDirectoryName(lease is null ? secrets.Mappings[0].File : outputFile)!, ".lease-agent")),
         };
 
         var shutdown = new ShutdownOptions

@@ -1,6 +1,5 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using LeaseAgent.SupervisorMode;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;
@@ -9,6 +8,7 @@ using LeaseAgent.Publishing;
 using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
 using LeaseAgent.Secrets;
+using LeaseAgent.SupervisorMode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

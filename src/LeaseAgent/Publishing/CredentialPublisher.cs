@@ -11,11 +11,11 @@ public sealed class CredentialPublisher(OutputOptions output)
 
     public string StatusFile => Path.Combine(output.StateDirectory, "status.json");
 
-    /// <summary>Creates the state directory (0700) and checks that the output directory exists.</summary>
-    public void Prepare()
+    /// <summary>Creates the state directory (0700) and, when a credential will be published, checks that its directory exists.</summary>
+    public void Prepare(bool publishesCredential = true)
     {
         var outputDirectory = Path.GetDirectoryName(output.File)!;
-        if (!Directory.Exists(outputDirectory))
+        if (publishesCredential && !Directory.Exists(outputDirectory))
         {
             throw new ConfigurationException("OUTPUT_FILE", $"the directory '{outputDirectory}' does not exist; mount the shared volume there or change OUTPUT_FILE");
         }

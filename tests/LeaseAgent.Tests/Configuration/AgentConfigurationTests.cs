@@ -121,6 +121,7 @@ public sealed class AgentConfigurationTests
 
         Assert.Null(options.Lease);
         Assert.Null(options.Database);
+        Assert.Equal("/etc/app/.lease-agent", options.Output.StateDirectory); // beside the first secret file
         Assert.Equal(["apps/config -> /etc/app/config.json", "apps/db#password -> /etc/app/db-password"], options.Secrets.Mappings.Select(m => m.ToString()));
         Assert.Equal(TimeSpan.FromMinutes(5), options.Secrets.RefreshInterval);
         Assert.Equal(TimeSpan.FromSeconds(60), options.Secrets.InitTimeout);

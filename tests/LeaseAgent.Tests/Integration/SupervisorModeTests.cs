@@ -77,4 +77,21 @@ public sealed class SupervisorModeTests
         Assert.Contains("Cannot start /nonexistent/reporting-job", agent.Output, StringComparison.Ordinal);
         Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
     }
+
+    [Fact]
+    public async Task WithoutADynamicCredential_ExitsTwo_BeforeStartingAnything()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        scenario.Environment.Remove("LEASE_ENGINE");
+        scenario.Environment.Remove("LEASE_ROLE");
+        scenario.Environment["SECRETS"] = $"apps/reporting/config -> {scenario.Directory}/config.json";
+        var marker = Path.Combine(scenario.Directory, "started");
+
+        var (agent, _) = await scenario.StartAgentAsync("run", "--", "/usr/bin/touch", marker);
+        var exitCode = await agent.WaitForExitAsync(Generous);
+
+        Assert.True(exitCode == 2, agent.Output);
+        Assert.Contains("LEASE_ENGINE: is required by run -- CMD", agent.Output, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+    }
 }
