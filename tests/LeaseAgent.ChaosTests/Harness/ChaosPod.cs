@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using LeaseAgent.Testing;
 using Npgsql;
 
 namespace LeaseAgent.ChaosTests.Harness;
@@ -61,7 +62,7 @@ public sealed class ChaosPod
 
     public AgentProcess StartAgent()
     {
-        var agent = AgentProcess.Start(_iteration.Run.Binary, Environment, $"agent{_agents.Count + 1}");
+        var agent = AgentProcess.Start(_iteration.Run.Binary, Environment, ["run"], $"agent{_agents.Count + 1}");
         _agents.Add(agent);
         return agent;
     }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using LeaseAgent.Testing;
 using Npgsql;
 
 namespace LeaseAgent.ChaosTests.Harness;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LeaseAgent.Testing;
 
 namespace LeaseAgent.ChaosTests.Harness;
 

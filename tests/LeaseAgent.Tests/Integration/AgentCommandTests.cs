@@ -1,4 +1,5 @@
 using LeaseAgent.Hosting;
+using LeaseAgent.Testing;
 
 namespace LeaseAgent.Tests.Integration;
 

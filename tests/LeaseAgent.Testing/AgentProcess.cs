@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 
-namespace LeaseAgent.ChaosTests.Harness;
+namespace LeaseAgent.Testing;
 
-/// <summary>A <c>lease-agent</c> running as a real process, its output kept line by line until it is scanned.</summary>
-public sealed partial class AgentProcess : IAsyncDisposable
+/// <summary>A <c>lease-agent</c> running as a real process, its output (stdout and stderr) kept line by line.</summary>
+public sealed class AgentProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
@@ -22,24 +21,29 @@ public sealed partial class AgentProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>How the test calls this agent in its messages (agent1, agent2… when a pod restarts it).</summary>
     public string Name { get; }
 
     public IReadOnlyCollection<string> Lines => _lines;
+
+    public string Output => string.Join('\n', _lines);
+
+    public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
 
-    public static AgentProcess Start(string binary, IReadOnlyDictionary<string, string> environment, string name)
+    /// <param name="environment">The agent's whole environment besides <c>PATH</c>: an inherited SCAIVAULT_* or DB_* would make the test lie.</param>
+    public static AgentProcess Start(string binary, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> args, string name = "agent")
     {
-        var start = new ProcessStartInfo(binary, ["run"])
+        var start = new ProcessStartInfo(binary, args)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
 
-        // Only what the test sets: an inherited SCAIVAULT_* or DB_* would make the test lie.
         start.Environment.Clear();
         start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
         foreach (var (key, value) in environment)
@@ -50,44 +54,11 @@ public sealed partial class AgentProcess : IAsyncDisposable
         return new AgentProcess(Process.Start(start)!, name);
     }
 
-    /// <summary>
-    /// Where the agent stood when this was called, from its transition log lines: the state the newest lease last
-    /// entered, prefixed with "rotation:" when an older generation was already published, and suffixed with
-    /// "+Retiring" while an older lease drains.
-    /// </summary>
-    public string Phase()
-    {
-        var states = new SortedDictionary<int, string>();
-        var published = 0;
-        foreach (var line in _lines)
-        {
-            var transition = TransitionPattern().Match(line);
-            if (transition.Success)
-            {
-                states[int.Parse(transition.Groups["generation"].Value, CultureInfo.InvariantCulture)] = transition.Groups["to"].Value;
-            }
-
-            var publish = PublishedPattern().Match(line);
-            if (publish.Success)
-            {
-                published = Math.Max(published, int.Parse(publish.Groups["generation"].Value, CultureInfo.InvariantCulture));
-            }
-        }
-
-        if (states.Count == 0)
-        {
-            return "starting";
-        }
-
-        var (newest, state) = states.Last();
-        var phase = published > 0 && newest > published ? "rotation:" + state : state;
-        return states.Any(s => s.Key < newest && s.Value == "Retiring") ? phase + "+Retiring" : phase;
-    }
-
     public bool Logged(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
 
     public void Kill() => _process.Kill();
 
+    /// <summary>SIGTERM, as the kubelet sends it; an agent that has already exited is not an error.</summary>
     public void Terminate()
     {
         using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
@@ -122,10 +93,4 @@ public sealed partial class AgentProcess : IAsyncDisposable
         _process.WaitForExit();
         _process.Dispose();
     }
-
-    [GeneratedRegex(@"Lease generation (?<generation>\d+) \([^)]*\): (?<from>\w+) -> (?<to>\w+)")]
-    private static partial Regex TransitionPattern();
-
-    [GeneratedRegex(@"Published generation (?<generation>\d+) as user")]
-    private static partial Regex PublishedPattern();
 }
