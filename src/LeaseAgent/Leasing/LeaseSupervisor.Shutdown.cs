@@ -90,8 +90,15 @@ public sealed partial class LeaseSupervisor
             _unresolvedIntents.Add(new JournalIntent(lease.ClientRef, lease.Generation));
         }
 
+        // A generate whose first attempt timed out may have minted a twin lease under the same reference before the
+        // retry got its answer: look up the references of the held leases too and revoke what else carries them.
+        // A failed look-up is not a failed shutdown: such a twin still ends at its TTL.
+        var twins = _leases
+            .Where(l => l is { LeaseId: not null, NeedsRevocation: true } && !string.IsNullOrEmpty(l.ClientRef))
+            .Select(l => new JournalIntent(l.ClientRef, l.Generation));
+
         var deadline = _time.GetTimestamp() + Ticks(_options.Shutdown.Timeout);
-        foreach (var intent in _unresolvedIntents.ToList())
+        foreach (var intent in _unresolvedIntents.ToList().Concat(twins.ToList()))
         {
             try
             {

@@ -225,6 +225,20 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Stop_AlsoRevokesATwinLeaseMintedUnderTheSameReference()
+    {
+        _vault.MintTwins = true;
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+
+        await _supervisor.StopAsync(CancellationToken.None);
+
+        Assert.Contains("lease-1", _vault.Revoked);
+        Assert.Contains("twin-1", _vault.Revoked);
+        Assert.Equal(0, _supervisor.ExitCode);
+    }
+
+    [Fact]
     public async Task Stop_WhenRevokeFails_ExitsOne()
     {
         await _supervisor.StartAsync(CancellationToken.None);
@@ -285,8 +299,13 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         public void Forget(string leaseId) => _hardEnds.TryRemove(leaseId, out _);
 
+        /// <summary>Every generate also mints a twin lease under the same reference, as a timed-out first attempt can.</summary>
+        public bool MintTwins { get; set; }
+
+        private readonly ConcurrentDictionary<string, List<string>> _byClientRef = new();
+
         public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<string>>([]);
+            Task.FromResult<IReadOnlyList<string>>(_byClientRef.TryGetValue(clientRef, out var ids) ? [.. ids.Where(id => !Revoked.Contains(id))] : []);
 
         public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
         {
@@ -299,6 +318,11 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             var n = Interlocked.Increment(ref _next);
             var now = time.GetUtcNow();
             _hardEnds[$"lease-{n}"] = now + maxTtl;
+            if (clientRef is not null)
+            {
+                _byClientRef[clientRef] = MintTwins ? [$"twin-{n}", $"lease-{n}"] : [$"lease-{n}"];
+            }
+
             return Task.FromResult(new LeaseGrant
             {
                 LeaseId = $"lease-{n}",
