@@ -41,6 +41,11 @@ public sealed partial class LeaseSupervisor
             case LeaseTimer.Rotate when lease == _current:
                 BeginRotation(lease, "is within its rotation lead of the hard end");
                 break;
+            case LeaseTimer.Expiry when _renewalsInFlight.Contains(lease):
+                // Its answer decides: the server may have extended the lease just before our clock ran out. The
+                // renewal's deadline was this expiry, so no retry follows and it ends within one attempt's timeout.
+                _expiredWhileRenewing.Add(lease);
+                break;
             case LeaseTimer.Expiry when lease.CanFire(LeaseTrigger.LeaseLost):
                 OnExpired(lease);
                 break;
@@ -66,6 +71,7 @@ public sealed partial class LeaseSupervisor
         var increment = _lease.Ttl ?? lease.Timeline!.GrantedDuration;
         var deadline = lease.Timeline!.ExpiresAt;
         var leaseId = lease.LeaseId!;
+        _renewalsInFlight.Add(lease);
         Start(
             ct => _vault.RenewAsync(leaseId, increment, deadline, ct),
             (grant, error) => new RenewCompleted(lease, grant, increment, error),
@@ -74,6 +80,13 @@ public sealed partial class LeaseSupervisor
 
     private void OnRenewed(Lease lease, LeaseGrant? grant, TimeSpan requested, Exception? error)
     {
+        _renewalsInFlight.Remove(lease);
+        if (_expiredWhileRenewing.Remove(lease) && grant is null && !_stopping && lease.CanFire(LeaseTrigger.LeaseLost))
+        {
+            OnExpired(lease); // the renewal that might have saved it failed too
+            return;
+        }
+
         if (!_stopping && lease.State == LeaseState.Retiring)
         {
             if (grant is not null)

@@ -47,6 +47,10 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private readonly Dictionary<(Lease Lease, LeaseTimer Timer), ITimer> _timers = [];
     private readonly List<Lease> _leases = [];
     private readonly List<JournalIntent> _unresolvedIntents = [];
+
+    /// <summary>Leases whose renewal request is on its way, and those of them whose local expiry came meanwhile.</summary>
+    private readonly HashSet<Lease> _renewalsInFlight = [];
+    private readonly HashSet<Lease> _expiredWhileRenewing = [];
     private readonly Dictionary<Lease, int?> _lastSessionCount = [];
 
     // Probes and renewals stop at once on shutdown; a generate request may finish inside the shutdown budget,
@@ -268,6 +272,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
         {
             CancelTimers(lease);
             _leases.Remove(lease);
+            _renewalsInFlight.Remove(lease);
+            _expiredWhileRenewing.Remove(lease);
         }
     }
 

@@ -211,6 +211,40 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         Assert.Equal(1, Published()!["generation"]!.GetValue<int>());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ExpiryWithARenewalInFlight_WaitsForItsAnswer(bool renewalSucceeds)
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _vault.RenewGate = gate;
+
+        _time.Advance(TimeSpan.FromSeconds(45)); // past the latest renewal (44 s): sent, and held on its way
+        await Eventually.TrueAsync(() => _vault.RenewAttempts == 1, Wait, "the renewal sent");
+        _time.Advance(TimeSpan.FromSeconds(16)); // past the lease's local expiry (60 s) while it is in flight
+        await Task.Delay(100);
+        Assert.NotNull(Published());
+        Assert.DoesNotContain("lease-1", _vault.Revoked);
+
+        _vault.RenewFailures = renewalSucceeds ? 0 : 1;
+        _vault.RenewGate = null;
+        gate.SetResult();
+        if (renewalSucceeds)
+        {
+            await Eventually.TrueAsync(() => _vault.Renewals.Count == 1, Wait, "the renewal answered");
+            await Task.Delay(100);
+            Assert.Equal("lease-1", Published()!["lease_id"]!.GetValue<string>());
+            Assert.DoesNotContain("lease-1", _vault.Revoked);
+        }
+        else
+        {
+            await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the lease lost once its renewal failed");
+            Assert.Equal("lease-2", (await WaitForGenerationAsync(2))!["lease_id"]!.GetValue<string>());
+        }
+    }
+
     [Fact]
     public async Task Stop_RevokesEverything_RemovesFile_ExitsZero()
     {
@@ -340,9 +374,17 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         public Task<LeaseAgent.Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
-        public Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken)
+        /// <summary>While set, renewals wait for it: a renewal still on its way.</summary>
+        public TaskCompletionSource? RenewGate { get; set; }
+
+        public async Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref RenewAttempts);
+            if (RenewGate is { } gate)
+            {
+                await gate.Task;
+            }
+
             if (RenewFailures > 0)
             {
                 RenewFailures--;
@@ -357,7 +399,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
             var granted = hardEnd - now < increment ? hardEnd - now : increment;
             Renewals.Enqueue(leaseId);
-            return Task.FromResult(new LeaseGrant { LeaseId = leaseId, Duration = granted, TimeToHardEnd = hardEnd - now, ExpiresAt = now + granted });
+            return new LeaseGrant { LeaseId = leaseId, Duration = granted, TimeToHardEnd = hardEnd - now, ExpiresAt = now + granted };
         }
 
         public Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken)
