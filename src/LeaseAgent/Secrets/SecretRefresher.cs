@@ -38,9 +38,6 @@ public sealed class SecretRefresher(
     private string? _lastError;
     private int _failures;
 
-    /// <summary>Refresh cycles that changed at least one file, for tests and diagnostics.</summary>
-    public int ChangedCycles { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -92,7 +89,6 @@ public sealed class SecretRefresher(
             }
             else if (changed.Count > 0)
             {
-                ChangedCycles++;
                 Log.SecretsChanged(logger, changed.Count, string.Join(", ", changed.Select(c => c.Mapping.File)));
                 reloader.Signal($"{changed.Count} secret file(s) changed"); // once per cycle, however many changed
             }
