@@ -36,7 +36,7 @@ public sealed class ChaosSuite(ChaosRun run, ITestOutputHelper output) : IClassF
     [Fact]
     [Scenario(5)]
     public Task Scenario5_PostgresRestartMidLease_NothingUnprobedIsPublished_AndTheAgentRecovers() =>
-        Runner(PostgresRestartScenario.Number, PostgresRestartScenario.Name).RunAsync(PostgresRestartScenario.Lanes, () => PostgresRestartScenario.StartEmulatorAsync(run), PostgresRestartScenario.RunAsync);
+        Runner(PostgresRestartScenario.Number, PostgresRestartScenario.Name).RunAsync(PostgresRestartScenario.Lanes, () => ChaosEmulator.StartOnThrowawayServerAsync(run.Ledger), PostgresRestartScenario.RunAsync);
 
     [Fact]
     [Scenario(6)]

@@ -76,6 +76,29 @@ public sealed class ChaosEmulator : IAsyncDisposable
         return emulator;
     }
 
+    /// <summary>
+    /// An emulator whose lease users live on a throwaway Postgres of its own, which its lane may stop and start
+    /// (the Postgres-restart scenario); the server goes with the emulator.
+    /// </summary>
+    public static async Task<ChaosEmulator> StartOnThrowawayServerAsync(SecretLedger ledger)
+    {
+        var server = await ThrowawayPostgres.StartAsync(ledger);
+        try
+        {
+            var emulator = await StartAsync(ledger, server.AdminConnectionString);
+            emulator.ThrowawayServer = server;
+            return emulator;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The server of the lease users when the emulator owns it (<see cref="StartOnThrowawayServerAsync"/>).</summary>
+    public ThrowawayPostgres? ThrowawayServer { get; private set; }
+
     /// <summary>Stops the emulator (requests in flight get a moment to finish), waits, and starts a new one on the same database and port.</summary>
     public async Task RestartAsync(TimeSpan downtime)
     {
@@ -188,7 +211,11 @@ public sealed class ChaosEmulator : IAsyncDisposable
         Admin.Dispose();
         var serverAdmin = await TestPostgres.GetAdminConnectionStringAsync();
         await Databases.DropAsync(serverAdmin, StateDatabase);
-        if (TargetDatabase != StateDatabase)
+        if (ThrowawayServer is not null)
+        {
+            await ThrowawayServer.DisposeAsync(); // the target database goes with it
+        }
+        else if (TargetDatabase != StateDatabase)
         {
             await Databases.DropAsync(_targetServerAdmin, TargetDatabase);
         }

@@ -6,14 +6,11 @@ using Xunit.Sdk;
 namespace LeaseAgent.ChaosTests.Harness;
 
 /// <summary>
-/// One chaos run, shared by every scenario: the settings, the binary under test, the counters, the secret ledger
-/// and the throwaway Postgres (started on first use). It prints the summary line if the summary test did not
+/// One chaos run, shared by every scenario: the settings, the binary under test, the counters and the secret ledger. It prints the summary line if the summary test did not
 /// (e.g. a filtered run), so the line appears exactly once per run.
 /// </summary>
 public sealed class ChaosRun(IMessageSink diagnostics) : IAsyncLifetime
 {
-    private readonly SemaphoreSlim _postgresGate = new(1, 1);
-    private ThrowawayPostgres? _postgres;
     private int _summaryPrinted;
 
     public ChaosSettings Settings { get; } = ChaosSettings.FromEnvironment();
@@ -37,20 +34,6 @@ public sealed class ChaosRun(IMessageSink diagnostics) : IAsyncLifetime
         Binary = await AgentBinary.GetPathAsync("chaos");
     }
 
-    /// <summary>The dedicated Postgres that the Postgres-restart scenario may stop and start (never the shared one).</summary>
-    public async Task<ThrowawayPostgres> ThrowawayPostgresAsync()
-    {
-        await _postgresGate.WaitAsync();
-        try
-        {
-            return _postgres ??= await ThrowawayPostgres.StartAsync(Ledger);
-        }
-        finally
-        {
-            _postgresGate.Release();
-        }
-    }
-
     /// <summary>Prints the summary line once per run; returns it.</summary>
     public string PrintSummary(ITestOutputHelper? output)
     {
@@ -67,14 +50,9 @@ public sealed class ChaosRun(IMessageSink diagnostics) : IAsyncLifetime
         return line;
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-
-        _postgresGate.Dispose();
         PrintSummary(null);
+        return Task.CompletedTask;
     }
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace LeaseAgent.ChaosTests.Harness;
 
 /// <summary>
-/// <c>CHAOS_ITERATIONS</c> (iterations per scenario) and <c>CHAOS_SEED</c> (random when unset). Every random
+/// <c>CHAOS_ITERATIONS</c> (iterations per scenario), <c>CHAOS_SEED</c> (random when unset) and <c>CHAOS_LANES</c>. Every random
 /// choice of iteration <c>i</c> of scenario <c>n</c> comes from its own generator seeded from (seed, n, i), so a
 /// failing iteration replays with the same choices when run alone (<c>CHAOS_ITERATION=i</c> and <c>--filter</c>);
 /// only the timing of the machine differs.
@@ -12,9 +12,10 @@ public sealed class ChaosSettings
 {
     public const int DefaultIterations = 2;
 
-    private ChaosSettings(int iterations, int seed, bool keepLogs, int? onlyIteration)
+    private ChaosSettings(int iterations, int seed, bool keepLogs, int? onlyIteration, int? lanes)
     {
         Iterations = iterations;
+        Lanes = lanes;
         Seed = seed;
         KeepLogs = keepLogs;
         OnlyIteration = onlyIteration;
@@ -23,6 +24,12 @@ public sealed class ChaosSettings
     public int Iterations { get; }
 
     public int Seed { get; }
+
+    /// <summary>
+    /// <c>CHAOS_LANES=n</c>: run every scenario on n lanes instead of its own default (1–2), to shorten a long run.
+    /// Lanes are independent pods with their own emulator, so more of them only add load to the machine.
+    /// </summary>
+    public int? Lanes { get; }
 
     /// <summary><c>CHAOS_KEEP_LOGS=1</c>: write the logs of every iteration, not only of failing ones.</summary>
     public bool KeepLogs { get; }
@@ -38,7 +45,13 @@ public sealed class ChaosSettings
             throw new InvalidOperationException($"CHAOS_ITERATIONS must be at least 1, not {iterations}");
         }
 
-        return new ChaosSettings(iterations, Parse("CHAOS_SEED") ?? Random.Shared.Next(), Parse("CHAOS_KEEP_LOGS") is > 0, Parse("CHAOS_ITERATION"));
+        var lanes = Parse("CHAOS_LANES");
+        if (lanes is < 1)
+        {
+            throw new InvalidOperationException($"CHAOS_LANES must be at least 1, not {lanes}");
+        }
+
+        return new ChaosSettings(iterations, Parse("CHAOS_SEED") ?? Random.Shared.Next(), Parse("CHAOS_KEEP_LOGS") is > 0, Parse("CHAOS_ITERATION"), lanes);
     }
 
     /// <summary>The generator of one iteration of one scenario (stable across runs and filters).</summary>

@@ -98,7 +98,15 @@ public static class Checks
         var left = Math.Max(users.Count, leases.Count);
         iteration.Counters.UnrevokedAfterSigtermFound(left, $"{iteration.Label}: exit {exitCode} after SIGTERM left {users.Count} lease user(s) ({string.Join(", ", users)}) and {leases.Count} active lease(s)");
         Assert.True(left == 0, $"after SIGTERM (exit {exitCode}): {users.Count} lease user(s), {leases.Count} active lease(s) left\n{Tail(iteration, agent)}");
-        Assert.True(exitCode == 0, $"exit code {exitCode} after SIGTERM\n{Tail(iteration, agent)}");
+        // A SIGTERM in the first milliseconds, before the .NET runtime installs its signal handling, gets the
+        // kernel's default action (143): the agent cannot help that, and it had done nothing yet (docs/chaos.md, finding 5).
+        var beforeTheRuntime = exitCode == 143 && agent.Lines.Count == 0;
+        if (beforeTheRuntime)
+        {
+            iteration.Tally("SIGTERM before the runtime's signal handling (143, nothing logged)");
+        }
+
+        Assert.True(exitCode == 0 || beforeTheRuntime, $"exit code {exitCode} after SIGTERM\n{Tail(iteration, agent)}");
         Assert.False(File.Exists(pod.OutputFile), "the credential file is still there after SIGTERM");
         Assert.False(File.Exists(pod.JournalFile), "the journal is still there after a clean shutdown");
         Assert.True(elapsed < TimeSpan.FromSeconds(12), $"shutdown took {elapsed.TotalSeconds:0.0} s, beyond SHUTDOWN_TIMEOUT (10 s)");

@@ -32,6 +32,7 @@ public sealed class ScenarioRunner(ChaosRun run, ITestOutputHelper output, int n
 
     public void Tally(string what) => _tallies.AddOrUpdate(what, 1, (_, n) => n + 1);
 
+    /// <param name="lanes">The scenario's default; <c>CHAOS_LANES</c> overrides it.</param>
     /// <param name="emulator">Starts a lane's emulator.</param>
     /// <param name="body">One iteration; it throws when an invariant that is not a counter breaks.</param>
     /// <param name="iterations">Overrides <c>CHAOS_ITERATIONS</c>.</param>
@@ -39,9 +40,10 @@ public sealed class ScenarioRunner(ChaosRun run, ITestOutputHelper output, int n
     {
         var indices = new ConcurrentQueue<int>(run.Settings.OnlyIteration is { } only && iterations is null ? [only] : Enumerable.Range(0, iterations ?? run.Settings.Iterations));
         var total = indices.Count;
+        lanes = Math.Min(run.Settings.Lanes ?? lanes, total);
         var clock = Stopwatch.StartNew();
         var failures = new ConcurrentQueue<string>();
-        Log($"{Name}: {total} iteration(s) on {Math.Min(lanes, total)} lane(s), seed {run.Settings.Seed}");
+        Log($"{Name}: {total} iteration(s) on {lanes} lane(s), seed {run.Settings.Seed}");
 
         async Task LaneAsync()
         {
@@ -75,7 +77,7 @@ public sealed class ScenarioRunner(ChaosRun run, ITestOutputHelper output, int n
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(lanes, total)).Select(_ => Task.Run(LaneAsync)));
+        await Task.WhenAll(Enumerable.Range(0, lanes).Select(_ => Task.Run(LaneAsync)));
         var tallies = string.Join(", ", _tallies.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key}={t.Value}")));
         Log($"{Name}: done in {clock.Elapsed.TotalSeconds:0.0} s; {tallies}");
         Log("run totals so far: " + run.Counters.Figures());

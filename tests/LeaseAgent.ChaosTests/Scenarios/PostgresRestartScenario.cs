@@ -5,8 +5,8 @@ using Npgsql;
 namespace LeaseAgent.ChaosTests.Scenarios;
 
 /// <summary>
-/// Scenario 5: the database the lease users log in to is restarted mid-lease (a dedicated throwaway Postgres; the
-/// emulator's own state stays on the shared server): at a random moment, or just as a probe (slowed to 0.4 s),
+/// Scenario 5: the database the lease users log in to is restarted mid-lease (a throwaway Postgres of the lane's
+/// own; the emulator's state stays on the shared server): at a random moment, or just as a probe (slowed to 0.4 s),
 /// a renewal or a rotation starts. Probes fail while it is down and the agent must publish
 /// nothing it could not probe: the monitor notes when each document first appeared and logs in with it; a
 /// document that appears while the server is down, or a credential that fails once the server is back while its
@@ -16,17 +16,14 @@ public static class PostgresRestartScenario
 {
     public const int Number = 5;
     public const string Name = "5 postgres-restart";
-    public const int Lanes = 1; // one server, restarted under every lane
+    public const int Lanes = 2;
 
     /// <summary>Connection failures this long after the server is back still count as part of the outage.</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
 
-    public static async Task<ChaosEmulator> StartEmulatorAsync(ChaosRun run) =>
-        await ChaosEmulator.StartAsync(run.Ledger, (await run.ThrowawayPostgresAsync()).AdminConnectionString);
-
     public static async Task RunAsync(Iteration iteration)
     {
-        var server = await iteration.Run.ThrowawayPostgresAsync();
+        var server = iteration.Emulator.ThrowawayServer!;
         var role = await iteration.CreateRoleAsync("4s", "12s");
         var pod = await iteration.CreatePodAsync(role);
         pod.Environment["DB_PROBE_WINDOW"] = iteration.Pick(["1s", "3s"]);
