@@ -56,6 +56,16 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public bool Logged(string text) => _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
 
+    /// <summary>
+    /// When the agent logged the first JSON line (<c>LOG_FORMAT=json</c>) containing <paramref name="text"/>, by its own
+    /// clock: a timing assertion between two of the agent's events cannot be upset by how late the test looked.
+    /// </summary>
+    public DateTimeOffset? LoggedAt(string text)
+    {
+        var line = _lines.FirstOrDefault(l => l.StartsWith('{') && l.Contains(text, StringComparison.Ordinal));
+        return line is null ? null : System.Text.Json.Nodes.JsonNode.Parse(line)!["Timestamp"]!.GetValue<DateTimeOffset>();
+    }
+
     public void Kill() => _process.Kill();
 
     /// <summary>SIGTERM, as the kubelet sends it; an agent that has already exited is not an error.</summary>

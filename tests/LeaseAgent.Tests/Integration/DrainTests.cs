@@ -19,13 +19,11 @@ public sealed class DrainTests(Xunit.Abstractions.ITestOutputHelper output)
         var (agent, _) = await scenario.StartAgentAsync();
         var first = await scenario.WaitForCredentialAsync(_ => true, Generous, "the first credential");
         await scenario.WaitForCredentialAsync(d => d["generation"]!.GetValue<int>() == 2, Generous, "a rotation");
-        var rotated = System.Diagnostics.Stopwatch.StartNew();
-
         await Eventually.ReturnsAsync(scenario.Emulator.LeaseUsersAsync, users => !users.Contains(first["username"]!.GetValue<string>()), Generous, "the old user revoked");
 
-        Assert.True(rotated.Elapsed < TimeSpan.FromSeconds(7), $"the old user lived {rotated.Elapsed.TotalSeconds:0.0} s after rotation");
-        output.WriteLine($"no sessions: old user dropped {rotated.Elapsed.TotalMilliseconds:0} ms after the rotation was seen (drain timeout 60 s)");
-        Assert.Contains("no session of user", agent.Output, StringComparison.Ordinal);
+        var drained = DrainTime(agent, "no session of user");
+        Assert.True(drained < TimeSpan.FromSeconds(7), $"the old user was revoked {drained.TotalSeconds:0.0} s after the rotation");
+        output.WriteLine($"no sessions: old user revoked {drained.TotalMilliseconds:0} ms after the rotation (drain timeout 60 s)");
     }
 
     [Fact]
@@ -45,14 +43,11 @@ public sealed class DrainTests(Xunit.Abstractions.ITestOutputHelper output)
         await appSession.OpenAsync();
 
         await scenario.WaitForCredentialAsync(d => d["generation"]!.GetValue<int>() == 2, Generous, "a rotation");
-        var rotated = System.Diagnostics.Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(4));
-        Assert.Contains(oldUser, await scenario.Emulator.LeaseUsersAsync()); // still draining
-
         await Eventually.ReturnsAsync(scenario.Emulator.LeaseUsersAsync, users => !users.Contains(oldUser), Generous, "the old user revoked at the deadline");
-        Assert.True(rotated.Elapsed >= TimeSpan.FromSeconds(5), $"revoked after {rotated.Elapsed.TotalSeconds:0.0} s, before the 6 s drain deadline");
-        Assert.Contains("still had 1 session(s)", agent.Output, StringComparison.Ordinal);
-        output.WriteLine($"app still connected: old user dropped {rotated.Elapsed.TotalMilliseconds:0} ms after the rotation was seen (drain timeout 6 s)");
+
+        var drained = DrainTime(agent, "still had 1 session(s)");
+        Assert.True(drained >= TimeSpan.FromSeconds(5.9), $"the old user was revoked {drained.TotalSeconds:0.0} s after the rotation, before the 6 s drain deadline");
+        output.WriteLine($"app still connected: old user revoked {drained.TotalMilliseconds:0} ms after the rotation (drain timeout 6 s)");
 
         // I2: the revocation ended the session it found.
         await Eventually.ReturnsAsync(
@@ -61,4 +56,11 @@ public sealed class DrainTests(Xunit.Abstractions.ITestOutputHelper output)
             Generous,
             "no session of the revoked user");
     }
+
+    /// <summary>
+    /// From the second generation's publish to the agent's decision to revoke the first, by the agent's own log:
+    /// how late the test looks at the file or at pg_roles cannot make the drain seem shorter or longer.
+    /// </summary>
+    private static TimeSpan DrainTime(AgentProcess agent, string revocationLine) =>
+        agent.LoggedAt(revocationLine)!.Value - agent.LoggedAt("Published generation 2")!.Value;
 }
