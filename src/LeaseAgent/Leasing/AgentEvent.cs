@@ -34,6 +34,12 @@ public sealed record Heartbeat : AgentEvent;
 /// <summary>The backoff after a failed acquisition has passed.</summary>
 public sealed record AcquireDue : AgentEvent;
 
+/// <summary>
+/// Completes once the loop has handled every event posted before it. For tests that advance a fake clock and
+/// must know that nothing happened, rather than sleep and hope.
+/// </summary>
+internal sealed record Barrier(TaskCompletionSource Passed) : AgentEvent;
+
 public enum LeaseTimer
 {
     Renew,

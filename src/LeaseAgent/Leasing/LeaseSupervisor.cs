@@ -214,7 +214,18 @@ public sealed partial class LeaseSupervisor : BackgroundService
             case Heartbeat:
                 _lastStatus = null; // forces a write: updated_at is the liveness signal
                 break;
+            case Barrier barrier:
+                barrier.Passed.SetResult();
+                break;
         }
+    }
+
+    /// <summary>Completes when the loop has caught up with every event posted so far (see <see cref="Barrier"/>).</summary>
+    internal Task CatchUpAsync()
+    {
+        var barrier = new Barrier(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        _events.Writer.TryWrite(barrier);
+        return barrier.Passed.Task;
     }
 
     // ---- plumbing ----

@@ -58,6 +58,8 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
     private JsonObject? Published() => File.Exists(OutputFile) ? JsonNode.Parse(File.ReadAllText(OutputFile))!.AsObject() : null;
 
+    private JsonObject Status() => JsonNode.Parse(File.ReadAllText(Path.Combine(_options.Output.StateDirectory, "status.json")))!.AsObject();
+
     /// <summary>
     /// Waits until the status file reports the generation: it is written after the loop has handled the
     /// whole event (timers set, old lease retired), unlike the credential file, which comes first.
@@ -118,7 +120,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         _vault.GenerateRetryAfter = null;
         _time.Advance(TimeSpan.FromSeconds(59.9));
-        await Task.Delay(50);
+        await _supervisor.CatchUpAsync();
         Assert.Equal(1, _vault.GenerateAttempts);
 
         _time.Advance(TimeSpan.FromSeconds(10.2)); // Retry-After + the first refusal's spread (10 s)
@@ -134,8 +136,8 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         await WaitForGenerationAsync(1);
 
         _time.Advance(TimeSpan.FromSeconds(35)); // earliest renewal: 60 s · 2/3 · 0.9 = 36 s
-        await Task.Delay(50);
-        Assert.Empty(_vault.Renewals);
+        await _supervisor.CatchUpAsync();
+        Assert.Equal(0, _vault.RenewAttempts);
 
         _time.Advance(TimeSpan.FromSeconds(10)); // latest renewal: 60 s · 2/3 · 1.1 = 44 s
         await Eventually.TrueAsync(() => _vault.Renewals.Count == 1, Wait, "one renewal");
@@ -155,7 +157,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         {
             _time.Advance(TimeSpan.FromSeconds(1));
             elapsed++;
-            await Task.Delay(5);
+            await _supervisor.CatchUpAsync();
         }
 
         var second = await WaitForGenerationAsync(2);
@@ -171,7 +173,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         {
             _time.Advance(TimeSpan.FromMilliseconds(500));
             drained += TimeSpan.FromMilliseconds(500);
-            await Task.Delay(10);
+            await _supervisor.CatchUpAsync();
         }
 
         await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the old lease revoked after draining");
@@ -204,7 +206,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         for (var i = 0; i < 10 && _vault.Renewals.IsEmpty; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
+            await _supervisor.CatchUpAsync();
         }
 
         await Eventually.TrueAsync(() => _vault.Renewals.Count == 1, Wait, "a successful retry");
@@ -223,8 +225,9 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         _time.Advance(TimeSpan.FromSeconds(45)); // past the latest renewal (44 s): sent, and held on its way
         await Eventually.TrueAsync(() => _vault.RenewAttempts == 1, Wait, "the renewal sent");
+        var expiresBefore = Status()["expires_at"]!.GetValue<DateTimeOffset>();
         _time.Advance(TimeSpan.FromSeconds(16)); // past the lease's local expiry (60 s) while it is in flight
-        await Task.Delay(100);
+        await _supervisor.CatchUpAsync();
         Assert.NotNull(Published());
         Assert.DoesNotContain("lease-1", _vault.Revoked);
 
@@ -233,8 +236,8 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         gate.SetResult();
         if (renewalSucceeds)
         {
-            await Eventually.TrueAsync(() => _vault.Renewals.Count == 1, Wait, "the renewal answered");
-            await Task.Delay(100);
+            await Eventually.TrueAsync(() => Status()["expires_at"]?.GetValue<DateTimeOffset>() > expiresBefore, Wait, "the renewal's answer handled");
+            await _supervisor.CatchUpAsync();
             Assert.Equal("lease-1", Published()!["lease_id"]!.GetValue<string>());
             Assert.DoesNotContain("lease-1", _vault.Revoked);
         }
