@@ -4,7 +4,10 @@ using System.Globalization;
 
 namespace LeaseAgent.Testing;
 
-/// <summary>A <c>lease-agent</c> running as a real process, its output (stdout and stderr) kept line by line.</summary>
+/// <summary>
+/// A <c>lease-agent</c> running as a real process, its output (stdout and stderr) kept line by line. The other
+/// processes the tests start (the sample ReportingService) use it too, through <see cref="Start(ProcessStartInfo, string)"/>.
+/// </summary>
 public sealed class AgentProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -37,13 +40,7 @@ public sealed class AgentProcess : IAsyncDisposable
     /// <param name="environment">The agent's whole environment besides <c>PATH</c>: an inherited SCAIVAULT_* or DB_* would make the test lie.</param>
     public static AgentProcess Start(string binary, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> args, string name = "agent")
     {
-        var start = new ProcessStartInfo(binary, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-
+        var start = new ProcessStartInfo(binary, args);
         start.Environment.Clear();
         start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin";
         foreach (var (key, value) in environment)
@@ -51,6 +48,15 @@ public sealed class AgentProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
+        return Start(start, name);
+    }
+
+    /// <summary>Starts any process with its output kept the same way.</summary>
+    public static AgentProcess Start(ProcessStartInfo start, string name)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         return new AgentProcess(Process.Start(start)!, name);
     }
 
@@ -69,13 +75,16 @@ public sealed class AgentProcess : IAsyncDisposable
     public void Kill() => _process.Kill();
 
     /// <summary>SIGTERM, as the kubelet sends it; an agent that has already exited is not an error.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>Sends a signal with <c>kill -NAME pid</c>; a process that has already exited is not an error.</summary>
+    public void Signal(string name)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
         if (kill.ExitCode != 0 && !_process.HasExited)
         {
-            throw new InvalidOperationException($"kill -TERM {_process.Id} failed with {kill.ExitCode}");
+            throw new InvalidOperationException($"kill -{name} {_process.Id} failed with {kill.ExitCode}");
         }
     }
 
