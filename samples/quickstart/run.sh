@@ -14,8 +14,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/leaseagent-quickstart.XXXXXX)
-# Postgres runs as its own user, which cannot enter the private work directory.
-pg_dir=$(mktemp -d /tmp/leaseagent-quickstart-pg.XXXXXX)
+source "$root/samples/lib.sh"
 pg_port=${PG_PORT:-55432}
 vault_port=${VAULT_PORT:-8200}
 lease_ttl=${LEASE_TTL:-10s}
@@ -24,32 +23,11 @@ admin_token=quickstart-admin-token
 vault="http://127.0.0.1:$vault_port"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-for tool in dotnet curl jq psql; do
-  command -v "$tool" >/dev/null || { echo "quickstart: '$tool' is required" >&2; exit 1; }
-done
-
-pids=()
-docker_pg=""
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ -n "$docker_pg" ]]; then docker rm -f "$docker_pg" >/dev/null 2>&1 || true
-  else "$root/.ci/postgres.sh" stop "$pg_dir" 2>/dev/null || true; fi
-  rm -rf "$work" "$pg_dir"
-}
-trap cleanup EXIT
+require_tools dotnet curl jq psql
+trap stop_everything EXIT
 
 say "Starting a throwaway Postgres on 127.0.0.1:$pg_port"
-if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-  "$root/.ci/postgres.sh" start "$pg_dir" "$pg_port" >/dev/null
-elif command -v docker >/dev/null; then
-  docker_pg=leaseagent-quickstart-pg
-  docker run -d --rm --name "$docker_pg" -e POSTGRES_PASSWORD=postgres -p "127.0.0.1:$pg_port:5432" postgres:15-alpine >/dev/null
-  until PGPASSWORD=postgres psql -h 127.0.0.1 -p "$pg_port" -U postgres -qtAc 'select 1' >/dev/null 2>&1; do sleep 0.5; done
-else
-  echo "quickstart: need Postgres server binaries (apt-get install postgresql) or Docker" >&2; exit 1
-fi
-export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres PGPASSWORD=postgres
+start_postgres "$pg_port" leaseagent-quickstart-pg
 admin_cs="Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=postgres;Database=postgres"
 
 say "Creating the tutorial's database, provisioning role and group role"

@@ -15,7 +15,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/leaseagent-tutorial.XXXXXX)
-pg_dir=$(mktemp -d /tmp/leaseagent-tutorial-pg.XXXXXX)   # Postgres runs as its own user: not inside $work
+source "$root/samples/lib.sh"
 pg_port=${PG_PORT:-55433}
 vault_port=${VAULT_PORT:-8201}
 service_port=${SERVICE_PORT:-8088}
@@ -35,36 +35,14 @@ wait_until() {
   done
 }
 
-for tool in dotnet curl jq psql; do
-  command -v "$tool" >/dev/null || { echo "tutorial: '$tool' is required" >&2; exit 1; }
-done
-
-pids=()
-docker_pg=""
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ -n "$docker_pg" ]]; then docker rm -f "$docker_pg" >/dev/null 2>&1 || true
-  else "$root/.ci/postgres.sh" stop "$pg_dir" >/dev/null 2>&1 || true; fi
-  rm -rf "$work" "$pg_dir"
-}
-trap cleanup EXIT
+require_tools dotnet curl jq psql
 show_logs() {
   for log in "$work"/*.log; do [[ -f "$log" ]] && { echo "--- last lines of $(basename "$log")"; tail -n 25 "$log"; }; done
 }
-trap 'status=$?; ((status == 0)) || show_logs; cleanup' EXIT
+trap 'status=$?; ((status == 0)) || show_logs; stop_everything' EXIT
 
 step "Postgres: the reporting database, the provisioning role and the readonly group role"
-if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-  "$root/.ci/postgres.sh" start "$pg_dir" "$pg_port" >/dev/null
-elif command -v docker >/dev/null; then
-  docker_pg=leaseagent-tutorial-pg
-  docker run -d --rm --name "$docker_pg" -e POSTGRES_PASSWORD=postgres -p "127.0.0.1:$pg_port:5432" postgres:15-alpine >/dev/null
-else
-  fail "need Postgres server binaries (apt-get install postgresql) or Docker"
-fi
-export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres PGPASSWORD=postgres PGCONNECT_TIMEOUT=5
-wait_until 30 "Postgres accepts connections" "psql -qtAXd postgres -c 'SELECT 1'"
+start_postgres "$pg_port" leaseagent-tutorial-pg || fail "no Postgres"
 psql -qX -v ON_ERROR_STOP=1 -d postgres <<'SQL'
 CREATE DATABASE reporting;
 -- ScaiVault logs in as this role to create and drop lease users: it may create roles and end their
