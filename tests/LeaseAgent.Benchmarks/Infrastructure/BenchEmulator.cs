@@ -72,24 +72,7 @@ public sealed class BenchEmulator : IAsyncDisposable
     public async Task<string> CreateRoleAsync(string defaultTtl, string maxTtl)
     {
         var name = "b" + Guid.NewGuid().ToString("N")[..8];
-        await EnsureAsync(await Admin.PostAsJsonAsync($"/v1/dynamic/engines/{EngineName}/roles", new
-        {
-            name,
-            creation_statements = new[]
-            {
-                $"CREATE ROLE \"{{{{name}}}}\" WITH LOGIN PASSWORD '{{{{password}}}}' VALID UNTIL '{{{{expiration}}}}' IN ROLE \"{_group}\";",
-            },
-            renew_statements = new[] { "ALTER ROLE \"{{name}}\" VALID UNTIL '{{expiration}}';" },
-            revocation_statements = new[]
-            {
-                "ALTER ROLE \"{{name}}\" NOLOGIN;",
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';",
-                "DROP OWNED BY \"{{name}}\";",
-                "DROP ROLE IF EXISTS \"{{name}}\";",
-            },
-            default_ttl = defaultTtl,
-            max_ttl = maxTtl,
-        }));
+        await Admin.CreateRoleAsync(EngineName, name, _group, defaultTtl, maxTtl);
         _roles.Add(name);
         return name;
     }
@@ -169,35 +152,11 @@ public sealed class BenchEmulator : IAsyncDisposable
         await using (var connection = new NpgsqlConnection(DatabaseConnectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                $"""
-                CREATE ROLE "{_group}" NOLOGIN;
-                CREATE TABLE report (id int PRIMARY KEY, amount numeric NOT NULL);
-                INSERT INTO report SELECT g, g * 10 FROM generate_series(1, 10) g;
-                GRANT SELECT ON report TO "{_group}";
-                """,
-                connection);
+            await using var command = new NpgsqlCommand($"""CREATE ROLE "{_group}" NOLOGIN; {TutorialSetup.ReportTableSql} GRANT SELECT ON report TO "{_group}";""", connection);
             await command.ExecuteNonQueryAsync();
         }
 
-        var root = Database;
-        await EnsureAsync(await Admin.PutAsJsonAsync(
-            "/v1/secrets/infra/postgres/reporting/root",
-            new { data = new { username = root.Username, password = root.Password }, secret_type = "database_credentials", metadata = new { } }));
-
-        await EnsureAsync(await Admin.PostAsJsonAsync("/v1/dynamic/engines", new
-        {
-            name = EngineName,
-            type = "database",
-            config = new
-            {
-                plugin = "postgresql",
-                connection_url = $"postgresql://{{{{username}}}}:{{{{password}}}}@{root.Host}:{root.Port}/{root.Database}",
-                root_credentials_path = "infra/postgres/reporting/root",
-            },
-            default_ttl = "1h",
-            max_ttl = "24h",
-        }));
+        await Admin.CreateEngineAsync(EngineName, Database, "1h", "24h");
     }
 
     private static async Task EnsureAsync(HttpResponseMessage response)

@@ -125,24 +125,7 @@ public sealed class ChaosEmulator : IAsyncDisposable
     {
         var role = new ChaosRole(this, "c" + Guid.NewGuid().ToString("N")[..10]);
         await Databases.ExecuteAsync(TargetDatabase, $"""CREATE ROLE "{role.GroupName}" NOLOGIN; GRANT SELECT ON report TO "{role.GroupName}";""");
-        await EnsureAsync(await Admin.PostAsJsonAsync($"/v1/dynamic/engines/{EngineName}/roles", new
-        {
-            name = role.Name,
-            creation_statements = new[]
-            {
-                $"CREATE ROLE \"{{{{name}}}}\" WITH LOGIN PASSWORD '{{{{password}}}}' VALID UNTIL '{{{{expiration}}}}' IN ROLE \"{role.GroupName}\";",
-            },
-            renew_statements = new[] { "ALTER ROLE \"{{name}}\" VALID UNTIL '{{expiration}}';" },
-            revocation_statements = new[]
-            {
-                "ALTER ROLE \"{{name}}\" NOLOGIN;",
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';",
-                "DROP OWNED BY \"{{name}}\";",
-                "DROP ROLE IF EXISTS \"{{name}}\";",
-            },
-            default_ttl = defaultTtl,
-            max_ttl = maxTtl,
-        }));
+        await Admin.CreateRoleAsync(EngineName, role.Name, role.GroupName, defaultTtl, maxTtl);
         return role;
     }
 
@@ -265,34 +248,13 @@ public sealed class ChaosEmulator : IAsyncDisposable
 
     private async Task SetUpEngineAsync()
     {
-        await Databases.ExecuteAsync(TargetDatabase, "CREATE TABLE report (id int PRIMARY KEY, amount numeric NOT NULL); INSERT INTO report SELECT g, g * 10 FROM generate_series(1, 10) g;");
+        await Databases.ExecuteAsync(TargetDatabase, TutorialSetup.ReportTableSql);
         var root = new NpgsqlConnectionStringBuilder(TargetDatabase);
         _ledger.Add(root.Password, "root password");
-        await EnsureAsync(await Admin.PutAsJsonAsync(
-            "/v1/secrets/infra/postgres/reporting/root",
-            new { data = new { username = root.Username, password = root.Password }, secret_type = "database_credentials", metadata = new { } }));
-        await EnsureAsync(await Admin.PostAsJsonAsync("/v1/dynamic/engines", new
-        {
-            name = EngineName,
-            type = "database",
-            config = new
-            {
-                plugin = "postgresql",
-                connection_url = $"postgresql://{{{{username}}}}:{{{{password}}}}@{root.Host}:{root.Port}/{root.Database}",
-                root_credentials_path = "infra/postgres/reporting/root",
-            },
-            default_ttl = "4s",
-            max_ttl = "1h",
-        }));
+        await Admin.CreateEngineAsync(EngineName, root, "4s", "1h");
     }
 
-    private static async Task EnsureAsync(HttpResponseMessage response)
-    {
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"emulator answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        }
-    }
+    private static Task EnsureAsync(HttpResponseMessage response) => TutorialSetup.EnsureSuccessAsync(response);
 
     /// <summary>Keeps the newest log lines of the emulator in memory.</summary>
     private sealed class BufferLoggerProvider(ConcurrentQueue<string> lines, int capacity) : ILoggerProvider

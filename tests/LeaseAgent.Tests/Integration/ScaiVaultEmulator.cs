@@ -121,67 +121,12 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     private async Task SetUpTutorialRoleAsync(string defaultTtl, string maxTtl)
     {
         var group = RoleName + "_group";
-        await using (var connection = new NpgsqlConnection(DatabaseConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(
-                $"""
-                CREATE ROLE "{group}" NOLOGIN;
-                CREATE TABLE report (id int PRIMARY KEY, amount numeric NOT NULL);
-                INSERT INTO report SELECT g, g * 10 FROM generate_series(1, 10) g;
-                GRANT SELECT ON report TO "{group}";
-                """,
-                connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
-        var root = Database;
-        await EnsureAsync(await Admin.PutAsJsonAsync(
-            "/v1/secrets/infra/postgres/reporting/root",
-            new { data = new { username = root.Username, password = root.Password }, secret_type = "database_credentials", metadata = new { } }));
-
-        await EnsureAsync(await Admin.PostAsJsonAsync("/v1/dynamic/engines", new
-        {
-            name = EngineName,
-            type = "database",
-            config = new
-            {
-                plugin = "postgresql",
-                connection_url = $"postgresql://{{{{username}}}}:{{{{password}}}}@{root.Host}:{root.Port}/{root.Database}",
-                root_credentials_path = "infra/postgres/reporting/root",
-            },
-            default_ttl = defaultTtl,
-            max_ttl = maxTtl,
-        }));
-
-        await EnsureAsync(await Admin.PostAsJsonAsync($"/v1/dynamic/engines/{EngineName}/roles", new
-        {
-            name = RoleName,
-            creation_statements = new[]
-            {
-                $"CREATE ROLE \"{{{{name}}}}\" WITH LOGIN PASSWORD '{{{{password}}}}' VALID UNTIL '{{{{expiration}}}}' IN ROLE \"{group}\";",
-            },
-            renew_statements = new[] { "ALTER ROLE \"{{name}}\" VALID UNTIL '{{expiration}}';" },
-            revocation_statements = new[]
-            {
-                "ALTER ROLE \"{{name}}\" NOLOGIN;",
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{{name}}';",
-                "DROP OWNED BY \"{{name}}\";",
-                "DROP ROLE IF EXISTS \"{{name}}\";",
-            },
-            default_ttl = defaultTtl,
-            max_ttl = maxTtl,
-        }));
+        await TestPostgres.ScalarAsync<object>(DatabaseConnectionString, $"""CREATE ROLE "{group}" NOLOGIN; {TutorialSetup.ReportTableSql} GRANT SELECT ON report TO "{group}";""");
+        await Admin.CreateEngineAsync(EngineName, Database, defaultTtl, maxTtl);
+        await Admin.CreateRoleAsync(EngineName, RoleName, group, defaultTtl, maxTtl);
     }
 
-    private static async Task EnsureAsync(HttpResponseMessage response)
-    {
-        if (!response.IsSuccessStatusCode)
-        {
-            var body = await response.Content.ReadAsStringAsync();
-            throw new InvalidOperationException($"emulator answered {(int)response.StatusCode}: {body}");
-        }
-    }
+    private static Task EnsureAsync(HttpResponseMessage response) => TutorialSetup.EnsureSuccessAsync(response);
 
     public static async Task<JsonObject> ReadJsonFileAsync(string path) =>
         JsonSerializer.Deserialize<JsonObject>(await File.ReadAllTextAsync(path))!;
