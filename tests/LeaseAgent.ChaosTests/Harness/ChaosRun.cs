@@ -6,8 +6,9 @@ using Xunit.Sdk;
 namespace LeaseAgent.ChaosTests.Harness;
 
 /// <summary>
-/// One chaos run, shared by every scenario: the settings, the binary under test, the counters and the secret ledger. It prints the summary line if the summary test did not
-/// (e.g. a filtered run), so the line appears exactly once per run.
+/// One chaos run, shared by every scenario: the settings, the binary under test, the counters and the secret
+/// ledger. It prints the summary line if the summary test did not (e.g. a filtered run), so the line appears
+/// exactly once per run.
 /// </summary>
 public sealed class ChaosRun(IMessageSink diagnostics) : IAsyncLifetime
 {

@@ -3,10 +3,10 @@ using System.Globalization;
 namespace LeaseAgent.ChaosTests.Harness;
 
 /// <summary>
-/// <c>CHAOS_ITERATIONS</c> (iterations per scenario), <c>CHAOS_SEED</c> (random when unset) and <c>CHAOS_LANES</c>. Every random
-/// choice of iteration <c>i</c> of scenario <c>n</c> comes from its own generator seeded from (seed, n, i), so a
-/// failing iteration replays with the same choices when run alone (<c>CHAOS_ITERATION=i</c> and <c>--filter</c>);
-/// only the timing of the machine differs.
+/// <c>CHAOS_ITERATIONS</c> (iterations per scenario), <c>CHAOS_SEED</c> (random when unset), <c>CHAOS_LANES</c> and
+/// the replay settings. Every random choice of iteration <c>i</c> of scenario <c>n</c> comes from its own generator
+/// seeded from (seed, n, i), so a failing iteration replays with the same choices when run alone
+/// (<c>CHAOS_ITERATION=i</c> and <c>--filter</c>), on any number of lanes; only the timing of the machine differs.
 /// </summary>
 public sealed class ChaosSettings
 {
