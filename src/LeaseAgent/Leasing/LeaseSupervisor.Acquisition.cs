@@ -103,6 +103,12 @@ public sealed partial class LeaseSupervisor
     private void Publish(Lease lease)
     {
         var document = CredentialFormatter.CreateDocument(_database, lease.Credential!, lease.Grant!, lease.Generation, _time.GetUtcNow());
+
+        // Write-ahead: the journal names this lease current before the app can see it. An agent killed just
+        // after the rename is then followed by one that adopts the credential the app already uses, instead
+        // of revoking it as an unpublished leftover and minting another.
+        _publishing = lease;
+        WriteJournal();
         try
         {
             _publisher.Publish(document);
@@ -114,6 +120,10 @@ public sealed partial class LeaseSupervisor
             lease.FailPublish();
             AbandonAndRetry(lease);
             return;
+        }
+        finally
+        {
+            _publishing = null;
         }
 
         lease.MarkPublished();

@@ -140,7 +140,7 @@ public sealed partial class LeaseSupervisor
             .Where(l => l.LeaseId is not null && (l.NeedsRevocation || l.State == LeaseState.Revoking))
             .Select(l =>
             {
-                var current = l == _current || l == _adopting;
+                var current = l == (_publishing ?? _current) || l == _adopting;
                 return new JournalLease
                 {
                     LeaseId = l.LeaseId!,

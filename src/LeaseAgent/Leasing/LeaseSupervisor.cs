@@ -64,6 +64,9 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private Lease? _current;
     private Lease? _next;
     private Lease? _adopting;
+
+    /// <summary>The lease whose file is being renamed into place: the journal already names it current.</summary>
+    private Lease? _publishing;
     private string? _lastPublishedUser;
     private ITimer? _acquireTimer;
     private ITimer? _heartbeat;
