@@ -17,6 +17,9 @@ public static class TutorialSetup
     public const string ReportTableSql =
         "CREATE TABLE report (id int PRIMARY KEY, amount numeric NOT NULL); INSERT INTO report SELECT g, g * 10 FROM generate_series(1, 10) g;";
 
+    /// <summary>The group role a lease role's users join: it holds the grants, so revoking a user never touches one.</summary>
+    public static string GroupRoleSql(string group) => $"""CREATE ROLE "{group}" NOLOGIN; GRANT SELECT ON report TO "{group}";""";
+
     /// <summary>Stores <paramref name="root"/> as the root credentials and creates the engine on its database.</summary>
     public static async Task CreateEngineAsync(this HttpClient admin, string engine, NpgsqlConnectionStringBuilder root, string defaultTtl, string maxTtl)
     {

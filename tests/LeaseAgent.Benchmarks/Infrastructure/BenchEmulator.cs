@@ -149,13 +149,7 @@ public sealed class BenchEmulator : IAsyncDisposable
 
     private async Task SetUpEngineAsync()
     {
-        await using (var connection = new NpgsqlConnection(DatabaseConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"""CREATE ROLE "{_group}" NOLOGIN; {TutorialSetup.ReportTableSql} GRANT SELECT ON report TO "{_group}";""", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
+        await TestPostgres.ScalarAsync<object>(DatabaseConnectionString, TutorialSetup.ReportTableSql + TutorialSetup.GroupRoleSql(_group));
         await Admin.CreateEngineAsync(EngineName, Database, "1h", "24h");
     }
 

@@ -124,7 +124,7 @@ public sealed class ChaosEmulator : IAsyncDisposable
     public async Task<ChaosRole> CreateRoleAsync(string defaultTtl, string maxTtl)
     {
         var role = new ChaosRole(this, "c" + Guid.NewGuid().ToString("N")[..10]);
-        await Databases.ExecuteAsync(TargetDatabase, $"""CREATE ROLE "{role.GroupName}" NOLOGIN; GRANT SELECT ON report TO "{role.GroupName}";""");
+        await Databases.ExecuteAsync(TargetDatabase, TutorialSetup.GroupRoleSql(role.GroupName));
         await Admin.CreateRoleAsync(EngineName, role.Name, role.GroupName, defaultTtl, maxTtl);
         return role;
     }

@@ -61,6 +61,10 @@ public sealed class DrainTests(Xunit.Abstractions.ITestOutputHelper output)
     /// From the second generation's publish to the agent's decision to revoke the first, by the agent's own log:
     /// how late the test looks at the file or at pg_roles cannot make the drain seem shorter or longer.
     /// </summary>
-    private static TimeSpan DrainTime(AgentProcess agent, string revocationLine) =>
-        agent.LoggedAt(revocationLine)!.Value - agent.LoggedAt("Published generation 2")!.Value;
+    private static TimeSpan DrainTime(AgentProcess agent, string revocationLine)
+    {
+        var published = agent.LoggedAt("Published generation 2") ?? throw new Xunit.Sdk.XunitException($"the agent never logged the second publish:\n{agent.Output}");
+        var revoked = agent.LoggedAt(revocationLine) ?? throw new Xunit.Sdk.XunitException($"the agent never logged '{revocationLine}':\n{agent.Output}");
+        return revoked - published;
+    }
 }

@@ -121,7 +121,7 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     private async Task SetUpTutorialRoleAsync(string defaultTtl, string maxTtl)
     {
         var group = RoleName + "_group";
-        await TestPostgres.ScalarAsync<object>(DatabaseConnectionString, $"""CREATE ROLE "{group}" NOLOGIN; {TutorialSetup.ReportTableSql} GRANT SELECT ON report TO "{group}";""");
+        await TestPostgres.ScalarAsync<object>(DatabaseConnectionString, TutorialSetup.ReportTableSql + TutorialSetup.GroupRoleSql(group));
         await Admin.CreateEngineAsync(EngineName, Database, defaultTtl, maxTtl);
         await Admin.CreateRoleAsync(EngineName, RoleName, group, defaultTtl, maxTtl);
     }
