@@ -10,6 +10,7 @@ using LeaseAgent.ScaiVault;
 using LeaseAgent.Secrets;
 using LeaseAgent.SupervisorMode;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -126,13 +127,9 @@ public static class AgentHost
         }
         else
         {
-            logging.AddSimpleConsole(text =>
-            {
-                text.SingleLine = true;
-                text.UseUtcTimestamp = true;
-                text.TimestampFormat = "HH:mm:ss.fff ";
-                text.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
+            // Registered directly, not through AddConsoleFormatter<,>, which binds its options by reflection.
+            logging.AddConsole(console => console.FormatterName = TextLogFormatter.FormatterName);
+            logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, TextLogFormatter>());
         }
     }
 }
