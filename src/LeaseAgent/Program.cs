@@ -34,11 +34,17 @@ public static class Program
           version                  print version, commit and runtime
 
         Configuration comes from environment variables (see README.md), or the same keys as flags:
-        LEASE_TTL=90s is --lease-ttl 90s.
+        LEASE_TTL=90s is --lease-ttl 90s. Secrets (SCAIVAULT_TOKEN) are never accepted as flags.
         """;
 
     public static async Task<int> Main(string[] args)
     {
+        // First, before any configuration (and so any secret) is read: see ProcessHardening.
+        if (ProcessHardening.Apply() is { } hardeningFailed)
+        {
+            Console.Error.WriteLine($"lease-agent: warning: {hardeningFailed}; other processes of this uid may read the agent's memory");
+        }
+
         var command = args.Length > 0 ? args[0] : "help";
         var rest = args.Skip(1).ToArray();
         try

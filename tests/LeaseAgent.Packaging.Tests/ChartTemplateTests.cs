@@ -279,6 +279,24 @@ public sealed class ChartTemplateTests
         Assert.Contains("kubectl -n shop exec", notes, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(Classic)]
+    [InlineData(InitOnly)]
+    [InlineData("agent:\n  reload:\n    processName: ReportingService\n")]
+    public void Render_SharedProcessNamespace_NotesWarnWhatTheAppCanReach(string overrides)
+    {
+        var chart = ChartRenderer.Render(overrides);
+        var shared = Deployment(chart).PodSpec()!.Get("shareProcessNamespace") is true;
+
+        Assert.Equal(shared, chart.Notes.Contains("WARNING: shared process namespace", StringComparison.Ordinal));
+        if (shared)
+        {
+            Assert.Contains("runs as the agent's uid (65532)", chart.Notes, StringComparison.Ordinal);
+            Assert.Contains("The agent is non-dumpable", chart.Notes, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Render_ExistingServiceAccount_IsNotCreatedButUsed()
     {

@@ -28,6 +28,12 @@ public static class AgentConfiguration
         "SECRETS", "REFRESH_INTERVAL", "SUBSCRIBE", "INIT_TIMEOUT",
     ];
 
+    /// <summary>
+    /// Keys whose value is a secret: never accepted as a flag, because <c>/proc/&lt;pid&gt;/cmdline</c> is readable by
+    /// every uid in the PID namespace.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SecretKeys = ["SCAIVAULT_TOKEN"];
+
     /// <summary>Builds the configuration sources: JSON file, environment, then command-line flags.</summary>
     public static IConfiguration Build(IReadOnlyList<string> args)
     {
@@ -35,6 +41,13 @@ public static class AgentConfiguration
             key => "--" + key.ToLowerInvariant().Replace('_', '-'),
             key => key,
             StringComparer.Ordinal);
+
+        // Every spelling the command-line provider accepts (--scaivault-token, --SCAIVAULT_TOKEN, /SCAIVAULT_TOKEN…).
+        var flags = new ConfigurationBuilder().AddCommandLine([.. args], switchMappings).Build();
+        if (SecretKeys.FirstOrDefault(key => flags[key] is not null) is { } secretFlag)
+        {
+            throw new ConfigurationException(secretFlag, "is not accepted as a flag: command lines are visible to every process; set it in the environment or the LEASE_AGENT_CONFIG file");
+        }
 
         var withoutFile = new ConfigurationBuilder()
             .AddEnvironmentVariables()
@@ -83,6 +96,13 @@ public static class AgentConfiguration
                 reader.Path("SCAIVAULT_PATH_REVOKE", ScaiVaultPaths.Default.Revoke),
                 reader.Path("SCAIVAULT_PATH_LIST", ScaiVaultPaths.Default.List)),
         };
+
+        // Read once. Removed from the managed environment, so no child process (supervisor mode) inherits it; the
+        // kernel's copy in /proc/<pid>/environ stays, and only PR_SET_DUMPABLE 0 (ProcessHardening) protects that.
+        if (scaiVault.StaticToken is not null)
+        {
+            Environment.SetEnvironmentVariable("SCAIVAULT_TOKEN", null);
+        }
 
         var secrets = new SecretsOptions
         {
@@ -149,6 +169,7 @@ public static class AgentConfiguration
         var reload = new ReloadOptions
         {
             Signal = Reload.ReloadSignal.Parse(reader.Optional("RELOAD_SIGNAL")),
+            SignalConfigured = reader.Optional("RELOAD_SIGNAL") is not null,
             PidFile = reader.Optional("RELOAD_PID_FILE"),
             ProcessName = reader.Optional("RELOAD_PROCESS_NAME"),
         };

@@ -182,6 +182,9 @@ public sealed record ReloadOptions
     /// <summary><c>RELOAD_SIGNAL</c>, default HUP (as a Linux signal number).</summary>
     public int Signal { get; init; } = 1;
 
+    /// <summary>Whether <c>RELOAD_SIGNAL</c> was set: in supervisor mode the child is signalled only then.</summary>
+    public bool SignalConfigured { get; init; }
+
     /// <summary><c>RELOAD_PID_FILE</c>: a file holding the app's pid.</summary>
     public string? PidFile { get; init; }
 

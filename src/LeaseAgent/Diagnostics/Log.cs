@@ -72,6 +72,12 @@ internal static partial class Log
     [LoggerMessage(602, LogLevel.Warning, "Sending SIG{Signal} to pid {Pid} failed: errno {Errno}")]
     public static partial void ReloadSignalFailed(ILogger logger, string signal, int pid, int errno);
 
+    [LoggerMessage(9100, LogLevel.Warning, "Not sending SIG{Signal} to pid {Pid}: {Reason}")]
+    public static partial void ReloadTargetRefused(ILogger logger, string signal, int pid, string reason);
+
+    [LoggerMessage(9101, LogLevel.Information, "Supervisor mode: child pid {Pid} gets no signal when the credential rotates (RELOAD_SIGNAL is not set); it keeps the PG* values it started with")]
+    public static partial void ChildNotSignalled(ILogger logger, int pid);
+
     [LoggerMessage(117, LogLevel.Debug, "Renewal of superseded lease {LeaseId} while it drains: {Outcome}")]
     public static partial void RetiringRenewed(ILogger logger, string? leaseId, string outcome);
 

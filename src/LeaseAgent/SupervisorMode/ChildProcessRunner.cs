@@ -33,8 +33,11 @@ public sealed class ChildProcessRunner(
     private const int SigKill = 9;
     private const int SigTerm = 15;
 
-    // The agent's own secrets stay with the agent: the child gets the database credential, not ScaiVault access.
+    // The agent's settings stay with the agent: the child gets the database credential, not the ScaiVault token, the
+    // client-secret path or the config file that may hold them. This keeps them out of the child's own environment
+    // only: a child of the same uid can still open the token file itself (see README, "Supervisor mode").
     private static readonly string[] WithheldPrefixes = ["SCAIVAULT_", "SCAIKEY_"];
+    private static readonly string[] WithheldKeys = [AgentConfiguration.ConfigFileKey];
 
     private readonly List<PosixSignalRegistration> _signals = [];
     private Process? _child;
@@ -113,7 +116,7 @@ public sealed class ChildProcessRunner(
         base.Dispose();
     }
 
-    /// <summary>CMD with the agent's environment, minus its ScaiVault settings, plus the credential.</summary>
+    /// <summary>CMD with the agent's environment, minus its ScaiVault settings and config file, plus the credential.</summary>
     public static ProcessStartInfo StartInfo(IReadOnlyList<string> command, CredentialDocument credential)
     {
         var start = new ProcessStartInfo(command[0]) { UseShellExecute = false };
@@ -122,7 +125,7 @@ public sealed class ChildProcessRunner(
             start.ArgumentList.Add(argument);
         }
 
-        foreach (var key in start.Environment.Keys.Where(k => WithheldPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
+        foreach (var key in start.Environment.Keys.Where(k => WithheldKeys.Contains(k) || WithheldPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList())
         {
             start.Environment.Remove(key);
         }

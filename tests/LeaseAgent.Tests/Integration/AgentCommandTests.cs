@@ -42,4 +42,14 @@ public sealed class AgentCommandTests
         Assert.Equal(2, exitCode);
         Assert.Contains("unknown command 'frobnicate'", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_TokenAsAFlag_ExitsTwo_SayingItIsNotAcceptedAsAFlag()
+    {
+        var (exitCode, output) = await RunAsync("run", "--scaivault-token", "not-a-real-token");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("SCAIVAULT_TOKEN: is not accepted as a flag", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-a-real-token", output, StringComparison.Ordinal);
+    }
 }

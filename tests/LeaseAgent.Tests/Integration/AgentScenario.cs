@@ -78,6 +78,43 @@ public sealed class AgentScenario : IAsyncDisposable
         return (agent, clock);
     }
 
+    /// <summary>Starts the agent under a wrapper that execs it (<c>unshare</c>, <c>setpriv</c>): <c>wrapper… lease-agent args…</c>.</summary>
+    public async Task<AgentProcess> StartAgentUnderAsync(IReadOnlyList<string> wrapper, params string[] args)
+    {
+        var binary = await BinaryAsync();
+        var agent = AgentProcess.Start(wrapper[0], Environment, [.. wrapper.Skip(1), binary, .. args], $"agent-under-{Path.GetFileName(wrapper[0])}");
+        _agents.Add(agent);
+        return agent;
+    }
+
+    /// <summary>
+    /// Starts the agent as uid and gid 65534 (nobody) with <c>setpriv</c>, after handing the scenario's directory to
+    /// that uid: root may read every <c>/proc</c> file, so what another process of the agent's uid can read is only
+    /// observable with a non-root agent. The test process must be root (CI is).
+    /// </summary>
+    public async Task<AgentProcess> StartAgentAsNobodyAsync(params string[] args)
+    {
+        Assert.True(System.Environment.UserName == "root", "this test starts the agent as uid 65534 with setpriv: run it as root (CI does)");
+        await RunToEndAsync("chown", "-R", $"{Nobody}:{Nobody}", Directory);
+        return await StartAgentUnderAsync([Setpriv, .. AsNobody], args);
+    }
+
+    /// <summary>Runs a command as uid 65534 (nobody), the agent's uid in <see cref="StartAgentAsNobodyAsync"/>.</summary>
+    public static Task<(int ExitCode, string Output)> RunAsNobodyAsync(params string[] command) => RunToEndAsync(Setpriv, [.. AsNobody, .. command]);
+
+    private const int Nobody = 65534;
+    private const string Setpriv = "/usr/bin/setpriv";
+    private static readonly string[] AsNobody = [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups"];
+
+    private static async Task<(int ExitCode, string Output)> RunToEndAsync(string fileName, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(fileName, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return (process.ExitCode, (await stdout) + (await stderr));
+    }
+
     /// <summary>Waits for a published document that satisfies <paramref name="accept"/> and remembers its password.</summary>
     public async Task<JsonObject> WaitForCredentialAsync(Func<JsonObject, bool> accept, TimeSpan timeout, string what)
     {

@@ -94,4 +94,56 @@ public sealed class SupervisorModeTests
         Assert.Contains("LEASE_ENGINE: is required by run -- CMD", agent.Output, StringComparison.Ordinal);
         Assert.False(File.Exists(marker));
     }
+
+    [Fact]
+    public async Task Child_OfANonRootAgent_GetsNoConfigFile_CannotReadTheAgentsEnviron_ButCanReadTheTokenFile()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var config = Path.Combine(scenario.Directory, "agent.json");
+        await File.WriteAllTextAsync(config, """{ "LOG_LEVEL": "debug" }""");
+        scenario.Environment["LEASE_AGENT_CONFIG"] = config;
+        var results = Path.Combine(scenario.Directory, "results");
+        var script = $"""
+            env | grep -c '^LEASE_AGENT_CONFIG=' > "{results}.config" || true
+            if grep -c SCAIVAULT "/proc/$PPID/environ" > /dev/null 2>&1; then echo readable; else echo denied; fi > "{results}.environ"
+            if cat "{scenario.TokenFile}" > /dev/null 2>&1; then echo readable; else echo denied; fi > "{results}.token"
+            """;
+
+        var agent = await scenario.StartAgentAsNobodyAsync("run", "--", "/bin/sh", "-c", script);
+        var exitCode = await agent.WaitForExitAsync(Generous);
+
+        Assert.True(exitCode == 0, agent.Output);
+        Assert.Equal("0", (await File.ReadAllTextAsync(results + ".config")).Trim());
+        Assert.Equal("denied", (await File.ReadAllTextAsync(results + ".environ")).Trim()); // the agent is not dumpable
+        // What README "Supervisor mode" says: the child runs as the agent's uid and is as trusted as the agent.
+        Assert.Equal("readable", (await File.ReadAllTextAsync(results + ".token")).Trim());
+    }
+
+    /// <summary>
+    /// Finding 18. No code of the agent's does this: .NET's System.Native reaps every child, not only the ones it
+    /// started, when the process is PID 1 (<c>reapAll = g_pid == 1 || …</c> in pal_signal.c), peeking with
+    /// <c>waitid(WNOWAIT)</c> so that its own Process objects keep their exit codes. This pins that behaviour.
+    /// </summary>
+    [Fact]
+    public async Task AsPid1_AnOrphanedGrandchild_IsReaped()
+    {
+        await using var scenario = await AgentScenario.StartAsync();
+        var results = Path.Combine(scenario.Directory, "results");
+        // The subshell exits at once, so its "sleep 0.2" is orphaned to PID 1, the agent, and is a zombie once it ends.
+        var script = $"""
+            (sleep 0.2 & echo $! > "{results}.orphan")
+            orphan=$(cat "{results}.orphan")
+            i=0
+            while [ -e "/proc/$orphan" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+            if [ -e "/proc/$orphan" ]; then echo "left: state and parent $(cut -d' ' -f3,4 "/proc/$orphan/stat")"; else echo reaped; fi > "{results}.outcome"
+            """;
+
+        // unshare (util-linux, as root) starts the agent as PID 1 of a new PID namespace with its own /proc.
+        Assert.True(Environment.UserName == "root", "this test starts the agent in a new PID namespace with unshare: run it as root (CI does)");
+        var agent = await scenario.StartAgentUnderAsync(["/usr/bin/unshare", "--fork", "--pid", "--mount-proc"], "run", "--", "/bin/sh", "-c", script);
+        var exitCode = await agent.WaitForExitAsync(Generous);
+
+        Assert.True(exitCode == 0, agent.Output);
+        Assert.Equal("reaped", (await File.ReadAllTextAsync(results + ".outcome")).Trim());
+    }
 }
