@@ -124,6 +124,11 @@ internal static class ScaiVaultHttp
 
     private static async Task<ScaiVaultException> ToExceptionAsync(HttpResponseMessage response, string peer, CancellationToken cancellationToken)
     {
+        if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            return Redirected(response, peer);
+        }
+
         string? code = null;
         string? message = null;
         string? requestId = RequestId(response);
@@ -155,6 +160,24 @@ internal static class ScaiVaultHttp
             $"{peer} answered {(int)response.StatusCode} {code}{detail}",
             requestId,
             RetryAfter(response));
+    }
+
+    /// <summary>
+    /// The client never follows a redirect (<see cref="ScaiVaultHttpClient"/>), and retrying one would not help:
+    /// it is a configuration or proxy problem, so it is not transient. The message names only the Location's host
+    /// (its path and query could carry anything), so the operator can tell a moved service from a hostile proxy.
+    /// </summary>
+    private static ScaiVaultException Redirected(HttpResponseMessage response, string peer)
+    {
+        var location = response.Headers.Location;
+        var target = location is null ? "no Location" : location.IsAbsoluteUri ? "to host " + location.Authority : "within the same host";
+        var key = peer == ScaiKey ? "SCAIKEY_TOKEN_URL" : "SCAIVAULT_URL";
+        return new ScaiVaultException(
+            response.StatusCode,
+            ErrorCodes.UnexpectedRedirect,
+            $"{peer} answered {(int)response.StatusCode} {ErrorCodes.UnexpectedRedirect} ({Sanitize(target)}); redirects are never followed, because "
+                + $"they would carry the token or the client secret elsewhere: set {key} to the address that answers without one",
+            RequestId(response));
     }
 
     /// <summary>
