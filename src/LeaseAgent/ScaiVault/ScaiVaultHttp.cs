@@ -154,12 +154,13 @@ internal static class ScaiVaultHttp
 
         // The server's message is logged as-is, so keep it to one short line.
         var detail = message is null ? string.Empty : ": " + Sanitize(message);
+        var (retryAfter, capNote) = RetryAfter(response);
         return new ScaiVaultException(
             response.StatusCode,
             code,
-            $"{peer} answered {(int)response.StatusCode} {code}{detail}",
+            $"{peer} answered {(int)response.StatusCode} {code}{detail}{capNote}",
             requestId,
-            RetryAfter(response));
+            retryAfter);
     }
 
     /// <summary>
@@ -219,21 +220,33 @@ internal static class ScaiVaultHttp
     private static string? Code(string? code) =>
         code is { Length: > 0 and <= 64 } && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') ? code : null;
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    /// <summary>
+    /// The server's <c>Retry-After</c>, at most <see cref="ScaiVaultResilience.LongestRetryAfter"/>: any proxy on
+    /// the way can send one, and a day-long one would keep the agent from its credential for a day. When the
+    /// cap applies, the note goes into the error's message, so the log line of the failure says so.
+    /// </summary>
+    private static (TimeSpan? Wait, string CapNote) RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
+        TimeSpan wait;
         if (header?.Delta is { } delta)
         {
-            return delta;
+            wait = delta;
         }
-
-        if (header?.Date is { } date)
+        else if (header?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            wait = date - DateTimeOffset.UtcNow;
+            wait = wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        else
+        {
+            return (null, string.Empty);
         }
 
-        return null;
+        var cap = ScaiVaultResilience.LongestRetryAfter;
+        return wait <= cap
+            ? (wait, string.Empty)
+            : (cap, string.Create(CultureInfo.InvariantCulture, $" (Retry-After of {wait.TotalSeconds:0} s capped at {cap.TotalSeconds:0} s)"));
     }
 
     private static string Sanitize(string message)
