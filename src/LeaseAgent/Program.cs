@@ -106,6 +106,7 @@ public static class Program
             Log.Starting(logger, AgentVersion.Version, lease.Engine, lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), database.Host, database.Port, database.Name);
         }
 
+        StartupWarnings.Log(options, logger);
         if (options.Secrets.Mappings.Count > 0)
         {
             Log.StartingSecrets(logger, AgentVersion.Version, options.Secrets.Mappings.Count, options.Secrets.RefreshInterval.TotalSeconds, options.Secrets.Subscribe);
@@ -120,6 +121,7 @@ public static class Program
         var options = LoadOptions(args);
         using var host = AgentHost.Build(options); // for its services only: init is one pass, not a host run
         var services = host.Services;
+        StartupWarnings.Log(options, services.GetRequiredService<ILogger<InitCommand>>());
         var init = new InitCommand(
             options,
             services.GetRequiredService<IScaiVaultClient>(),

@@ -184,6 +184,8 @@ public sealed class ChartTemplateTests
         Assert.Equal("reporting-db", agent.Environment["LEASE_ENGINE"]);
         Assert.Equal("readonly", agent.Environment["LEASE_ROLE"]);
         Assert.Equal("5432", agent.Environment["DB_PORT"]);
+        Assert.Equal("require", agent.Environment["DB_SSLMODE"]); // TLS, and the probe never hands the password over
+        Assert.Equal("scram-sha-256", agent.Environment["DB_REQUIRE_AUTH"]);
         Assert.Equal("0600", agent.Environment["OUTPUT_MODE"]);
         Assert.Equal("false", agent.Environment["SUBSCRIBE"]);
         Assert.DoesNotContain("LEASE_TTL", agent.Environment.Keys);
@@ -199,7 +201,7 @@ public sealed class ChartTemplateTests
             agent:
               scaivaultUrl: https://vault.example
               lease: { engine: billing-db, role: writer, ttl: 15m, rotateBefore: 5m, drainTimeout: 30s }
-              db: { host: db.billing, port: 6432, name: billing, sslmode: verify-full, probeQuery: "select 1" }
+              db: { host: db.billing, port: 6432, name: billing, sslmode: verify-full, requireAuth: "scram-sha-256,md5", probeQuery: "select 1" }
               output: { fileName: pg.env, format: env, mode: "0640" }
               secrets: |
                 apps/billing/config -> /run/secrets/db/config.json
@@ -227,6 +229,7 @@ public sealed class ChartTemplateTests
             ["DB_PORT"] = "6432",
             ["DB_NAME"] = "billing",
             ["DB_SSLMODE"] = "verify-full",
+            ["DB_REQUIRE_AUTH"] = "scram-sha-256,md5",
             ["DB_PROBE_QUERY"] = "select 1",
             ["OUTPUT_FILE"] = "/run/secrets/db/pg.env",
             ["OUTPUT_FORMAT"] = "env",

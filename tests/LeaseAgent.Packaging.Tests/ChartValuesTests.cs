@@ -26,6 +26,8 @@ public sealed partial class ChartValuesTests
     [InlineData("agent:\n  output:\n    mode: 0600", "$.agent.output.mode: 384 is not of type string")]
     [InlineData("agent:\n  lease:\n    ttl: 1 hour", "$.agent.lease.ttl: \"1 hour\" does not match")]
     [InlineData("agent:\n  db:\n    port: \"5432\"", "$.agent.db.port: \"5432\" is not of type integer")]
+    [InlineData("agent:\n  db:\n    requireAuth: kerberos", "$.agent.db.requireAuth: \"kerberos\" does not match")]
+    [InlineData("agent:\n  db:\n    requireAuth: \"!md5\"", "$.agent.db.requireAuth: \"!md5\" does not match")]
     [InlineData("agent:\n  subscribe: \"yes\"", "$.agent.subscribe: \"yes\" is not of type boolean")]
     [InlineData("terminationGracePeriodSeconds: 5", "$.terminationGracePeriodSeconds: 5 is below the minimum 10")]
     [InlineData("agent:\n  scaivaultUrl: scaivault.internal", "$.agent.scaivaultUrl: \"scaivault.internal\" does not match")]

@@ -85,6 +85,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   value: {{ required "agent.db.name is required with agent.lease.engine" .Values.agent.db.name | quote }}
 - name: DB_SSLMODE
   value: {{ .Values.agent.db.sslmode | quote }}
+- name: DB_REQUIRE_AUTH
+  value: {{ .Values.agent.db.requireAuth | quote }}
 {{- with .Values.agent.db.probeQuery }}
 - name: DB_PROBE_QUERY
   value: {{ . | quote }}

@@ -18,10 +18,10 @@ public static class AgentConfiguration
     public static readonly IReadOnlyList<string> Keys =
     [
         "SCAIVAULT_URL", "SCAIVAULT_TOKEN_FILE", "SCAIVAULT_TOKEN", "SCAIVAULT_TIMEOUT", "SCAIVAULT_CA_FILE",
-        "SCAIVAULT_CLIENT_ID", "SCAIVAULT_CLIENT_SECRET_FILE", "SCAIKEY_TOKEN_URL",
+        "SCAIVAULT_CLIENT_ID", "SCAIVAULT_CLIENT_SECRET_FILE", "SCAIKEY_TOKEN_URL", "SCAIVAULT_ALLOW_INSECURE_HTTP",
         "SCAIVAULT_PATH_EXCHANGE", "SCAIVAULT_PATH_GENERATE", "SCAIVAULT_PATH_LOOKUP", "SCAIVAULT_PATH_RENEW", "SCAIVAULT_PATH_REVOKE", "SCAIVAULT_PATH_LIST",
         "LEASE_ENGINE", "LEASE_ROLE", "LEASE_TTL", "LEASE_ROTATE_BEFORE", "LEASE_DRAIN_TIMEOUT", "FAIL_OPEN",
-        "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_PROBE_QUERY", "DB_PROBE_WINDOW",
+        "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_REQUIRE_AUTH", "DB_PROBE_QUERY", "DB_PROBE_WINDOW",
         "OUTPUT_FILE", "OUTPUT_FORMAT", "OUTPUT_MODE", "STATE_DIR",
         "SHUTDOWN_TIMEOUT", "REVOKE_ON_SHUTDOWN", "REVOKE_DELAY", "HEALTH_ADDRESS", "LOG_FORMAT", "LOG_LEVEL",
         "RELOAD_SIGNAL", "RELOAD_PID_FILE", "RELOAD_PROCESS_NAME",
@@ -80,12 +80,15 @@ public static class AgentConfiguration
             throw new ConfigurationException("SCAIVAULT_URL", $"'{baseUrl}' is not an http(s) URL; use e.g. https://scaivault.scailabs.ai");
         }
 
+        var allowInsecureHttp = reader.Boolean("SCAIVAULT_ALLOW_INSECURE_HTTP", fallback: false);
+        RequireTlsOffLoopback("SCAIVAULT_URL", baseUri, allowInsecureHttp);
         var scaiVault = new ScaiVaultOptions
         {
             BaseUrl = baseUri,
+            AllowInsecureHttp = allowInsecureHttp,
             TokenFile = reader.Optional("SCAIVAULT_TOKEN_FILE") ?? "/var/run/secrets/scaivault/token",
             StaticToken = reader.Optional("SCAIVAULT_TOKEN"),
-            ClientCredentials = ReadClientCredentials(reader),
+            ClientCredentials = ReadClientCredentials(reader, allowInsecureHttp),
             CaFile = reader.ExistingFile("SCAIVAULT_CA_FILE", "point it at a PEM bundle of the CA that signed ScaiVault's certificate"),
             RequestTimeout = reader.Duration("SCAIVAULT_TIMEOUT", TimeSpan.FromSeconds(10), min: TimeSpan.FromMilliseconds(100)),
             Paths = new ScaiVaultPaths(
@@ -189,7 +192,7 @@ public static class AgentConfiguration
 
     private static DatabaseOptions ReadDatabase(Reader reader)
     {
-        var sslMode = (reader.Optional("DB_SSLMODE") ?? "prefer").ToLowerInvariant();
+        var sslMode = (reader.Optional("DB_SSLMODE") ?? "require").ToLowerInvariant();
         if (!SslModes.Names.Contains(sslMode))
         {
             throw new ConfigurationException("DB_SSLMODE", $"'{sslMode}' is not a libpq sslmode; use one of {string.Join(", ", SslModes.Names)}");
@@ -201,12 +204,50 @@ public static class AgentConfiguration
             Port = reader.Integer("DB_PORT", 5432, 1, 65535),
             Name = reader.Required("DB_NAME", "set it to the database the app connects to"),
             SslMode = sslMode,
+            RequireAuth = ReadAuthMethods(reader),
             ProbeQuery = reader.Optional("DB_PROBE_QUERY"),
             ProbeWindow = reader.Duration("DB_PROBE_WINDOW", TimeSpan.FromSeconds(10), min: TimeSpan.Zero),
         };
     }
 
-    private static ClientCredentialsOptions? ReadClientCredentials(Reader reader)
+    /// <summary><c>DB_REQUIRE_AUTH</c>: a comma list of libpq <c>require_auth</c> names; only positive lists, so what is allowed is spelled out.</summary>
+    private static List<string> ReadAuthMethods(Reader reader)
+    {
+        var text = reader.Optional("DB_REQUIRE_AUTH");
+        if (text is null)
+        {
+            return [AuthMethods.Default];
+        }
+
+        var methods = text.ToLowerInvariant().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Distinct().ToList();
+        var unknown = methods.FirstOrDefault(m => !AuthMethods.Names.Contains(m));
+        if (methods.Count == 0 || unknown is not null)
+        {
+            throw new ConfigurationException("DB_REQUIRE_AUTH", $"'{unknown ?? text}' is not a libpq require_auth method; list the ones to allow, comma-separated, from {string.Join(", ", AuthMethods.Names)}");
+        }
+
+        return methods;
+    }
+
+    /// <summary>
+    /// Plain http would carry the service-account JWT, the client secret, bearer tokens and every minted password
+    /// in the clear, so it is accepted only to loopback (a local emulator or proxy), or with the explicit opt-in
+    /// (a test emulator in a cluster), which the agent warns about at start.
+    /// </summary>
+    private static void RequireTlsOffLoopback(string key, Uri url, bool allowInsecureHttp)
+    {
+        if (url.Scheme == Uri.UriSchemeHttp && !allowInsecureHttp && !IsLoopback(url))
+        {
+            throw new ConfigurationException(key, $"'{url.Scheme}://{url.Authority}' is plain http to a host that is not loopback, so tokens, the client secret and passwords would cross the network unencrypted; use https (only for a test emulator: SCAIVAULT_ALLOW_INSECURE_HTTP=true)");
+        }
+    }
+
+    /// <summary><c>localhost</c>, 127.0.0.0/8 or ::1.</summary>
+    public static bool IsLoopback(Uri url) =>
+        url.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
+
+    private static ClientCredentialsOptions? ReadClientCredentials(Reader reader, bool allowInsecureHttp)
     {
         var id = reader.Optional("SCAIVAULT_CLIENT_ID");
         var secretFile = reader.Optional("SCAIVAULT_CLIENT_SECRET_FILE");
@@ -224,6 +265,8 @@ public static class AgentConfiguration
         {
             throw new ConfigurationException("SCAIKEY_TOKEN_URL", $"'{tokenUrl}' is not an http(s) URL");
         }
+
+        RequireTlsOffLoopback("SCAIKEY_TOKEN_URL", url, allowInsecureHttp);
 
         reader.ExistingFile("SCAIVAULT_CLIENT_SECRET_FILE", "mount the client secret there");
         return new ClientCredentialsOptions(id, secretFile, url);

@@ -51,6 +51,12 @@ public sealed record ScaiVaultOptions
     /// <summary><c>SCAIVAULT_URL</c>, required.</summary>
     public required Uri BaseUrl { get; init; }
 
+    /// <summary>
+    /// <c>SCAIVAULT_ALLOW_INSECURE_HTTP</c>, default false: accept <c>http://</c> in <c>SCAIVAULT_URL</c> and
+    /// <c>SCAIKEY_TOKEN_URL</c> to hosts that are not loopback (a test emulator in a cluster). Warned about at start.
+    /// </summary>
+    public bool AllowInsecureHttp { get; init; }
+
     /// <summary><c>SCAIVAULT_TOKEN_FILE</c>, default <c>/var/run/secrets/scaivault/token</c>; re-read on every exchange.</summary>
     public required string TokenFile { get; init; }
 
@@ -121,8 +127,18 @@ public sealed record DatabaseOptions
     /// <summary><c>DB_NAME</c>, required.</summary>
     public required string Name { get; init; }
 
-    /// <summary><c>DB_SSLMODE</c>, default <c>prefer</c> (libpq spelling).</summary>
-    public string SslMode { get; init; } = "prefer";
+    /// <summary>
+    /// <c>DB_SSLMODE</c>, default <c>require</c> (libpq spelling): the probe's, and the one published to the app.
+    /// Not <c>verify-full</c> by default, because the app would then need the server's CA too, and the probe's
+    /// password is protected by <see cref="RequireAuth"/> even against a server with a certificate nobody checked.
+    /// </summary>
+    public string SslMode { get; init; } = "require";
+
+    /// <summary>
+    /// <c>DB_REQUIRE_AUTH</c>, default <c>scram-sha-256</c> (libpq names): the authentication methods the agent's own
+    /// connections accept; a server asking for any other gets no password.
+    /// </summary>
+    public IReadOnlyList<string> RequireAuth { get; init; } = [AuthMethods.Default];
 
     /// <summary><c>DB_PROBE_QUERY</c>: run after the login check when set.</summary>
     public string? ProbeQuery { get; init; }
@@ -134,6 +150,8 @@ public sealed record DatabaseOptions
     public TimeSpan ProbeWindow { get; init; } = TimeSpan.FromSeconds(10);
 
     public SslMode NpgsqlSslMode => SslModes.ToNpgsql(SslMode);
+
+    public string NpgsqlRequireAuth => AuthMethods.ToNpgsql(RequireAuth);
 }
 
 /// <summary>Where and how the credential is published.</summary>

@@ -207,4 +207,14 @@ internal static partial class Log
 
     [LoggerMessage(914, LogLevel.Error, "Writing the metrics failed")]
     public static partial void MetricsFailed(ILogger logger, Exception exception);
+
+    // 92xx: configuration weaker than the defaults, warned about at start (security hardening).
+    [LoggerMessage(9200, LogLevel.Warning, "DB_SSLMODE={SslMode} does not require TLS to {Host}: an impostor can refuse TLS, and the app is told the same sslmode. Use require or verify-full unless {Host} is a loopback proxy")]
+    public static partial void DatabaseTlsNotRequired(ILogger logger, string sslMode, string host);
+
+    [LoggerMessage(9201, LogLevel.Warning, "DB_REQUIRE_AUTH={Methods} lets the server at {Host} ask for the password in clear text or as MD5, or let anyone in; the default scram-sha-256 never hands it the password")]
+    public static partial void DatabaseAuthWeak(ILogger logger, string methods, string host);
+
+    [LoggerMessage(9202, LogLevel.Warning, "SCAIVAULT_ALLOW_INSECURE_HTTP is set: {Key} is plain http to {Authority}, so tokens, the client secret and minted passwords cross the network unencrypted; for test emulators only")]
+    public static partial void InsecureHttpAllowed(ILogger logger, string key, string authority);
 }

@@ -43,10 +43,15 @@ public sealed class CredentialProbe(DatabaseOptions database, TimeProvider time)
         }
     }
 
-    /// <summary>The connection string the probe and the app use; it holds the password, so it is never logged.</summary>
+    /// <summary>
+    /// The connection string the probe and the app use; it holds the password, so it is never logged. The agent's
+    /// own connections accept only <c>DB_REQUIRE_AUTH</c>; the app's keeps its driver's default, because Npgsql
+    /// before 8 refuses the keyword, and the app has its own driver settings for that.
+    /// </summary>
     public static string ConnectionString(DatabaseOptions database, DatabaseCredential credential, bool forProbe) =>
         new NpgsqlConnectionStringBuilder
         {
+            RequireAuth = forProbe ? database.NpgsqlRequireAuth : null,
             Host = database.Host,
             Port = database.Port,
             Database = database.Name,

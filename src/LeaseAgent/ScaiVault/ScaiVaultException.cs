@@ -54,4 +54,5 @@ public static class ErrorCodes
     public const string MalformedResponse = "malformed_response";
     public const string TokenFileUnreadable = "token_file_unreadable";
     public const string ClientSecretUnreadable = "client_secret_unreadable";
+    public const string UnexpectedRedirect = "unexpected_redirect";
 }

@@ -124,6 +124,11 @@ internal static class ScaiVaultHttp
 
     private static async Task<ScaiVaultException> ToExceptionAsync(HttpResponseMessage response, string peer, CancellationToken cancellationToken)
     {
+        if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            return Redirected(response, peer);
+        }
+
         string? code = null;
         string? message = null;
         string? requestId = RequestId(response);
@@ -149,12 +154,31 @@ internal static class ScaiVaultHttp
 
         // The server's message is logged as-is, so keep it to one short line.
         var detail = message is null ? string.Empty : ": " + Sanitize(message);
+        var (retryAfter, capNote) = RetryAfter(response);
         return new ScaiVaultException(
             response.StatusCode,
             code,
-            $"{peer} answered {(int)response.StatusCode} {code}{detail}",
+            $"{peer} answered {(int)response.StatusCode} {code}{detail}{capNote}",
             requestId,
-            RetryAfter(response));
+            retryAfter);
+    }
+
+    /// <summary>
+    /// The client never follows a redirect (<see cref="ScaiVaultHttpClient"/>), and retrying one would not help:
+    /// it is a configuration or proxy problem, so it is not transient. The message names only the Location's host
+    /// (its path and query could carry anything), so the operator can tell a moved service from a hostile proxy.
+    /// </summary>
+    private static ScaiVaultException Redirected(HttpResponseMessage response, string peer)
+    {
+        var location = response.Headers.Location;
+        var target = location is null ? "no Location" : location.IsAbsoluteUri ? "to host " + location.Authority : "within the same host";
+        var key = peer == ScaiKey ? "SCAIKEY_TOKEN_URL" : "SCAIVAULT_URL";
+        return new ScaiVaultException(
+            response.StatusCode,
+            ErrorCodes.UnexpectedRedirect,
+            $"{peer} answered {(int)response.StatusCode} {ErrorCodes.UnexpectedRedirect} ({Sanitize(target)}); redirects are never followed, because "
+                + $"they would carry the token or the client secret elsewhere: set {key} to the address that answers without one",
+            RequestId(response));
     }
 
     /// <summary>
@@ -196,21 +220,33 @@ internal static class ScaiVaultHttp
     private static string? Code(string? code) =>
         code is { Length: > 0 and <= 64 } && code.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') ? code : null;
 
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
+    /// <summary>
+    /// The server's <c>Retry-After</c>, at most <see cref="ScaiVaultResilience.LongestRetryAfter"/>: any proxy on
+    /// the way can send one, and a day-long one would keep the agent from its credential for a day. When the
+    /// cap applies, the note goes into the error's message, so the log line of the failure says so.
+    /// </summary>
+    private static (TimeSpan? Wait, string CapNote) RetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
+        TimeSpan wait;
         if (header?.Delta is { } delta)
         {
-            return delta;
+            wait = delta;
         }
-
-        if (header?.Date is { } date)
+        else if (header?.Date is { } date)
         {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            wait = date - DateTimeOffset.UtcNow;
+            wait = wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        else
+        {
+            return (null, string.Empty);
         }
 
-        return null;
+        var cap = ScaiVaultResilience.LongestRetryAfter;
+        return wait <= cap
+            ? (wait, string.Empty)
+            : (cap, string.Create(CultureInfo.InvariantCulture, $" (Retry-After of {wait.TotalSeconds:0} s capped at {cap.TotalSeconds:0} s)"));
     }
 
     private static string Sanitize(string message)

@@ -10,6 +10,9 @@ public static class ScaiVaultHttpClient
     /// Timeouts belong to the resilience pipeline, so the client has none; pooled connections are recycled
     /// so DNS changes of the ScaiVault service are picked up. With <c>SCAIVAULT_CA_FILE</c>, the bundle's CAs
     /// are trusted besides the system store (<see cref="CaBundleTrust"/>); verification is never turned off.
+    /// Redirects are never followed: .NET drops only the Authorization header and resends the body of a 307/308,
+    /// which is the service-account JWT or the client secret, to any host the Location names. The contract has
+    /// no redirects, so a 3xx is an error (<see cref="ErrorCodes.UnexpectedRedirect"/>).
     /// </summary>
     /// <exception cref="ConfigurationException">The CA bundle cannot be read or holds no certificate.</exception>
     public static HttpClient Create(ScaiVaultOptions options)
@@ -24,6 +27,7 @@ public static class ScaiVaultHttpClient
             ConnectTimeout = TimeSpan.FromSeconds(5),
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
+            AllowAutoRedirect = false,
         };
 
         if (trust is not null)

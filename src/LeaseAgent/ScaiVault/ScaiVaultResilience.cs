@@ -37,12 +37,19 @@ public static class ScaiVaultResilience
             .Build();
     }
 
+    /// <summary>
+    /// The longest <c>Retry-After</c> the agent honours: a proxy or WAF answering <c>Retry-After: 86400</c> must not
+    /// keep the agent from its credential for a day. Five rate-limit windows leave ScaiVault's own limits room.
+    /// </summary>
+    public static readonly TimeSpan LongestRetryAfter = TimeSpan.FromMinutes(5);
+
     /// <summary>The window of ScaiVault's per-identity rate limits (100 generations per minute, …).</summary>
     public static readonly TimeSpan RateLimitWindow = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// When the lease supervisor tries again after a failed operation (the <paramref name="attempt"/>-th in a row).
-    /// Without <c>Retry-After</c>: full jitter from 1 s, capped at 30 s. With it: never before it, plus a spread
+    /// Without <c>Retry-After</c>: full jitter from 1 s, capped at 30 s. With it: never before it (at most
+    /// <see cref="LongestRetryAfter"/>, which <see cref="ScaiVaultHttp"/> already applies and reports), plus a spread
     /// that starts at 10 s and doubles with every refusal in a row up to the whole window. A fleet refused together
     /// is told the same moment (when the window's oldest acceptance ages out); coming back together, all but a
     /// few would be refused again and again, so the spread turns one herd into a trickle the window can absorb.
@@ -55,7 +62,8 @@ public static class ScaiVaultResilience
         }
 
         var spread = Math.Min(RateLimitWindow.TotalMilliseconds, 10_000 * Math.Pow(2, Math.Min(attempt, 10)));
-        return retryAfter + TimeSpan.FromMilliseconds(random.NextDouble() * spread);
+        var wait = retryAfter < LongestRetryAfter ? retryAfter : LongestRetryAfter;
+        return wait + TimeSpan.FromMilliseconds(random.NextDouble() * spread);
     }
 
     /// <summary>Full jitter: uniform in [0, min(cap, base · 2^attempt)] (AWS architecture blog's "full jitter").</summary>

@@ -37,7 +37,9 @@ public sealed class AgentConfigurationTests
         Assert.Equal(TimeSpan.FromMinutes(10), options.Lease.RotateBefore);
         Assert.Equal(TimeSpan.FromSeconds(60), options.Lease.DrainTimeout);
         Assert.Equal(5432, options.Database.Port);
-        Assert.Equal("prefer", options.Database.SslMode);
+        Assert.Equal("require", options.Database.SslMode);
+        Assert.Equal(["scram-sha-256"], options.Database.RequireAuth);
+        Assert.False(options.ScaiVault.AllowInsecureHttp);
         Assert.Equal("/run/secrets/db.json", options.Output.File);
         Assert.Equal("/run/secrets/.lease-agent", options.Output.StateDirectory);
         Assert.Equal(OutputFormat.Json, options.Output.Format);
@@ -91,6 +93,13 @@ public sealed class AgentConfigurationTests
     [InlineData("DB_PORT", "70000")]
     [InlineData("DB_PORT", "54x")]
     [InlineData("DB_SSLMODE", "always")]
+    [InlineData("DB_REQUIRE_AUTH", "kerberos")]
+    [InlineData("DB_REQUIRE_AUTH", "!md5")]
+    [InlineData("DB_REQUIRE_AUTH", ",")]
+    [InlineData("SCAIVAULT_URL", "http://10.0.0.1")]
+    [InlineData("SCAIVAULT_URL", "http://scaivault.internal:8200/")]
+    [InlineData("SCAIVAULT_URL", "http://127.0.0.1.nip.io")]
+    [InlineData("SCAIVAULT_ALLOW_INSECURE_HTTP", "maybe")]
     [InlineData("OUTPUT_FORMAT", "yaml")]
     [InlineData("OUTPUT_FORMAT", "1")]
     [InlineData("OUTPUT_MODE", "rw")]
@@ -112,6 +121,58 @@ public sealed class AgentConfigurationTests
         Assert.Equal(key, error.Key);
         Assert.StartsWith(key + ": ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("scram-sha-256", new[] { "scram-sha-256" }, "ScramSHA256")]
+    [InlineData(" SCRAM-SHA-256 , md5,password ", new[] { "scram-sha-256", "md5", "password" }, "ScramSHA256,MD5,Password")]
+    [InlineData("scram-sha-256,none,gss,sspi", new[] { "scram-sha-256", "none", "gss", "sspi" }, "ScramSHA256,None,GSS,SSPI")]
+    public void Load_RequireAuth_AcceptsLibpqNamesAsACommaList(string value, string[] methods, string npgsql)
+    {
+        var database = Load(("DB_REQUIRE_AUTH", value)).Database!;
+
+        Assert.Equal(methods, database.RequireAuth);
+        Assert.Equal(npgsql, database.NpgsqlRequireAuth);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8200")]
+    [InlineData("http://127.10.0.3/")]
+    [InlineData("http://[::1]:8200")]
+    [InlineData("http://localhost:8200")]
+    [InlineData("http://LOCALHOST")]
+    [InlineData("https://scaivault.internal")]
+    public void Load_HttpOnlyToLoopback_IsAccepted(string url) =>
+        Assert.Equal(new Uri(url), Load(("SCAIVAULT_URL", url)).ScaiVault.BaseUrl);
+
+    [Fact]
+    public void Load_HttpTokenUrlOffLoopback_IsRefused_UnlessExplicitlyAllowed()
+    {
+        var secretFile = Path.GetTempFileName();
+        try
+        {
+            (string, string?)[] clientCredentials = [("SCAIVAULT_CLIENT_ID", "agent"), ("SCAIVAULT_CLIENT_SECRET_FILE", secretFile), ("SCAIKEY_TOKEN_URL", "http://scaikey.internal/oauth/token")];
+
+            var error = Assert.Throws<ConfigurationException>(() => Load(clientCredentials));
+            Assert.Equal("SCAIKEY_TOKEN_URL", error.Key);
+            Assert.Contains("SCAIVAULT_ALLOW_INSECURE_HTTP", error.Message, StringComparison.Ordinal);
+
+            var allowed = Load([.. clientCredentials, ("SCAIVAULT_ALLOW_INSECURE_HTTP", "true")]);
+            Assert.Equal(new Uri("http://scaikey.internal/oauth/token"), allowed.ScaiVault.ClientCredentials!.TokenUrl);
+        }
+        finally
+        {
+            File.Delete(secretFile);
+        }
+    }
+
+    [Fact]
+    public void Load_HttpOffLoopback_WithTheExplicitOptIn_IsAccepted()
+    {
+        var options = Load(("SCAIVAULT_URL", "http://scaivault-emulator:8200"), ("SCAIVAULT_ALLOW_INSECURE_HTTP", "true"));
+
+        Assert.Equal(new Uri("http://scaivault-emulator:8200"), options.ScaiVault.BaseUrl);
+        Assert.True(options.ScaiVault.AllowInsecureHttp);
     }
 
     [Fact]

@@ -16,4 +16,20 @@ public sealed class ScaiVaultHttpErrorTests
     [InlineData("<html><body>502 Bad Gateway</body></html>", null, null, null)]
     public void ParseError_ReadsBothShapes_AndNothingElse(string body, string? code, string? message, string? requestId) =>
         Assert.Equal((code, message, requestId), ScaiVaultHttp.ParseError(Encoding.UTF8.GetBytes(body)));
+
+    [Theory]
+    [InlineData("86400", 300, true)]
+    [InlineData("301", 300, true)]
+    [InlineData("300", 300, false)]
+    [InlineData("42", 42, false)]
+    public async Task RetryAfter_IsCappedAtFiveMinutes_AndTheMessageSaysSo(string header, double seconds, bool capped)
+    {
+        await using var server = TinyHttpServer.Start(null, _ => (503, "{}"), new Dictionary<string, string> { ["Retry-After"] = header });
+        using var http = new HttpClient();
+
+        var e = await Assert.ThrowsAsync<ScaiVaultException>(() => ScaiVaultHttp.SendAsync(http, () => new HttpRequestMessage(HttpMethod.Get, server.BaseAddress), CancellationToken.None));
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), e.RetryAfter);
+        Assert.Equal(capped, e.Message.Contains($"Retry-After of {header} s capped at 300 s", StringComparison.Ordinal));
+    }
 }

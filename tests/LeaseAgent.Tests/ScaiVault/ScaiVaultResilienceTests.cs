@@ -81,6 +81,25 @@ public sealed class ScaiVaultResilienceTests
         Assert.True(delays.Max() - delays.Min() > spreadSeconds * 0.8, $"a fleet refused together comes back spread over {delays.Max() - delays.Min():0.0} s only");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(10)]
+    public void BackoffAfterFailure_ADayLongRetryAfter_IsCappedAtFiveMinutesPlusTheSpread(int attempt)
+    {
+        var random = new Random(7);
+        var cap = ScaiVaultResilience.LongestRetryAfter;
+
+        Assert.Equal(TimeSpan.FromMinutes(5), cap);
+        Assert.All(
+            Enumerable.Range(0, 200),
+            _ => Assert.InRange(ScaiVaultResilience.BackoffAfterFailure(attempt, RateLimited(TimeSpan.FromDays(1).TotalSeconds), random), cap, cap + ScaiVaultResilience.RateLimitWindow));
+    }
+
+    [Fact]
+    public void ShouldRetry_ADayLongRetryAfter_IsNotWaitedInsideThePipeline() =>
+        Assert.False(ScaiVaultResilience.ShouldRetry(RateLimited(TimeSpan.FromDays(1).TotalSeconds), 0, ContextWithDeadline(TimeSpan.FromDays(2)), _time));
+
     [Fact]
     public void BackoffAfterFailure_WithoutRetryAfter_IsFullJitterFromOneSecondUpTo30()
     {

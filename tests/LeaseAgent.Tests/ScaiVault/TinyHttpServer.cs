@@ -17,15 +17,17 @@ public sealed class TinyHttpServer : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly X509Certificate2? _certificate;
     private readonly Func<string, (int Status, string Body)> _respond;
+    private readonly IReadOnlyDictionary<string, string> _headers;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _requests = [];
     private readonly Task _loop;
     private int _abortedConnections;
 
-    private TinyHttpServer(X509Certificate2? certificate, Func<string, (int Status, string Body)> respond)
+    private TinyHttpServer(X509Certificate2? certificate, Func<string, (int Status, string Body)> respond, IReadOnlyDictionary<string, string>? headers)
     {
         _certificate = certificate;
         _respond = respond;
+        _headers = headers ?? new Dictionary<string, string>();
         _listener.Start();
         _loop = AcceptLoopAsync();
     }
@@ -51,7 +53,9 @@ public sealed class TinyHttpServer : IAsyncDisposable
     public int AbortedConnections => Volatile.Read(ref _abortedConnections);
 
     /// <param name="respond">From the whole request text to the status and JSON body of the answer.</param>
-    public static TinyHttpServer Start(X509Certificate2? certificate, Func<string, (int Status, string Body)> respond) => new(certificate, respond);
+    /// <param name="headers">Sent with every answer besides the usual ones, e.g. <c>Location</c> or <c>Retry-After</c>.</param>
+    public static TinyHttpServer Start(X509Certificate2? certificate, Func<string, (int Status, string Body)> respond, IReadOnlyDictionary<string, string>? headers = null) =>
+        new(certificate, respond, headers);
 
     public async ValueTask DisposeAsync()
     {
@@ -121,7 +125,8 @@ public sealed class TinyHttpServer : IAsyncDisposable
 
                 var (status, body) = _respond(request);
                 var payload = Encoding.UTF8.GetBytes(body);
-                var head = $"HTTP/1.1 {status} {(status < 400 ? "OK" : "Error")}\r\nContent-Type: application/json\r\nContent-Length: {payload.Length}\r\nConnection: close\r\n\r\n";
+                var extra = string.Concat(_headers.Select(h => $"{h.Key}: {h.Value}\r\n"));
+                var head = $"HTTP/1.1 {status} {(status < 400 ? "OK" : "Error")}\r\nContent-Type: application/json\r\nContent-Length: {payload.Length}\r\n{extra}Connection: close\r\n\r\n";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token);
                 await stream.WriteAsync(payload, timeout.Token);
                 await stream.FlushAsync(timeout.Token);
