@@ -1,4 +1,5 @@
 using System.Text;
+using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
 
 namespace LeaseAgent.Tests.ScaiVault;
@@ -16,4 +17,19 @@ public sealed class ScaiVaultHttpErrorTests
     [InlineData("<html><body>502 Bad Gateway</body></html>", null, null, null)]
     public void ParseError_ReadsBothShapes_AndNothingElse(string body, string? code, string? message, string? requestId) =>
         Assert.Equal((code, message, requestId), ScaiVaultHttp.ParseError(Encoding.UTF8.GetBytes(body)));
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("a/../b")]
+    public void Expand_DotSegmentOrForeignLeaseId_IsRefusedBeforeAnyRequest(string leaseId)
+    {
+        var error = Assert.Throws<ScaiVaultException>(() => ScaiVaultHttp.Expand(ScaiVaultPaths.Default.Revoke, leaseId: leaseId));
+
+        Assert.Equal(ErrorCodes.MalformedResponse, error.Code);
+    }
+
+    [Fact]
+    public void Expand_ValidLeaseId_IsEscapedIntoItsSegment() =>
+        Assert.Equal("/v1/dynamic/leases/dyn_1%3Aa-b.c/revoke", ScaiVaultHttp.Expand(ScaiVaultPaths.Default.Revoke, leaseId: "dyn_1:a-b.c"));
 }
