@@ -146,8 +146,10 @@ public sealed partial class LeaseSupervisor
         {
             _publisher.Publish(document);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
+            // InvalidOperationException: the formatter refused a credential it cannot write safely (finding 13's
+            // defence in depth behind the parser); that lease is revoked like any other that cannot be published.
             Log.PublishFailed(_logger, _options.Output.File, e.Message);
             _lastError = "publish_failed";
             lease.FailPublish();

@@ -104,7 +104,7 @@ public sealed partial class LeaseSupervisor
             .Select(l => new JournalIntent(l.ClientRef, l.Generation));
 
         var deadline = _time.GetTimestamp() + Ticks(_options.Shutdown.Timeout);
-        foreach (var intent in _unresolvedIntents.ToList().Concat(twins.ToList()))
+        foreach (var intent in _unresolvedIntents.Concat(twins).Distinct().ToList())
         {
             try
             {

@@ -317,6 +317,17 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task GrantWithALineBreakInItsPassword_ThatNoParserStopped_IsRevoked_NeverWritten()
+    {
+        _vault.NextPassword = "pw\nPGHOST=evil";
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the lease whose credential cannot be written revoked");
+        Assert.Null(Published());
+        Assert.Equal("publish_failed", Status()["last_error"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task GenerateTimesOut_ItsReferenceIsLookedUpAndItsLeaseRevoked_BeforeTheNextGenerate()
     {
         _vault.GenerateTimeouts = 1;
@@ -433,6 +444,10 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         private readonly ConcurrentDictionary<string, bool> _mintOnLookup = new();
         private int _next;
         private string? _generateBody;
+        private string? _nextPassword;
+
+        /// <summary>The next generate's password, handed over as is (no parser in between).</summary>
+        public string? NextPassword { set => _nextPassword = value; }
 
         /// <summary>Every call in order: <c>generate:{client_ref}</c>, <c>find:{client_ref}</c>, <c>revoke:{lease_id}</c>.</summary>
         public ConcurrentQueue<string> Calls { get; } = new();
@@ -524,7 +539,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
                 TimeToHardEnd = maxTtl,
                 IssuedAt = now,
                 ExpiresAt = now + Duration,
-                Credential = new DatabaseCredential($"v_r_{n}", $"password-{n}"),
+                Credential = new DatabaseCredential($"v_r_{n}", Interlocked.Exchange(ref _nextPassword, null) ?? $"password-{n}"),
             });
         }
 
