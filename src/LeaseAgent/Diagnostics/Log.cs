@@ -217,4 +217,17 @@ internal static partial class Log
 
     [LoggerMessage(9202, LogLevel.Warning, "SCAIVAULT_ALLOW_INSECURE_HTTP is set: {Key} is plain http to {Authority}, so tokens, the client secret and minted passwords cross the network unencrypted; for test emulators only")]
     public static partial void InsecureHttpAllowed(ILogger logger, string key, string authority);
+
+    // 93xx lease hygiene: generates that may have minted a lease, leases too short-lived to use
+    [LoggerMessage(9300, LogLevel.Error, "ScaiVault's answer to a generate named lease {LeaseId} but cannot be used ({Code}): {Message}; revoking that lease")]
+    public static partial void UnusableGrantRevoked(ILogger logger, string leaseId, string code, string message);
+
+    [LoggerMessage(9301, LogLevel.Warning, "The generate with reference {ClientRef} may have minted a lease nobody was told about ({Reason}); looking it up to revoke it")]
+    public static partial void IntentLookingUp(ILogger logger, string clientRef, string reason);
+
+    [LoggerMessage(9302, LogLevel.Warning, "Lease {LeaseId} has {LeftSeconds:0.0} s left of its {DurationSeconds:0.0} s: too little to publish; revoking it")]
+    public static partial void TooShortToPublish(ILogger logger, string? leaseId, double leftSeconds, double durationSeconds);
+
+    [LoggerMessage(9303, LogLevel.Warning, "Lease {LeaseId} was lost {LivedSeconds:0.0} s after it was published ({Count} in a row); acquiring the next one in {RetryInSeconds:0.0} s rather than at once")]
+    public static partial void LostSoonAfterPublishing(ILogger logger, string? leaseId, double livedSeconds, int count, double retryInSeconds);
 }

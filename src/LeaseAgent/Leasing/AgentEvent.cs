@@ -28,6 +28,9 @@ public sealed record IntentResolved(JournalIntent Intent, IReadOnlyList<string>?
 
 public sealed record TimerFired(Lease Lease, LeaseTimer Timer) : AgentEvent;
 
+/// <summary>Time to look a journalled intent up (again): after a failed look-up, or once the server has had time to settle.</summary>
+public sealed record IntentLookupDue(JournalIntent Intent) : AgentEvent;
+
 /// <summary>Periodic: refreshes the status file's <c>updated_at</c>, the liveness signal.</summary>
 public sealed record Heartbeat : AgentEvent;
 

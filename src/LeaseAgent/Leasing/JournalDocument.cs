@@ -20,6 +20,7 @@ public sealed record JournalDocument
     [JsonPropertyName("leases")]
     public IReadOnlyList<JournalLease> Leases { get; init; } = [];
 
+    [JsonIgnore]
     public bool IsEmpty => Intents.Count == 0 && Leases.Count == 0;
 }
 

@@ -51,6 +51,9 @@ public sealed class Lease
     /// <summary>From issue to hard end, as first granted; what the rotate-before lead is capped against.</summary>
     public TimeSpan? Lifetime { get; private set; }
 
+    /// <summary>When its credential was published (<see cref="TimeProvider.GetTimestamp"/>); null before.</summary>
+    public long? PublishedAt { get; private set; }
+
     /// <summary>Consecutive failed renewals (or revocations) since the last success.</summary>
     public int FailedAttempts { get; private set; }
 
@@ -83,13 +86,22 @@ public sealed class Lease
 
     public void Issue(LeaseGrant grant) => _machine.Fire(_issued, grant);
 
-    public void FailGeneration() => _machine.Fire(LeaseTrigger.GenerationFailed);
+    /// <param name="leaseId">The lease an unusable answer named: the server holds it, so it is left to revoke.</param>
+    public void FailGeneration(string? leaseId = null)
+    {
+        LeaseId ??= leaseId;
+        _machine.Fire(LeaseTrigger.GenerationFailed);
+    }
 
     public void PassProbe() => _machine.Fire(LeaseTrigger.ProbePassed);
 
     public void FailProbe() => _machine.Fire(LeaseTrigger.ProbeFailed);
 
-    public void MarkPublished() => _machine.Fire(LeaseTrigger.Published);
+    public void MarkPublished()
+    {
+        PublishedAt = _time.GetTimestamp();
+        _machine.Fire(LeaseTrigger.Published);
+    }
 
     public void FailPublish() => _machine.Fire(LeaseTrigger.PublishFailed);
 

@@ -34,10 +34,25 @@ public sealed partial class LeaseSupervisor
     {
         if (grant is null)
         {
-            lease.FailGeneration();
-            Forget(lease);
-            _next = null;
             var (code, requestId, message) = Describe(error);
+
+            // The server may hold a lease although no usable answer came. One it named is revoked at once; every
+            // other one minted under this reference (a timed-out attempt, a dropped answer, Polly's retries) is
+            // looked up and revoked, independently of the next attempt, and the intent stays journalled meanwhile.
+            var unusable = (error as ScaiVaultException)?.LeaseId;
+            lease.FailGeneration(unusable);
+            if (unusable is not null)
+            {
+                Log.UnusableGrantRevoked(_logger, unusable, code, message);
+            }
+
+            Revoke(lease);
+            if (error is not ScaiVaultException { MayHaveTakenEffect: false })
+            {
+                TrackIntent(new JournalIntent(lease.ClientRef, lease.Generation), code);
+            }
+
+            _next = null;
             _lastError = code;
             var retryIn = ScaiVaultResilience.BackoffAfterFailure(_acquireFailures++, error, Random.Shared);
 
@@ -53,6 +68,11 @@ public sealed partial class LeaseSupervisor
         }
 
         lease.Issue(grant);
+        if (grant.MayHaveTwins)
+        {
+            TrackIntent(new JournalIntent(lease.ClientRef, lease.Generation), "an earlier attempt got no answer");
+        }
+
         StartProbe(lease);
     }
 
@@ -102,6 +122,19 @@ public sealed partial class LeaseSupervisor
 
     private void Publish(Lease lease)
     {
+        // A credential that expires before the app can use it is worse than none: the file would appear and vanish,
+        // and its replacement would be minted at once, again and again.
+        var timeline = lease.Timeline!;
+        var left = timeline.ExpiresIn(_time);
+        if (left < Max(MinimumTimeLeftToPublish, timeline.GrantedDuration / 10))
+        {
+            Log.TooShortToPublish(_logger, lease.LeaseId, left.TotalSeconds, timeline.GrantedDuration.TotalSeconds);
+            _lastError = "lease_too_short";
+            lease.FailPublish();
+            AbandonAndRetry(lease);
+            return;
+        }
+
         var document = CredentialFormatter.CreateDocument(_database, lease.Credential!, lease.Grant!, lease.Generation, _time.GetUtcNow());
 
         // Write-ahead: the journal names this lease current before the app can see it. An agent killed just
@@ -113,8 +146,10 @@ public sealed partial class LeaseSupervisor
         {
             _publisher.Publish(document);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
+            // InvalidOperationException: the formatter refused a credential it cannot write safely (finding 13's
+            // defence in depth behind the parser); that lease is revoked like any other that cannot be published.
             Log.PublishFailed(_logger, _options.Output.File, e.Message);
             _lastError = "publish_failed";
             lease.FailPublish();
@@ -139,7 +174,6 @@ public sealed partial class LeaseSupervisor
         _acquireFailures = 0;
         _lastError = null;
         _degraded = false;
-        var timeline = lease.Timeline!;
         Log.Published(_logger, lease.Generation, lease.Credential!.Username, lease.LeaseId!, timeline.ExpiresIn(_time).TotalSeconds, Seconds(timeline.HardEndIn(_time)));
         ScheduleLeaseTimers(lease);
         if (previous is not null)
@@ -166,6 +200,11 @@ public sealed partial class LeaseSupervisor
         }
 
         _next = null;
+        if (lease == _adopting)
+        {
+            _adopting = null; // no longer the journal's current lease: it is being revoked
+        }
+
         Revoke(lease);
         ScheduleAcquire(ScaiVaultResilience.BackoffAfterFailure(_acquireFailures++, error: null, Random.Shared));
     }

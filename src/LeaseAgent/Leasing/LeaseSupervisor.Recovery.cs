@@ -34,10 +34,9 @@ public sealed partial class LeaseSupervisor
             Revoke(orphan);
         }
 
-        _unresolvedIntents.AddRange(journal.Intents);
         foreach (var intent in journal.Intents)
         {
-            FindAndRevokeIntent(intent);
+            TrackIntent(intent, reason: null);
         }
 
         Log.JournalRecovered(_logger, toAdopt?.LeaseId ?? "none", journal.Leases.Count - (toAdopt is null ? 0 : 1), journal.Intents.Count);
@@ -97,9 +96,40 @@ public sealed partial class LeaseSupervisor
     }
 
     /// <summary>
-    /// A generate whose answer was never seen: find the lease by the reference sent with it and revoke it.
-    /// The intent stays journalled until that is done, so a later restart or the shutdown tries again.
+    /// A generate that may have minted a lease nobody was told about (its answer never came or could not be used, or
+    /// an earlier attempt of it got none; or a previous agent's): the lease is found by the reference sent with it and
+    /// revoked. It is looked up at once and, because a server still creating the user when the agent gave up stores the
+    /// lease only later, once more after <see cref="IntentSettleTime"/>; a failed look-up is retried with backoff. The
+    /// intent stays journalled until then, so the shutdown, or a restart, looks again.
     /// </summary>
+    /// <param name="reason">Why the generate is in doubt, for the log; null for a journalled intent (logged on recovery).</param>
+    private void TrackIntent(JournalIntent intent, string? reason)
+    {
+        if (!_intentLookups.TryAdd(intent, new IntentLookup()))
+        {
+            return;
+        }
+
+        _unresolvedIntents.Add(intent);
+        if (reason is not null)
+        {
+            Log.IntentLookingUp(_logger, intent.ClientRef, reason);
+        }
+
+        if (!_stopping)
+        {
+            FindAndRevokeIntent(intent); // the shutdown looks up every unresolved intent itself
+        }
+    }
+
+    private void OnIntentLookupDue(JournalIntent intent)
+    {
+        if (!_stopping && _intentLookups.ContainsKey(intent))
+        {
+            FindAndRevokeIntent(intent);
+        }
+    }
+
     private void FindAndRevokeIntent(JournalIntent intent)
     {
         var deadline = _time.GetTimestamp() + Ticks(RevokeRequestBudget);
@@ -111,14 +141,19 @@ public sealed partial class LeaseSupervisor
 
     private void OnIntentResolved(JournalIntent intent, IReadOnlyList<string>? leaseIds, Exception? error)
     {
+        var lookup = _intentLookups.GetValueOrDefault(intent);
         if (leaseIds is null)
         {
             var (code, _, message) = Describe(error);
             Log.IntentUnresolved(_logger, intent.ClientRef, $"{code}: {message}");
+            if (lookup is not null && !_stopping && ++lookup.Failures < MaxRevokeAttempts)
+            {
+                ScheduleIntentLookup(intent, lookup, ScaiVaultResilience.BackoffAfterFailure(lookup.Failures, error, Random.Shared));
+            }
+
             return;
         }
 
-        _unresolvedIntents.Remove(intent);
         foreach (var leaseId in leaseIds.Where(id => _leases.All(l => l.LeaseId != id)))
         {
             var orphan = new Lease(intent.Generation, _time, OnTransition);
@@ -126,6 +161,35 @@ public sealed partial class LeaseSupervisor
             orphan.Orphan(leaseId, intent.ClientRef);
             Revoke(orphan);
         }
+
+        if (lookup is { Settled: false } && !_stopping)
+        {
+            lookup.Settled = true;
+            lookup.Failures = 0;
+            ScheduleIntentLookup(intent, lookup, IntentSettleTime);
+            return;
+        }
+
+        lookup?.Timer?.Dispose();
+        _intentLookups.Remove(intent);
+        _unresolvedIntents.Remove(intent);
+    }
+
+    private void ScheduleIntentLookup(JournalIntent intent, IntentLookup lookup, TimeSpan due)
+    {
+        lookup.Timer?.Dispose();
+        lookup.Timer = _time.CreateTimer(_ => _events.Writer.TryWrite(new IntentLookupDue(intent)), null, Clamp(due), Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Where the look-ups of one intent stand.</summary>
+    private sealed class IntentLookup
+    {
+        /// <summary>Whether the first successful look-up is done; the one after <see cref="IntentSettleTime"/> resolves the intent.</summary>
+        public bool Settled { get; set; }
+
+        public int Failures { get; set; }
+
+        public ITimer? Timer { get; set; }
     }
 
     /// <summary>Writes what the agent holds: intents in flight, and every lease the server may still hold for it.</summary>

@@ -182,7 +182,8 @@ public sealed partial class LeaseSupervisor
 
     /// <summary>
     /// The published credential is dead: remove the file so the app fails fast, make sure the server forgets
-    /// the lease (revoking is idempotent, and drops a user that outlived its lease), and get a new one.
+    /// the lease (revoking is idempotent, and drops a user that outlived its lease), and get a new one: at once,
+    /// unless leases keep dying soon after they are published, which would otherwise loop.
     /// </summary>
     private void LoseCurrent(Lease lease, string reason)
     {
@@ -195,7 +196,17 @@ public sealed partial class LeaseSupervisor
         }
 
         Revoke(lease);
-        Acquire();
+        var lived = lease.PublishedAt is { } publishedAt ? _time.GetElapsedTime(publishedAt) : TimeSpan.Zero;
+        _shortLivedLosses = lived < ShortLivedLease ? _shortLivedLosses + 1 : 0;
+        if (_shortLivedLosses <= 1)
+        {
+            Acquire();
+            return;
+        }
+
+        var retryIn = ScaiVaultResilience.FullJitter(_shortLivedLosses - 2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared);
+        Log.LostSoonAfterPublishing(_logger, lease.LeaseId, lived.TotalSeconds, _shortLivedLosses, retryIn.TotalSeconds);
+        ScheduleAcquire(retryIn);
     }
 
     private void BeginRotation(Lease lease, string reason)

@@ -46,6 +46,11 @@ public sealed partial class LeaseSupervisor
         }
 
         _timers.Clear();
+        foreach (var lookup in _intentLookups.Values)
+        {
+            lookup.Timer?.Dispose();
+        }
+
         await _operations.CancelAsync();
 
         // Let operations in flight report back, above all a generate whose lease must be revoked too.
@@ -84,10 +89,11 @@ public sealed partial class LeaseSupervisor
 
     private async Task<(int Revoked, int Failed)> RevokeAllAsync()
     {
-        // Generates that never answered: find their leases by reference (the server may have minted them).
+        // Generates that never answered: find their leases by reference (the server may have minted them), as well
+        // as those of earlier doubtful generates whose look-ups are not finished.
         foreach (var lease in _leases.Where(l => l is { State: LeaseState.Generating, LeaseId: null }))
         {
-            _unresolvedIntents.Add(new JournalIntent(lease.ClientRef, lease.Generation));
+            TrackIntent(new JournalIntent(lease.ClientRef, lease.Generation), reason: null);
         }
 
         // A generate whose first attempt timed out may have minted a twin lease under the same reference before the
@@ -98,7 +104,7 @@ public sealed partial class LeaseSupervisor
             .Select(l => new JournalIntent(l.ClientRef, l.Generation));
 
         var deadline = _time.GetTimestamp() + Ticks(_options.Shutdown.Timeout);
-        foreach (var intent in _unresolvedIntents.ToList().Concat(twins.ToList()))
+        foreach (var intent in _unresolvedIntents.Concat(twins).Distinct().ToList())
         {
             try
             {

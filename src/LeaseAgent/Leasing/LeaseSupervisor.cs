@@ -28,6 +28,19 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private static readonly TimeSpan GenerateRequestBudget = TimeSpan.FromSeconds(60);
     private const int MaxRevokeAttempts = 8;
 
+    /// <summary>A doubtful generate's reference is looked up again this long after the first look-up: a server may store a lease it was slow to mint only after the agent gave up.</summary>
+    private static readonly TimeSpan IntentSettleTime = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Published leases lost sooner than this after publication, twice or more in a row (a TTL shorter than a generate
+    /// and a probe, a server that forgets its leases), are replaced after a growing backoff rather than at once, so that
+    /// no CREATE/DROP ROLE loop can start. The first such loss is replaced at once, as any other.
+    /// </summary>
+    private static readonly TimeSpan ShortLivedLease = TimeSpan.FromMinutes(1);
+
+    /// <summary>Nothing is published with less than this left, or less than a tenth of its duration.</summary>
+    private static readonly TimeSpan MinimumTimeLeftToPublish = TimeSpan.FromSeconds(1);
+
     private readonly AgentOptions _options;
     private readonly LeaseOptions _lease;
     private readonly DatabaseOptions _database;
@@ -47,6 +60,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private readonly Dictionary<(Lease Lease, LeaseTimer Timer), ITimer> _timers = [];
     private readonly List<Lease> _leases = [];
     private readonly List<JournalIntent> _unresolvedIntents = [];
+    private readonly Dictionary<JournalIntent, IntentLookup> _intentLookups = [];
 
     /// <summary>Leases whose renewal request is on its way, and those of them whose local expiry came meanwhile.</summary>
     private readonly HashSet<Lease> _renewalsInFlight = [];
@@ -72,6 +86,9 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private ITimer? _heartbeat;
     private int _generation;
     private int _acquireFailures;
+
+    /// <summary>Published leases lost in a row within <see cref="ShortLivedLease"/> of their publication.</summary>
+    private int _shortLivedLosses;
     private int _inFlight;
     private bool _stopping;
     private string? _lastError;
@@ -123,6 +140,11 @@ public sealed partial class LeaseSupervisor : BackgroundService
 
         _acquireTimer?.Dispose();
         _heartbeat?.Dispose();
+        foreach (var lookup in _intentLookups.Values)
+        {
+            lookup.Timer?.Dispose();
+        }
+
         _operations.Dispose();
         _shutdownBudget.Dispose();
         base.Dispose();
@@ -210,6 +232,9 @@ public sealed partial class LeaseSupervisor : BackgroundService
                 break;
             case TimerFired e:
                 OnTimer(e.Lease, e.Timer);
+                break;
+            case IntentLookupDue e:
+                OnIntentLookupDue(e.Intent);
                 break;
             case AcquireDue:
                 Acquire();

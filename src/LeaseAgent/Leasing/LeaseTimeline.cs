@@ -7,9 +7,10 @@ namespace LeaseAgent.Leasing;
 /// </summary>
 public sealed record LeaseTimeline(long ExpiresAt, long HardEndAt, TimeSpan GrantedDuration)
 {
+    /// <exception cref="OverflowException">A duration so long that its deadline does not fit the clock (the parser refuses those).</exception>
     public static LeaseTimeline From(long countedFrom, TimeSpan duration, TimeSpan? timeToHardEnd, TimeProvider time) => new(
-        countedFrom + ToTicks(duration, time),
-        timeToHardEnd is { } end ? countedFrom + ToTicks(end, time) : long.MaxValue,
+        checked(countedFrom + ToTicks(duration, time)),
+        timeToHardEnd is { } end ? checked(countedFrom + ToTicks(end, time)) : long.MaxValue,
         duration);
 
     public TimeSpan ExpiresIn(TimeProvider time) => Until(ExpiresAt, time);
@@ -19,5 +20,10 @@ public sealed record LeaseTimeline(long ExpiresAt, long HardEndAt, TimeSpan Gran
 
     private static TimeSpan Until(long timestamp, TimeProvider time) => time.GetElapsedTime(time.GetTimestamp(), timestamp);
 
-    private static long ToTicks(TimeSpan span, TimeProvider time) => (long)(span.TotalSeconds * time.TimestampFrequency);
+    // A double-to-long cast saturates silently above 2^63; a deadline that wrapped would expire the lease at once.
+    private static long ToTicks(TimeSpan span, TimeProvider time)
+    {
+        var ticks = span.TotalSeconds * time.TimestampFrequency;
+        return ticks is >= long.MinValue and < long.MaxValue ? (long)ticks : throw new OverflowException($"a lease duration of {span.TotalDays:0} days does not fit the clock");
+    }
 }

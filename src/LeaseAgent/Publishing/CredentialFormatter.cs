@@ -28,14 +28,25 @@ public static class CredentialFormatter
         Generation = generation,
     };
 
-    public static byte[] Render(CredentialDocument document, OutputFormat format) => format switch
+    /// <exception cref="InvalidOperationException">The username or password holds a character no output format may carry.</exception>
+    public static byte[] Render(CredentialDocument document, OutputFormat format)
     {
-        OutputFormat.Json => JsonSerializer.SerializeToUtf8Bytes(document, PublishingJsonContext.Default.CredentialDocument),
-        OutputFormat.Env => Encoding.UTF8.GetBytes(Env(document)),
-        OutputFormat.Pgpass => Encoding.UTF8.GetBytes(Pgpass(document)),
-        OutputFormat.Uri => Encoding.UTF8.GetBytes(document.Uri + "\n"),
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
-    };
+        // Defence in depth: the lease answer's parser already refuses such credentials. A line break would let a
+        // hostile server add variables to the env file or lines to the pgpass file, so nothing of the kind is written.
+        if (!CredentialText.IsSafe(document.Username) || !CredentialText.IsSafe(document.Password))
+        {
+            throw new InvalidOperationException("the credential's username or password contains a control character or line separator; refusing to write it");
+        }
+
+        return format switch
+        {
+            OutputFormat.Json => JsonSerializer.SerializeToUtf8Bytes(document, PublishingJsonContext.Default.CredentialDocument),
+            OutputFormat.Env => Encoding.UTF8.GetBytes(Env(document)),
+            OutputFormat.Pgpass => Encoding.UTF8.GetBytes(Pgpass(document)),
+            OutputFormat.Uri => Encoding.UTF8.GetBytes(document.Uri + "\n"),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+        };
+    }
 
     /// <summary>libpq URI with user and password percent-encoded.</summary>
     public static string PostgresUri(DatabaseOptions database, DatabaseCredential credential)

@@ -29,6 +29,12 @@ public sealed record LeaseGrant
     /// </summary>
     public long? SentAt { get; init; }
 
+    /// <summary>
+    /// A generate only: an earlier attempt timed out or broke off after sending, so the server may hold another lease
+    /// under the same <c>client_ref</c> that nobody will ever be told about.
+    /// </summary>
+    public bool MayHaveTwins { get; init; }
+
     /// <summary>Present on generate only.</summary>
     public DatabaseCredential? Credential { get; init; }
 }

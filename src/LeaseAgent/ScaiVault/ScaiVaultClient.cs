@@ -65,18 +65,44 @@ public sealed class ScaiVaultClient(
         maxRetries: 3,
         time);
 
-    public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            deadline,
-            async token =>
-            {
-                var path = ScaiVaultHttp.Expand(options.Paths.Generate, Lease.Engine, Lease.Role);
-                var body = new GenerateRequest(ttl is { } t ? Duration.ToScaiVault(t) : null, clientRef);
-                var sentAt = time.GetTimestamp();
-                using var response = await SendAuthorizedAsync(HttpMethod.Post, path, JsonContent.Create(body, ScaiVaultJsonContext.Default.GenerateRequest), token);
-                return await ParseGrantAsync(response, sentAt, expectCredential: true, token);
-            },
-            cancellationToken);
+    /// <summary>
+    /// When an attempt ended other than with an error status, it may have minted a lease (Polly retries with the same
+    /// <c>client_ref</c>): a failure is then marked <see cref="ScaiVaultException.MayHaveTakenEffect"/>, and a grant
+    /// <see cref="LeaseGrant.MayHaveTwins"/>, so that the caller looks the reference up.
+    /// </summary>
+    public async Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
+    {
+        var mayHaveTakenEffect = false;
+        try
+        {
+            var grant = await ExecuteAsync(
+                deadline,
+                async token =>
+                {
+                    try
+                    {
+                        var path = ScaiVaultHttp.Expand(options.Paths.Generate, Lease.Engine, Lease.Role);
+                        var body = new GenerateRequest(ttl is { } t ? Duration.ToScaiVault(t) : null, clientRef);
+                        var sentAt = time.GetTimestamp();
+                        using var response = await SendAuthorizedAsync(HttpMethod.Post, path, JsonContent.Create(body, ScaiVaultJsonContext.Default.GenerateRequest), token);
+                        return await ParseGrantAsync(response, sentAt, expectCredential: true, token);
+                    }
+                    catch (Exception e) when (e is not ScaiVaultException { Status: >= System.Net.HttpStatusCode.BadRequest })
+                    {
+                        // Only an error answer proves the server did nothing; timeouts, broken connections and
+                        // unusable 2xx answers may all have left a lease behind.
+                        mayHaveTakenEffect = true;
+                        throw;
+                    }
+                },
+                cancellationToken);
+            return mayHaveTakenEffect ? grant with { MayHaveTwins = true } : grant;
+        }
+        catch (ScaiVaultException e) when (mayHaveTakenEffect)
+        {
+            throw e.WithMayHaveTakenEffect();
+        }
+    }
 
     public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(

@@ -26,6 +26,19 @@ public sealed class ScaiVaultException : Exception
 
     public TimeSpan? RetryAfter { get; }
 
+    /// <summary>
+    /// The lease a successful answer named although the agent could not use it (no password, an absurd duration, a
+    /// credential it cannot write safely): the server holds that lease, so the caller must revoke it.
+    /// </summary>
+    public string? LeaseId { get; init; }
+
+    /// <summary>
+    /// Whether the server may have acted on the request although no usable answer came: an attempt timed out, the
+    /// connection broke after the request went out, or a 2xx answer could not be used. A generate that failed this
+    /// way may have minted a lease, which the caller must find by its <c>client_ref</c> and revoke.
+    /// </summary>
+    public bool MayHaveTakenEffect { get; init; }
+
     /// <summary>The contract's retry rule: rate limits, unavailability, internal errors, timeouts and connection failures.</summary>
     public bool IsTransient => Code is ErrorCodes.RateLimited or ErrorCodes.ServiceUnavailable or ErrorCodes.InternalError
         or ErrorCodes.ConnectionFailed or ErrorCodes.Timeout
@@ -33,6 +46,10 @@ public sealed class ScaiVaultException : Exception
 
     /// <summary>The lease is gone at the server: expired, revoked, past its cap, or never known.</summary>
     public bool IsLeaseGone => Code == ErrorCodes.LeaseNotFound || (Status == HttpStatusCode.NotFound && Code != ErrorCodes.EngineNotFound && Code != ErrorCodes.RoleNotFound);
+
+    /// <summary>The same failure, known to have possibly taken effect at the server.</summary>
+    internal ScaiVaultException WithMayHaveTakenEffect() =>
+        MayHaveTakenEffect ? this : new(Status, Code, Message, RequestId, RetryAfter, this) { LeaseId = LeaseId, MayHaveTakenEffect = true };
 
     /// <summary>The ScaiVault token must be exchanged again.</summary>
     public bool IsStaleToken => Code is ErrorCodes.TokenExpired or ErrorCodes.TokenInvalid;

@@ -74,4 +74,33 @@ public sealed class AgentFaultTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Empty(await scenario.Emulator.LeaseUsersAsync());
         Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
     }
+
+    [Fact]
+    public async Task GenerateAnswersDropped_EveryLeaseMintedMeanwhileIsRevoked_OnlyThePublishedOneStaysActive()
+    {
+        // TTLs far beyond the test: a lease the agent fails to revoke stays active rather than expiring unseen.
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "10m", maxTtl: "20m");
+        // The emulator mints the lease, then drops the connection: four generate requests (the first attempt and
+        // Polly's retries, all under one client_ref) reach the server, and the agent sees none of their answers.
+        await scenario.Emulator.SetFaultAsync(new { route = "generate", after = true, drop = true, count = 4 });
+        var (agent, _) = await scenario.StartAgentAsync();
+        await using var __ = agent;
+
+        var published = await scenario.WaitForCredentialAsync(_ => true, Generous, "a credential after the dropped answers");
+        var leaseId = published["lease_id"]!.GetValue<string>();
+        var active = await Eventually.ReturnsAsync(
+            scenario.Emulator.ActiveLeasesAsync,
+            leases => leases.Count == 1,
+            Generous,
+            "one active lease: the published one",
+            () => agent.Output);
+        Assert.Equal(leaseId, active[0]["lease_id"]!.GetValue<string>());
+        Assert.Equal([published["username"]!.GetValue<string>()], await scenario.Emulator.LeaseUsersAsync());
+        Assert.Contains("may have minted a lease nobody was told about", agent.Output, StringComparison.Ordinal);
+
+        agent.Terminate();
+        Assert.Equal(0, await agent.WaitForExitAsync(Generous));
+        Assert.Empty(await scenario.Emulator.ActiveLeasesAsync());
+        Assert.Empty(await scenario.Emulator.LeaseUsersAsync());
+    }
 }

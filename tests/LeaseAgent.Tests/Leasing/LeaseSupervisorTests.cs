@@ -288,6 +288,130 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         Assert.False(File.Exists(OutputFile));
     }
 
+    [Fact]
+    public async Task GenerateAnswer2xxWithoutPassword_RevokesTheLeaseItNamed_ThenPublishesAnother()
+    {
+        _vault.GenerateBody = """{"lease_id": "lease-unusable", "lease_duration": 60, "data": {"username": "v_r_x"}}""";
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-unusable"), Wait, "the lease named by the unusable answer revoked");
+        Assert.Null(Published());
+
+        _time.Advance(TimeSpan.FromSeconds(1.1)); // past the first backoff
+        var document = await WaitForGenerationAsync(2);
+        Assert.Equal("lease-1", document!["lease_id"]!.GetValue<string>());
+        Assert.True(_vault.Calls.ToList().IndexOf("revoke:lease-unusable") < _vault.Calls.ToList().FindLastIndex(c => c.StartsWith("generate:", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("""{"lease_id": "lease-unusable", "lease_duration": 3e11, "data": {"username": "v_r_x", "password": "pw"}}""")]
+    [InlineData("""{"lease_id": "lease-unusable", "lease_duration": 60, "data": {"username": "v_r_x", "password": "pw\nPGHOST=evil"}}""")]
+    public async Task GenerateAnswerWithAbsurdDurationOrInjectedLine_IsNeverPublished_AndItsLeaseRevoked(string body)
+    {
+        _vault.GenerateBody = body;
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-unusable"), Wait, "the lease named by the unusable answer revoked");
+        Assert.Null(Published());
+        Assert.Equal("malformed_response", Status()["last_error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GrantWithALineBreakInItsPassword_ThatNoParserStopped_IsRevoked_NeverWritten()
+    {
+        _vault.NextPassword = "pw\nPGHOST=evil";
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the lease whose credential cannot be written revoked");
+        Assert.Null(Published());
+        Assert.Equal("publish_failed", Status()["last_error"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task GenerateTimesOut_ItsReferenceIsLookedUpAndItsLeaseRevoked_BeforeTheNextGenerate()
+    {
+        _vault.GenerateTimeouts = 1;
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        await Eventually.TrueAsync(() => _vault.Revoked.Contains("lease-1"), Wait, "the lease minted by the timed-out generate revoked");
+        _time.Advance(TimeSpan.FromSeconds(1.1)); // past the first backoff
+        var document = await WaitForGenerationAsync(2);
+
+        var calls = _vault.Calls.ToList();
+        var firstRef = calls[0]["generate:".Length..];
+        Assert.Equal([$"generate:{firstRef}", $"find:{firstRef}", "revoke:lease-1"], calls.Take(3));
+        Assert.StartsWith("generate:", calls[3], StringComparison.Ordinal);
+        Assert.Equal("lease-2", document!["lease_id"]!.GetValue<string>());
+        Assert.Equal(["lease-2"], _vault.Active);
+    }
+
+    [Fact]
+    public async Task GenerateTimesOut_LeaseStoredOnlyLater_IsRevokedAtShutdown()
+    {
+        _vault.GenerateTimeouts = 1;
+        _vault.MintsLate = true;
+        await _supervisor.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => _vault.Calls.Any(c => c.StartsWith("find:", StringComparison.Ordinal)), Wait, "the first look-up");
+        await _supervisor.CatchUpAsync();
+        _time.Advance(TimeSpan.FromSeconds(1.1));
+        await WaitForGenerationAsync(2);
+        Assert.Equal(2, _vault.Active.Count); // the timed-out generate's lease appeared after its first look-up
+
+        await _supervisor.StopAsync(CancellationToken.None);
+
+        Assert.Empty(_vault.Active);
+        Assert.Equal(0, _supervisor.ExitCode);
+    }
+
+    [Fact]
+    public async Task GenerateTimesOut_LeaseStoredOnlyLater_IsRevokedAtTheSecondLookUp()
+    {
+        _vault.GenerateTimeouts = 1;
+        _vault.MintsLate = true;
+        await _supervisor.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => _vault.Calls.Any(c => c.StartsWith("find:", StringComparison.Ordinal)), Wait, "the first look-up");
+        await _supervisor.CatchUpAsync();
+        _time.Advance(TimeSpan.FromSeconds(1.1));
+        var document = await WaitForGenerationAsync(2);
+        var published = document!["lease_id"]!.GetValue<string>();
+        Assert.Equal(2, _vault.Active.Count);
+
+        for (var i = 0; i < 61 && _vault.Active.Count > 1; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await _supervisor.CatchUpAsync();
+        }
+
+        await Eventually.TrueAsync(() => _vault.Active.Count == 1, Wait, "the late lease revoked a minute after the first look-up");
+        Assert.Equal([published], _vault.Active);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task GrantsTooShortToUse_BackOff_InsteadOfLooping(int seconds)
+    {
+        _vault.Duration = TimeSpan.FromSeconds(seconds);
+        await _supervisor.StartAsync(CancellationToken.None);
+
+        var perMinute = new List<int>();
+        for (var minute = 0; minute < 10; minute++)
+        {
+            var before = _vault.GenerateAttempts;
+            for (var second = 0; second < 60; second++)
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                await _supervisor.CatchUpAsync();
+            }
+
+            perMinute.Add(_vault.GenerateAttempts - before);
+        }
+
+        // Full-jitter backoff up to 30 s: about 4 a minute once it is capped; 20 would take astronomically bad luck.
+        Assert.True(perMinute.Max() <= 20, $"generates per simulated minute: {string.Join(", ", perMinute)}");
+        Assert.True(perMinute.Skip(5).Sum() <= 50, $"generates per simulated minute: {string.Join(", ", perMinute)}");
+    }
+
     /// <summary>No sessions: a superseded lease drains at the first check.</summary>
     private sealed class FakeSessions : IDatabaseSessions
     {
@@ -317,7 +441,31 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
     private sealed class FakeScaiVault(FakeTimeProvider time, TimeSpan duration, TimeSpan maxTtl) : IScaiVaultClient
     {
         private readonly ConcurrentDictionary<string, DateTimeOffset> _hardEnds = new();
+        private readonly ConcurrentDictionary<string, bool> _mintOnLookup = new();
         private int _next;
+        private string? _generateBody;
+        private string? _nextPassword;
+
+        /// <summary>The next generate's password, handed over as is (no parser in between).</summary>
+        public string? NextPassword { set => _nextPassword = value; }
+
+        /// <summary>Every call in order: <c>generate:{client_ref}</c>, <c>find:{client_ref}</c>, <c>revoke:{lease_id}</c>.</summary>
+        public ConcurrentQueue<string> Calls { get; } = new();
+
+        /// <summary>The duration every generate grants.</summary>
+        public TimeSpan Duration { get; set; } = duration;
+
+        /// <summary>Leases minted and not revoked (nor forgotten).</summary>
+        public ICollection<string> Active => _hardEnds.Keys;
+
+        /// <summary>The next generate mints a lease, then times out at the client (as a slow server can make it).</summary>
+        public int GenerateTimeouts { get; set; }
+
+        /// <summary>A timed-out generate's lease appears only after the first look-up of its reference: a server still busy.</summary>
+        public bool MintsLate { get; set; }
+
+        /// <summary>The next generate's answer is this body, read by the real parser: a 2xx the agent may be unable to use.</summary>
+        public string? GenerateBody { set => _generateBody = value; }
 
         public ConcurrentQueue<string> Renewals { get; } = new();
 
@@ -341,34 +489,70 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         private readonly ConcurrentDictionary<string, List<string>> _byClientRef = new();
 
-        public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<string>>(_byClientRef.TryGetValue(clientRef, out var ids) ? [.. ids.Where(id => !Revoked.Contains(id))] : []);
+        public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue($"find:{clientRef}");
+            IReadOnlyList<string> found = _byClientRef.TryGetValue(clientRef, out var ids) ? [.. ids.Where(id => !Revoked.Contains(id))] : [];
+            if (_mintOnLookup.TryRemove(clientRef, out _))
+            {
+                Mint(clientRef);
+            }
+
+            return Task.FromResult(found);
+        }
 
         public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref GenerateAttempts);
+            Calls.Enqueue($"generate:{clientRef}");
             if (GenerateRetryAfter is { } retryAfter)
             {
                 throw new ScaiVaultException(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimited, "slow down", retryAfter: retryAfter);
             }
 
-            var n = Interlocked.Increment(ref _next);
+            if (Interlocked.Exchange(ref _generateBody, null) is { } body)
+            {
+                return Task.FromResult(LeaseResponseParser.Parse(System.Text.Encoding.UTF8.GetBytes(body), time.GetUtcNow(), expectCredential: true));
+            }
+
+            if (GenerateTimeouts > 0)
+            {
+                GenerateTimeouts--;
+                if (MintsLate)
+                {
+                    _mintOnLookup[clientRef!] = true;
+                }
+                else
+                {
+                    Mint(clientRef);
+                }
+
+                throw new ScaiVaultException(null, ErrorCodes.Timeout, "ScaiVault did not answer in time") { MayHaveTakenEffect = true };
+            }
+
+            var n = Mint(clientRef);
             var now = time.GetUtcNow();
-            _hardEnds[$"lease-{n}"] = now + maxTtl;
+            return Task.FromResult(new LeaseGrant
+            {
+                LeaseId = $"lease-{n}",
+                Duration = Duration,
+                TimeToHardEnd = maxTtl,
+                IssuedAt = now,
+                ExpiresAt = now + Duration,
+                Credential = new DatabaseCredential($"v_r_{n}", Interlocked.Exchange(ref _nextPassword, null) ?? $"password-{n}"),
+            });
+        }
+
+        private int Mint(string? clientRef)
+        {
+            var n = Interlocked.Increment(ref _next);
+            _hardEnds[$"lease-{n}"] = time.GetUtcNow() + maxTtl;
             if (clientRef is not null)
             {
                 _byClientRef[clientRef] = MintTwins ? [$"twin-{n}", $"lease-{n}"] : [$"lease-{n}"];
             }
 
-            return Task.FromResult(new LeaseGrant
-            {
-                LeaseId = $"lease-{n}",
-                Duration = duration,
-                TimeToHardEnd = maxTtl,
-                IssuedAt = now,
-                ExpiresAt = now + duration,
-                Credential = new DatabaseCredential($"v_r_{n}", $"password-{n}"),
-            });
+            return n;
         }
 
         public Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
@@ -407,6 +591,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         public Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken)
         {
+            Calls.Enqueue($"revoke:{leaseId}");
             if (RevokeFails)
             {
                 throw new ScaiVaultException(HttpStatusCode.ServiceUnavailable, ErrorCodes.ServiceUnavailable, "down");

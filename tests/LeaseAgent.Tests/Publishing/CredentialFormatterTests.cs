@@ -106,4 +106,21 @@ public sealed class CredentialFormatterTests
     [Fact]
     public void ToString_NeverShowsThePassword() =>
         Assert.DoesNotContain(Credential.Password, Document().ToString(), StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("v_r\nPGHOST=evil", "pw-ok-123")]
+    [InlineData("v_r\r", "pw-ok-123")]
+    [InlineData("v_r\0", "pw-ok-123")]
+    [InlineData("v_r", "pw-bad\n123")]
+    [InlineData("v_r", "pw-bad\r123")]
+    [InlineData("v_r", "pw-bad\0123")]
+    public void Render_ControlCharacterInCredential_ThrowsRatherThanWrites_InEveryFormat(string username, string password)
+    {
+        var document = Document() with { Username = username, Password = password };
+        foreach (var format in Enum.GetValues<OutputFormat>())
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => CredentialFormatter.Render(document, format));
+            Assert.DoesNotContain("pw-", error.Message, StringComparison.Ordinal);
+        }
+    }
 }

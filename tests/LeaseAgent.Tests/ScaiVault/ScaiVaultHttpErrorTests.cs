@@ -1,4 +1,5 @@
 using System.Text;
+using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
 
 namespace LeaseAgent.Tests.ScaiVault;
@@ -32,4 +33,19 @@ public sealed class ScaiVaultHttpErrorTests
         Assert.Equal(TimeSpan.FromSeconds(seconds), e.RetryAfter);
         Assert.Equal(capped, e.Message.Contains($"Retry-After of {header} s capped at 300 s", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData(".")]
+    [InlineData("a/../b")]
+    public void Expand_DotSegmentOrForeignLeaseId_IsRefusedBeforeAnyRequest(string leaseId)
+    {
+        var error = Assert.Throws<ScaiVaultException>(() => ScaiVaultHttp.Expand(ScaiVaultPaths.Default.Revoke, leaseId: leaseId));
+
+        Assert.Equal(ErrorCodes.MalformedResponse, error.Code);
+    }
+
+    [Fact]
+    public void Expand_ValidLeaseId_IsEscapedIntoItsSegment() =>
+        Assert.Equal("/v1/dynamic/leases/dyn_1%3Aa-b.c/revoke", ScaiVaultHttp.Expand(ScaiVaultPaths.Default.Revoke, leaseId: "dyn_1:a-b.c"));
 }
