@@ -201,4 +201,7 @@ internal static partial class Log
 
     [LoggerMessage(914, LogLevel.Error, "Writing the metrics failed")]
     public static partial void MetricsFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(9400, LogLevel.Warning, "Removed {Count} stale temp files left by an agent killed while writing them")]
+    public static partial void StaleTempFilesRemoved(ILogger logger, int count);
 }
