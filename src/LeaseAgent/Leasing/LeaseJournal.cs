@@ -67,6 +67,7 @@ public sealed class LeaseJournal(string stateDirectory, TimeProvider time)
         }
 
         AtomicFileWriter.Write(Path, bytes, Mode);
+        DirectorySync.TrySync(stateDirectory); // the rename itself must survive a node crash on a disk-backed volume
         _lastWritten = bytes;
     }
 

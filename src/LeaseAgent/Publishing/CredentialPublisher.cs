@@ -46,7 +46,16 @@ public sealed class CredentialPublisher(OutputOptions output)
     private static void CheckStateDirectory(string directory)
     {
         const string fix = "remove it and let the agent create it (0700), or point STATE_DIR elsewhere";
-        var entry = FileStatus.Of(directory);
+        FileEntry? entry;
+        try
+        {
+            entry = FileStatus.Of(directory);
+        }
+        catch (IOException e)
+        {
+            throw new ConfigurationException("STATE_DIR", $"{e.Message}; {fix}");
+        }
+
         var problem = entry switch
         {
             null => "does not exist",
