@@ -97,6 +97,7 @@ public static class Program
         }
 
         using var heldLock = volumeLock;
+        var staleTempFiles = RemoveStaleTempFiles(options);
         using var host = AgentHost.Build(options);
         var supervisor = host.Services.GetService<LeaseSupervisor>(); // resolved now: RunAsync disposes the container
         var child = host.Services.GetService<ChildProcessRunner>();
@@ -104,6 +105,11 @@ public static class Program
         if (options is { Lease: { } lease, Database: { } database })
         {
             Log.Starting(logger, AgentVersion.Version, lease.Engine, lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), database.Host, database.Port, database.Name);
+        }
+
+        if (staleTempFiles > 0)
+        {
+            Log.StaleTempFilesRemoved(logger, staleTempFiles);
         }
 
         StartupWarnings.Log(options, logger);
@@ -140,6 +146,15 @@ public static class Program
             context.Cancel = true;
             stop.Cancel();
         }
+    }
+
+    /// <summary>Every file run writes atomically; under the volume lock no other agent is writing them.</summary>
+    private static int RemoveStaleTempFiles(AgentOptions options)
+    {
+        var files = options.Secrets.Mappings.Select(m => m.File)
+            .Append(new CredentialPublisher(options.Output).StatusFile)
+            .Append(Path.Combine(options.Output.StateDirectory, LeaseJournal.FileName));
+        return (options.Lease is null ? files : files.Append(options.Output.File)).Sum(AtomicFileWriter.RemoveStaleTempFiles);
     }
 
     /// <summary>Reads and validates the configuration shared by run and init.</summary>

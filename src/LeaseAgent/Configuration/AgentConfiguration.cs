@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using LeaseAgent.Secrets;
 using Microsoft.Extensions.Logging;
@@ -90,7 +92,7 @@ public static class AgentConfiguration
             StaticToken = reader.Optional("SCAIVAULT_TOKEN"),
             ClientCredentials = ReadClientCredentials(reader, allowInsecureHttp),
             CaFile = reader.ExistingFile("SCAIVAULT_CA_FILE", "point it at a PEM bundle of the CA that signed ScaiVault's certificate"),
-            RequestTimeout = reader.Duration("SCAIVAULT_TIMEOUT", TimeSpan.FromSeconds(10), min: TimeSpan.FromMilliseconds(100)),
+            RequestTimeout = reader.Duration("SCAIVAULT_TIMEOUT", TimeSpan.FromSeconds(10), min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromMinutes(5)),
             Paths = new ScaiVaultPaths(
                 reader.Path("SCAIVAULT_PATH_EXCHANGE", ScaiVaultPaths.Default.Exchange),
                 reader.Path("SCAIVAULT_PATH_GENERATE", ScaiVaultPaths.Default.Generate),
@@ -110,16 +112,16 @@ public static class AgentConfiguration
         var secrets = new SecretsOptions
         {
             Mappings = SecretMappingParser.Parse(config[SecretMappingParser.Key]),
-            RefreshInterval = reader.Duration("REFRESH_INTERVAL", TimeSpan.FromMinutes(5), min: TimeSpan.FromSeconds(1)),
+            RefreshInterval = reader.Duration("REFRESH_INTERVAL", TimeSpan.FromMinutes(5), min: TimeSpan.FromSeconds(1), max: TimeSpan.FromDays(7)),
             Subscribe = reader.Boolean("SUBSCRIBE", fallback: false),
-            InitTimeout = reader.Duration("INIT_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.FromSeconds(1)),
+            InitTimeout = reader.Duration("INIT_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.FromSeconds(1), max: LongestWait),
         };
 
         var engine = reader.Optional("LEASE_ENGINE");
         var role = reader.Optional("LEASE_ROLE");
         LeaseOptions? lease = null;
         DatabaseOptions? database = null;
-        if (engine is not null || role is not null || secrets.Mappings.Count == 0)
+        if (LeasesACredential(reader, secrets.Mappings))
         {
             if (engine is null || role is null)
             {
@@ -131,29 +133,27 @@ public static class AgentConfiguration
             {
                 Engine = engine,
                 Role = role,
-                Ttl = reader.OptionalDuration("LEASE_TTL", min: TimeSpan.FromSeconds(1)),
-                RotateBefore = reader.Duration("LEASE_ROTATE_BEFORE", TimeSpan.FromMinutes(10), min: TimeSpan.Zero),
-                DrainTimeout = reader.Duration("LEASE_DRAIN_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.Zero),
+                Ttl = reader.OptionalDuration("LEASE_TTL", min: TimeSpan.FromSeconds(1), max: LongestLease),
+                RotateBefore = reader.Duration("LEASE_ROTATE_BEFORE", TimeSpan.FromMinutes(10), min: TimeSpan.Zero, max: LongestLease),
+                DrainTimeout = reader.Duration("LEASE_DRAIN_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.Zero, max: LongestWait),
             };
             database = ReadDatabase(reader);
         }
 
-        var outputFile = Path.GetFullPath(reader.Optional("OUTPUT_FILE") ?? "/run/secrets/db.json");
         var output = new OutputOptions
         {
-            File = outputFile,
+            File = OutputFile(reader),
             Format = reader.Enum("OUTPUT_FORMAT", OutputFormat.Json),
             Mode = reader.FileMode("OUTPUT_MODE", UnixFileMode.UserRead | UnixFileMode.UserWrite),
-            // Beside what the agent writes: the credential file, or with only SECRETS the first secret file.
-            StateDirectory = Path.GetFullPath(reader.Optional("STATE_DIR") ?? Path.Combine(
-                Path.GetDirectoryName(lease is null ? secrets.Mappings[0].File : outputFile)!, ".lease-agent")),
+            StateDirectory = StateDirectory(reader, secrets.Mappings),
         };
+        SecretMappingParser.CheckTargets(secrets.Mappings, output.StateDirectory, lease is null ? null : output.File);
 
         var shutdown = new ShutdownOptions
         {
-            Timeout = reader.Duration("SHUTDOWN_TIMEOUT", TimeSpan.FromSeconds(20), min: TimeSpan.FromSeconds(1)),
+            Timeout = reader.Duration("SHUTDOWN_TIMEOUT", TimeSpan.FromSeconds(20), min: TimeSpan.FromSeconds(1), max: LongestWait),
             RevokeOnShutdown = reader.Boolean("REVOKE_ON_SHUTDOWN", fallback: true),
-            RevokeDelay = reader.Duration("REVOKE_DELAY", TimeSpan.Zero, min: TimeSpan.Zero),
+            RevokeDelay = reader.Duration("REVOKE_DELAY", TimeSpan.Zero, min: TimeSpan.Zero, max: LongestWait),
         };
         if (shutdown.RevokeDelay >= shutdown.Timeout)
         {
@@ -190,6 +190,30 @@ public static class AgentConfiguration
         };
     }
 
+    /// <summary>
+    /// Where <c>run</c> keeps <c>status.json</c>, <c>journal.json</c> and <c>lock</c>: <c>STATE_DIR</c>, or beside what
+    /// the agent writes (the credential file, or with only <c>SECRETS</c> the first secret file). <c>lease-agent probe</c>
+    /// uses this too, so that it looks exactly where <c>run</c> writes.
+    /// </summary>
+    public static string StateDirectory(IConfiguration config) =>
+        StateDirectory(new Reader(config), SecretMappingParser.Parse(config[SecretMappingParser.Key]));
+
+    private static string StateDirectory(Reader reader, IReadOnlyList<SecretMapping> secrets) =>
+        reader.FullPath("STATE_DIR") ?? Path.Combine(
+            Path.GetDirectoryName(LeasesACredential(reader, secrets) ? OutputFile(reader) : secrets[0].File)!, ".lease-agent");
+
+    /// <summary>A credential is leased unless only <c>SECRETS</c> is configured.</summary>
+    private static bool LeasesACredential(Reader reader, IReadOnlyList<SecretMapping> secrets) =>
+        reader.Optional("LEASE_ENGINE") is not null || reader.Optional("LEASE_ROLE") is not null || secrets.Count == 0;
+
+    private static string OutputFile(Reader reader)
+    {
+        var file = reader.FullPath("OUTPUT_FILE") ?? "/run/secrets/db.json";
+        return Path.GetFileName(file).Length > 0
+            ? file
+            : throw new ConfigurationException("OUTPUT_FILE", $"'{file}' names a directory; name the file, e.g. /run/secrets/db.json");
+    }
+
     private static DatabaseOptions ReadDatabase(Reader reader)
     {
         var sslMode = (reader.Optional("DB_SSLMODE") ?? "require").ToLowerInvariant();
@@ -206,7 +230,7 @@ public static class AgentConfiguration
             SslMode = sslMode,
             RequireAuth = ReadAuthMethods(reader),
             ProbeQuery = reader.Optional("DB_PROBE_QUERY"),
-            ProbeWindow = reader.Duration("DB_PROBE_WINDOW", TimeSpan.FromSeconds(10), min: TimeSpan.Zero),
+            ProbeWindow = reader.Duration("DB_PROBE_WINDOW", TimeSpan.FromSeconds(10), min: TimeSpan.Zero, max: LongestWait),
         };
     }
 
@@ -272,6 +296,15 @@ public static class AgentConfiguration
         return new ClientCredentialsOptions(id, secretFile, url);
     }
 
+    /// <summary>
+    /// The longest wait a duration key may ask for where the runtime bounds it: Polly's timeouts take at most a day,
+    /// and a shutdown, drain or probe that needs longer is a typo (60d was accepted, then CancelAfter threw at SIGTERM).
+    /// </summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromHours(24);
+
+    /// <summary>The longest lease or rotation lead a key may ask for; the server caps leases far below this anyway.</summary>
+    private static readonly TimeSpan LongestLease = TimeSpan.FromDays(365);
+
     /// <summary>Reads one key at a time and turns every bad value into a one-line error naming it.</summary>
     private sealed class Reader(IConfiguration config)
     {
@@ -284,7 +317,7 @@ public static class AgentConfiguration
         public string Required(string key, string fix) =>
             Optional(key) ?? throw new ConfigurationException(key, $"is required: {fix}");
 
-        public TimeSpan? OptionalDuration(string key, TimeSpan min)
+        public TimeSpan? OptionalDuration(string key, TimeSpan min, TimeSpan max)
         {
             var text = Optional(key);
             if (text is null)
@@ -302,10 +335,27 @@ public static class AgentConfiguration
                 throw new ConfigurationException(key, $"'{text}' is too short; use at least {Configuration.Duration.ToScaiVault(min)}");
             }
 
+            if (value > max)
+            {
+                throw new ConfigurationException(key, $"'{text}' is too long; use at most {Configuration.Duration.Format(max)}");
+            }
+
             return value;
         }
 
-        public TimeSpan Duration(string key, TimeSpan fallback, TimeSpan min) => OptionalDuration(key, min) ?? fallback;
+        public TimeSpan Duration(string key, TimeSpan fallback, TimeSpan min, TimeSpan max) => OptionalDuration(key, min, max) ?? fallback;
+
+        /// <summary>An absolute path (relative ones are resolved against the working directory).</summary>
+        public string? FullPath(string key)
+        {
+            var text = Optional(key);
+            if (text is not null && text.Any(char.IsControl))
+            {
+                throw new ConfigurationException(key, "contains a control character; use a plain path");
+            }
+
+            return text is null ? null : System.IO.Path.GetFullPath(text);
+        }
 
         public bool Boolean(string key, bool fallback)
         {
@@ -330,7 +380,10 @@ public static class AgentConfiguration
             return path;
         }
 
-        /// <summary><c>host:port</c> with a numeric port; <c>[::1]:8099</c> for IPv6.</summary>
+        /// <summary>
+        /// <c>host:port</c> with a numeric port. The host is an IPv4 address, <c>*</c>, a DNS name, or an IPv6 address
+        /// in brackets (<c>[::1]:8099</c>); anything else (<c>[::1:80</c>, <c>::1:80</c>) is refused, not guessed at.
+        /// </summary>
         public string? HostPort(string key)
         {
             var text = Optional(key);
@@ -340,12 +393,28 @@ public static class AgentConfiguration
             }
 
             var colon = text.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            if (colon <= 0 || !int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535 || !IsHost(text[..colon]))
             {
-                throw new ConfigurationException(key, $"'{text}' is not host:port; use e.g. 127.0.0.1:8099 or 0.0.0.0:8099");
+                throw new ConfigurationException(key, $"'{text}' is not host:port; use e.g. 127.0.0.1:8099, 0.0.0.0:8099 or [::]:8099");
             }
 
             return text;
+        }
+
+        private static bool IsHost(string host)
+        {
+            if (host.StartsWith('['))
+            {
+                return host.EndsWith(']') && IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6;
+            }
+
+            // IPAddress.TryParse takes "1" for 0.0.0.1: an address is only what it prints back as.
+            if (host.All(c => char.IsAsciiDigit(c) || c == '.'))
+            {
+                return IPAddress.TryParse(host, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork && v4.ToString() == host;
+            }
+
+            return host == "*" || Uri.CheckHostName(host) == UriHostNameType.Dns;
         }
 
         public string Path(string key, string fallback)

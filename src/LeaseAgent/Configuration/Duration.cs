@@ -19,8 +19,7 @@ public static class Duration
         var span = text.Trim().AsSpan();
         if (long.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out var bareSeconds))
         {
-            value = TimeSpan.FromSeconds(bareSeconds);
-            return true;
+            return TryScale(bareSeconds, TimeSpan.TicksPerSecond, out value);
         }
 
         var total = TimeSpan.Zero;
@@ -38,20 +37,20 @@ public static class Duration
             }
 
             span = span[digits..];
-            TimeSpan unit;
+            long ticksPerUnit;
             if (span.StartsWith("ms", StringComparison.Ordinal))
             {
-                unit = TimeSpan.FromMilliseconds(1);
+                ticksPerUnit = TimeSpan.TicksPerMillisecond;
                 span = span[2..];
             }
             else if (span.Length > 0 && "smhd".Contains(span[0], StringComparison.Ordinal))
             {
-                unit = span[0] switch
+                ticksPerUnit = span[0] switch
                 {
-                    's' => TimeSpan.FromSeconds(1),
-                    'm' => TimeSpan.FromMinutes(1),
-                    'h' => TimeSpan.FromHours(1),
-                    _ => TimeSpan.FromDays(1),
+                    's' => TimeSpan.TicksPerSecond,
+                    'm' => TimeSpan.TicksPerMinute,
+                    'h' => TimeSpan.TicksPerHour,
+                    _ => TimeSpan.TicksPerDay,
                 };
                 span = span[1..];
             }
@@ -60,18 +59,47 @@ public static class Duration
                 return false;
             }
 
-            try
-            {
-                total = checked(total + (unit * amount));
-            }
-            catch (OverflowException)
+            if (!TryScale(amount, ticksPerUnit, out var part) || part > TimeSpan.MaxValue - total)
             {
                 return false;
             }
+
+            total += part;
         }
 
         value = total;
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="amount"/> units as a TimeSpan, or false when that does not fit one. Integer tick arithmetic:
+    /// <c>TimeSpan.FromSeconds</c> throws instead (a bare <c>99999999999999999</c> crashed the agent), and
+    /// <c>TimeSpan * double</c> rounds large amounts.
+    /// </summary>
+    private static bool TryScale(long amount, long ticksPerUnit, out TimeSpan value)
+    {
+        value = TimeSpan.Zero;
+        if (amount > TimeSpan.MaxValue.Ticks / ticksPerUnit)
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromTicks(amount * ticksPerUnit);
+        return true;
+    }
+
+    /// <summary>Formats a limit for people, in its largest whole unit (<c>5m</c>, <c>24h</c>, <c>365d</c>).</summary>
+    public static string Format(TimeSpan value)
+    {
+        foreach (var (ticks, unit) in new[] { (TimeSpan.TicksPerDay, "d"), (TimeSpan.TicksPerHour, "h"), (TimeSpan.TicksPerMinute, "m"), (TimeSpan.TicksPerSecond, "s") })
+        {
+            if (value.Ticks >= ticks && value.Ticks % ticks == 0)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{value.Ticks / ticks}{unit}");
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{(long)value.TotalMilliseconds}ms");
     }
 
     /// <summary>Formats whole seconds the way ScaiVault expects them in request bodies (<c>"90s"</c>).</summary>

@@ -230,4 +230,7 @@ internal static partial class Log
 
     [LoggerMessage(9303, LogLevel.Warning, "Lease {LeaseId} was lost {LivedSeconds:0.0} s after it was published ({Count} in a row); acquiring the next one in {RetryInSeconds:0.0} s rather than at once")]
     public static partial void LostSoonAfterPublishing(ILogger logger, string? leaseId, double livedSeconds, int count, double retryInSeconds);
+
+    [LoggerMessage(9400, LogLevel.Warning, "Removed {Count} stale temp files left by an agent killed while writing them")]
+    public static partial void StaleTempFilesRemoved(ILogger logger, int count);
 }

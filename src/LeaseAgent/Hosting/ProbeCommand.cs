@@ -8,7 +8,7 @@ namespace LeaseAgent.Hosting;
 /// <summary>
 /// <c>lease-agent probe ready|live</c>: exit-code probes for Kubernetes <c>startupProbe</c>, <c>readinessProbe</c>
 /// and <c>livenessProbe</c>, from <c>STATE_DIR/status.json</c>. It runs every few seconds in every pod, so it
-/// reads two configuration keys and one small file: no host, no DI, no logging framework.
+/// reads the few keys that place the state directory and one small file: no host, no DI, no logging framework.
 /// </summary>
 public static class ProbeCommand
 {
@@ -84,16 +84,8 @@ public static class ProbeCommand
         return ExitOk;
     }
 
-    /// <summary>Where <c>run</c> writes its status file: <c>STATE_DIR</c>, defaulting exactly as <see cref="AgentConfiguration.Load"/> does.</summary>
-    public static string StatusFile(IConfiguration config)
-    {
-        var outputFile = Path.GetFullPath(Optional(config, "OUTPUT_FILE") ?? "/run/secrets/db.json");
-        var stateDirectory = Path.GetFullPath(Optional(config, "STATE_DIR") ?? Path.Combine(Path.GetDirectoryName(outputFile)!, ".lease-agent"));
-        return new CredentialPublisher(new OutputOptions { File = outputFile, StateDirectory = stateDirectory }).StatusFile;
-    }
-
-    private static string? Optional(IConfiguration config, string key) =>
-        config[key] is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+    /// <summary>Where <c>run</c> writes its status file: in <see cref="AgentConfiguration.StateDirectory(IConfiguration)"/>, as <c>run</c> finds it.</summary>
+    public static string StatusFile(IConfiguration config) => Path.Combine(AgentConfiguration.StateDirectory(config), CredentialPublisher.StatusFileName);
 
     private static (string Flag, string? Value) SplitFlag(string arg)
     {

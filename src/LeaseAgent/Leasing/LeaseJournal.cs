@@ -8,19 +8,37 @@ public sealed class LeaseJournal(string stateDirectory, TimeProvider time)
 {
     private const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    /// <summary>A journal names a handful of leases: a few KiB. Anything far larger is not one of ours.</summary>
+    private const long MaxSize = 1024 * 1024;
+
     private byte[]? _lastWritten;
 
-    public string Path { get; } = System.IO.Path.Combine(stateDirectory, "journal.json");
+    public const string FileName = "journal.json";
+
+    public string Path { get; } = System.IO.Path.Combine(stateDirectory, FileName);
 
     /// <summary>
     /// The journal left by a previous agent on this volume; empty when there is none. A journal that cannot
-    /// be read is moved aside (never deleted: it may name leases an operator wants to revoke by hand).
+    /// be read is moved aside (never deleted: it may name leases an operator wants to revoke by hand), and so is
+    /// one that is not a regular file or is too large, unread: a symbolic link is never followed. Nobody else can
+    /// swap the file between the check and the read: the state directory is the agent's own, 0700.
     /// </summary>
     public (JournalDocument Journal, string? Problem) Load()
     {
-        if (!File.Exists(Path))
+        var entry = FileStatus.Of(Path);
+        if (entry is null)
         {
             return (new JournalDocument(), null);
+        }
+
+        if (entry.Value.Kind != FileKind.Regular)
+        {
+            return (new JournalDocument(), MoveAside($"it is not a regular file ({entry.Value.Kind}) and was not read"));
+        }
+
+        if (entry.Value.Size > MaxSize)
+        {
+            return (new JournalDocument(), MoveAside($"it is larger than {MaxSize} bytes and was not read"));
         }
 
         try
@@ -49,6 +67,7 @@ public sealed class LeaseJournal(string stateDirectory, TimeProvider time)
         }
 
         AtomicFileWriter.Write(Path, bytes, Mode);
+        DirectorySync.TrySync(stateDirectory); // the rename itself must survive a node crash on a disk-backed volume
         _lastWritten = bytes;
     }
 

@@ -9,6 +9,9 @@ namespace LeaseAgent.Publishing;
 /// </summary>
 public static class AtomicFileWriter
 {
+    private const int RandomBytes = 6;
+    private const string TempSuffix = ".tmp";
+
     public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode) => Stage(path, content, mode).Commit();
 
     /// <summary>
@@ -19,7 +22,7 @@ public static class AtomicFileWriter
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))
             ?? throw new ArgumentException($"'{path}' has no directory", nameof(path));
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.tmp");
+        var temp = Path.Combine(directory, $"{TempPrefix(path)}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomBytes))}{TempSuffix}");
         try
         {
             var options = new FileStreamOptions
@@ -31,13 +34,14 @@ public static class AtomicFileWriter
             };
             using (var stream = new FileStream(temp, options))
             {
+                // The umask may have removed bits the operator asked for (0640 for a shared fsGroup); the file
+                // was never more open than requested, so widening it to exactly the mode is safe. On the handle
+                // (fchmod), never by path: chmod follows a symbolic link swapped in for the temp file.
+                File.SetUnixFileMode(stream.SafeFileHandle, mode);
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);
             }
 
-            // The umask may have removed bits the operator asked for (0640 for a shared fsGroup); the file
-            // was never more open than requested, so widening it to exactly the mode is safe.
-            File.SetUnixFileMode(temp, mode);
             return new StagedFile(temp, path);
         }
         catch
@@ -46,6 +50,39 @@ public static class AtomicFileWriter
             throw;
         }
     }
+
+    /// <summary>
+    /// Removes the temp files of <paramref name="path"/> (<c>.name.&lt;12 hex&gt;.tmp</c>) that a writer killed between
+    /// creating and renaming one left behind: they may hold a password. Call it only while no other writer of the
+    /// file runs (under the volume lock). Returns how many were removed.
+    /// </summary>
+    public static int RemoveStaleTempFiles(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        var prefix = TempPrefix(path);
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(directory))
+        {
+            var name = Path.GetFileName(file);
+            if (name.Length == prefix.Length + (RandomBytes * 2) + TempSuffix.Length
+                && name.StartsWith(prefix, StringComparison.Ordinal)
+                && name.EndsWith(TempSuffix, StringComparison.Ordinal)
+                && name[prefix.Length..^TempSuffix.Length].All(char.IsAsciiHexDigitLower)
+                && TryDelete(file))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    private static string TempPrefix(string path) => $".{Path.GetFileName(path)}.";
 
     /// <summary>Deletes the file if it exists; returns false when that failed.</summary>
     public static bool TryDelete(string path)

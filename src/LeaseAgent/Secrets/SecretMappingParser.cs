@@ -30,13 +30,36 @@ public static class SecretMappingParser
             mappings.Add(ParseLine(line, index + 1));
         }
 
-        var duplicate = mappings.GroupBy(m => m.File, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        var duplicate = mappings.GroupBy(m => Path.GetFullPath(m.File), StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
             throw new ConfigurationException(Key, $"two mappings write {duplicate.Key}; give each secret its own file");
         }
 
         return mappings;
+    }
+
+    /// <summary>
+    /// Refuses a mapping that would overwrite the agent's own files: the credential file, or anything in the state
+    /// directory (a secret written over <c>journal.json</c> would make the next start revoke what it names).
+    /// </summary>
+    /// <param name="credentialFile">OUTPUT_FILE when a credential is leased, else null.</param>
+    public static void CheckTargets(IReadOnlyList<SecretMapping> mappings, string stateDirectory, string? credentialFile)
+    {
+        var insideState = Path.TrimEndingDirectorySeparator(stateDirectory) + "/";
+        foreach (var mapping in mappings)
+        {
+            var file = Path.GetFullPath(mapping.File);
+            if (file == credentialFile)
+            {
+                throw new ConfigurationException(Key, $"'{mapping}' writes the credential file (OUTPUT_FILE); give the secret its own file");
+            }
+
+            if (file == stateDirectory || file.StartsWith(insideState, StringComparison.Ordinal))
+            {
+                throw new ConfigurationException(Key, $"'{mapping}' writes into STATE_DIR ({stateDirectory}), where the agent keeps its journal; give the secret a file outside it");
+            }
+        }
     }
 
     private static SecretMapping ParseLine(string line, int number)
@@ -54,17 +77,28 @@ public static class SecretMappingParser
             throw Bad(number, line, "has more than one '->'");
         }
 
-        if (!file.StartsWith('/') || file.EndsWith('/') || file.Any(char.IsWhiteSpace))
+        if (!file.StartsWith('/') || file.EndsWith('/') || file.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
         {
             throw Bad(number, line, "needs an absolute file path without spaces after '->'");
+        }
+
+        if (HasDotOrEmptySegment(file[1..]))
+        {
+            throw Bad(number, line, "has an empty, '.' or '..' segment in its file path; write the path without them");
         }
 
         var hash = source.IndexOf('#', StringComparison.Ordinal);
         var path = (hash < 0 ? source : source[..hash]).Trim().Trim('/');
         var field = hash < 0 ? null : source[(hash + 1)..].Trim();
-        if (path.Length == 0 || path.Any(c => char.IsWhiteSpace(c) || c is '?' or '#'))
+        if (path.Length == 0 || path.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '?' or '#'))
         {
             throw Bad(number, line, "needs a secret path before '->', like infra/postgres/reporting/root");
+        }
+
+        // ".." would climb out of /v1/secrets/ once the URL is normalised (the agent sent its token to /v1/dynamic/leases).
+        if (HasDotOrEmptySegment(path))
+        {
+            throw Bad(number, line, "has an empty, '.' or '..' segment in its secret path; name the secret directly, like infra/postgres/reporting/root");
         }
 
         if (field is { Length: 0 } || (field is not null && field.Any(char.IsWhiteSpace)))
@@ -74,6 +108,8 @@ public static class SecretMappingParser
 
         return new SecretMapping(path, field, file);
     }
+
+    private static bool HasDotOrEmptySegment(string path) => path.Split('/').Any(segment => segment is "" or "." or "..");
 
     // The line is echoed: mappings name paths and files, never secret values.
     private static ConfigurationException Bad(int number, string line, string problem) =>

@@ -34,7 +34,19 @@ public sealed class DurationTests
     [InlineData("1.5h")]
     [InlineData("h")]
     [InlineData("99999999999999999999d")]
+    [InlineData("99999999999999999")] // bare seconds past TimeSpan.MaxValue: threw ArgumentOutOfRangeException (exit 134)
+    [InlineData("9223372036854775807")]
+    [InlineData("10675200d")]
+    [InlineData("10675199d1d")]
+    [InlineData("9223372036854775807ms")]
     public void TryParse_InvalidText_ReturnsFalse(string text) => Assert.False(Duration.TryParse(text, out _));
+
+    [Fact]
+    public void TryParse_LargestWholeDays_StillFits()
+    {
+        Assert.True(Duration.TryParse("10675199d", out var value));
+        Assert.Equal(TimeSpan.FromDays(10675199), value);
+    }
 
     [Theory]
     [InlineData(90, "90s")]

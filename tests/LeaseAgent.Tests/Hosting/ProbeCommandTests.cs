@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LeaseAgent.Configuration;
 using LeaseAgent.Hosting;
 using LeaseAgent.Publishing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LeaseAgent.Tests.Hosting;
@@ -139,11 +140,30 @@ public sealed class ProbeCommandTests : IDisposable
     }
 
     [Fact]
+    public void SecretsOnly_FindsTheStatusWhereRunWritesIt_BesideTheFirstSecretFile()
+    {
+        // run with only SECRETS keeps its state beside the first mapped file, not beside the default OUTPUT_FILE.
+        var secrets = $"apps/config -> {Path.Combine(_directory.FullName, "app", "config.json")}\napps/db#password -> /elsewhere/password";
+        var run = AgentConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SCAIVAULT_URL"] = "https://scaivault.example",
+            ["SECRETS"] = secrets,
+        }).Build());
+        var publisher = new CredentialPublisher(run.Output);
+        publisher.Prepare(publishesCredential: false);
+        publisher.WriteStatus(Status(ready: true, state: "Active", age: TimeSpan.Zero));
+
+        var (code, _, stderr) = Probe("ready", "--secrets", secrets);
+
+        Assert.True(code == 0, stderr);
+    }
+
+    [Fact]
     public void AcceptsTheAgentsOwnFlags_ButNeedsNoneOfRunsRequiredKeys()
     {
         WriteStatus(ready: true, state: "Renewing", age: TimeSpan.Zero);
 
-        // No SCAIVAULT_URL, LEASE_ENGINE or DB_HOST: the probe reads only OUTPUT_FILE and STATE_DIR.
+        // No SCAIVAULT_URL, LEASE_ENGINE or DB_HOST: the probe reads only what places the state directory.
         var (code, _, stderr) = Probe("ready", "--lease-ttl", "90s", "--db-port=5433", "--state-dir", StateDirectory);
 
         Assert.True(code == 0, stderr);

@@ -42,6 +42,35 @@ public sealed class CrashSafetyTests
     }
 
     [Fact]
+    public async Task Start_RemovesTheTempFilesAKilledAgentLeftBehind()
+    {
+        // A SIGKILL between creating a temp file and renaming it leaves the file, password and all.
+        await using var scenario = await AgentScenario.StartAsync(defaultTtl: "30s", maxTtl: "120s");
+        var stateDirectory = Path.Combine(scenario.Directory, ".lease-agent");
+        Directory.CreateDirectory(stateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string[] leftovers =
+        [
+            Path.Combine(scenario.Directory, ".db.json.0123456789ab.tmp"),
+            Path.Combine(stateDirectory, ".journal.json.a1b2c3d4e5f6.tmp"),
+            Path.Combine(stateDirectory, ".status.json.ffffffffffff.tmp"),
+        ];
+        string[] notOurs = [Path.Combine(scenario.Directory, ".db.json.backup.tmp"), Path.Combine(scenario.Directory, ".other.json.0123456789ab.tmp")];
+        foreach (var file in leftovers.Concat(notOurs))
+        {
+            File.WriteAllText(file, "left-behind-password");
+        }
+
+        var (agent, _) = await scenario.StartAgentAsync();
+        await scenario.WaitForCredentialAsync(_ => true, Generous, "the credential");
+
+        Assert.All(leftovers, file => Assert.False(File.Exists(file), $"{file} is still there"));
+        Assert.All(notOurs, file => Assert.True(File.Exists(file), $"{file} is not the agent's, but was removed"));
+        Assert.True(agent.Logged("stale temp"), "the removal is logged");
+        agent.Terminate();
+        Assert.Equal(0, await agent.WaitForExitAsync(Generous));
+    }
+
+    [Fact]
     public async Task CrashLoop_NeverPilesUpUsers()
     {
         await using var scenario = await AgentScenario.StartAsync(defaultTtl: "30s", maxTtl: "120s");

@@ -34,6 +34,53 @@ public sealed class AtomicFileWriterTests : IDisposable
     }
 
     [Fact]
+    public void Write_Mode0640_InADirectoryThatIsNotTheWorkingOne_IsExact()
+    {
+        // The mode is set on the open handle: nothing is resolved by name after the temp file was created.
+        var nested = Directory.CreateDirectory(Path.Combine(_directory, "nested")).FullName;
+        var path = Path.Combine(nested, "db.json");
+        const UnixFileMode mode0640 = Mode0600 | UnixFileMode.GroupRead;
+        AtomicFileWriter.Write(path, "old"u8, Mode0600);
+
+        AtomicFileWriter.Write(path, "x"u8, mode0640);
+
+        Assert.Equal(mode0640, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
+    public void RemoveStaleTempFiles_RemovesOnlyThisFilesTempFiles_NeverFollowingALink()
+    {
+        var path = Path.Combine(_directory, "db.json");
+        var victim = Path.Combine(_directory, "victim");
+        File.WriteAllText(victim, "keep");
+        string[] stale = [Path.Combine(_directory, ".db.json.0123456789ab.tmp"), Path.Combine(_directory, ".db.json.ffffffffffff.tmp")];
+        string[] others =
+        [
+            Path.Combine(_directory, "db.json"),
+            Path.Combine(_directory, ".db.json.backup.tmp"),
+            Path.Combine(_directory, ".db.json.0123456789AB.tmp"),
+            Path.Combine(_directory, ".db.json.0123456789ab.tmp.keep"),
+            Path.Combine(_directory, ".other.json.0123456789ab.tmp"),
+        ];
+        foreach (var file in stale.Skip(1).Concat(others))
+        {
+            File.WriteAllText(file, "x");
+        }
+
+        File.CreateSymbolicLink(stale[0], victim);
+
+        Assert.Equal(2, AtomicFileWriter.RemoveStaleTempFiles(path));
+
+        Assert.All(stale, file => Assert.False(File.Exists(file) || new FileInfo(file).LinkTarget is not null, file));
+        Assert.All(others, file => Assert.True(File.Exists(file), file));
+        Assert.Equal("keep", File.ReadAllText(victim));
+    }
+
+    [Fact]
+    public void RemoveStaleTempFiles_MissingDirectory_RemovesNothing() =>
+        Assert.Equal(0, AtomicFileWriter.RemoveStaleTempFiles(Path.Combine(_directory, "missing", "db.json")));
+
+    [Fact]
     public void Write_ReplacesContent_AndNeverLeavesABackup()
     {
         var path = Path.Combine(_directory, "db.json");

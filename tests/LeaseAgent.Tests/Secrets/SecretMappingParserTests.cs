@@ -1,5 +1,6 @@
 using LeaseAgent.Configuration;
 using LeaseAgent.Secrets;
+using Microsoft.Extensions.Configuration;
 
 namespace LeaseAgent.Tests.Secrets;
 
@@ -47,6 +48,61 @@ public sealed class SecretMappingParserTests
         Assert.Equal("SECRETS", error.Key);
         Assert.Contains($"line {line} ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("apps/../../../v1/dynamic/leases -> /run/x")] // escaped /v1/secrets/ and sent the bearer token to another API
+    [InlineData("apps/./config -> /run/x")]
+    [InlineData("apps//config -> /run/x")]
+    [InlineData("../config#password -> /run/x")]
+    [InlineData("apps/config -> /run/secrets/../../etc/passwd")]
+    [InlineData("apps/config -> /run/./x")]
+    [InlineData("apps/config -> /run//x")]
+    [InlineData("apps/config -> /run/..")]
+    public void Parse_DotOrEmptySegment_IsRefused(string text)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse(text));
+
+        Assert.Equal("SECRETS", error.Key);
+        Assert.Contains("line 1 ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/run/secrets/db.json", "the credential file")] // OUTPUT_FILE
+    [InlineData("/run/secrets/.lease-agent/journal.json", "STATE_DIR")]
+    [InlineData("/run/secrets/.lease-agent/lock", "STATE_DIR")]
+    [InlineData("/run/secrets/.lease-agent", "STATE_DIR")]
+    public void Load_TargetThatIsTheCredentialFileOrInsideStateDir_IsRefused(string file, string named)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SCAIVAULT_URL"] = "https://scaivault.example",
+            ["LEASE_ENGINE"] = "reporting-db",
+            ["LEASE_ROLE"] = "readonly",
+            ["DB_HOST"] = "db.internal",
+            ["DB_NAME"] = "reporting",
+            ["SECRETS"] = $"apps/config -> /run/secrets/config.json\napps/other -> {file}",
+        }).Build();
+
+        var error = Assert.Throws<ConfigurationException>(() => AgentConfiguration.Load(config));
+
+        Assert.Equal("SECRETS", error.Key);
+        Assert.Contains(file, error.Message, StringComparison.Ordinal);
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SecretsOnly_TargetInsideTheDefaultStateDir_IsRefused()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SCAIVAULT_URL"] = "https://scaivault.example",
+            ["SECRETS"] = "apps/config -> /etc/app/config.json\napps/other -> /etc/app/.lease-agent/status.json",
+        }).Build();
+
+        var error = Assert.Throws<ConfigurationException>(() => AgentConfiguration.Load(config));
+
+        Assert.Equal("SECRETS", error.Key);
     }
 
     [Fact]
