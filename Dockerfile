@@ -43,7 +43,10 @@ COPY src/ScaiVault.Emulator/ src/ScaiVault.Emulator/
 RUN dotnet publish src/ScaiVault.Emulator/ScaiVault.Emulator.csproj -c Release --no-restore -o /out/emulator
 
 # ---- emulator (docker build --target emulator) --------------------------------------------------
-# Needs a Postgres for its state: add --postgres "<connection string>" --admin-token <token> [--dev].
+# Needs a Postgres for its state: --postgres "<connection string>", and the admin token from the environment
+# (-e SCAIVAULT_EMULATOR_ADMIN_TOKEN) or a mounted file (--admin-token-file), not on the command line. Arguments
+# replace CMD, so pass --urls http://0.0.0.0:8200 too. --dev is never a default: on a non-loopback address the
+# emulator refuses it unless --dev-allow-remote is given as well.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS emulator
 COPY --from=build-emulator /out/emulator/ /app/
 USER 65532:65532

@@ -47,7 +47,8 @@ dotnet publish "$root/src/ScaiVault.Emulator/ScaiVault.Emulator.csproj" -c Relea
 dotnet publish "$root/src/LeaseAgent/LeaseAgent.csproj" -c Release -r linux-x64 -o "$work/agent" -nologo -v q
 
 say "Starting the ScaiVault emulator on $vault"
-"$work/emulator/scaivault-emulator" --urls "$vault" --postgres "$admin_cs" --admin-token "$admin_token" --dev \
+# The admin token goes in the environment, not on the command line where ps shows it.
+SCAIVAULT_EMULATOR_ADMIN_TOKEN=$admin_token "$work/emulator/scaivault-emulator" --urls "$vault" --postgres "$admin_cs" --dev \
   >"$work/emulator.log" 2>&1 &
 pids+=($!)
 until curl -fsS "$vault/v1/health" >/dev/null 2>&1; do sleep 0.3; done

@@ -70,7 +70,8 @@ fi
 ok "$("$agent" version | head -n 1)"
 
 step "Starting the ScaiVault emulator on $vault"
-"$root/artifacts/bin/ScaiVault.Emulator/release/scaivault-emulator" --urls "$vault" --admin-token "$admin_token" --dev \
+# The admin token goes in the environment, not on the command line where ps shows it.
+SCAIVAULT_EMULATOR_ADMIN_TOKEN=$admin_token "$root/artifacts/bin/ScaiVault.Emulator/release/scaivault-emulator" --urls "$vault" --dev \
   --postgres "Host=127.0.0.1;Port=$pg_port;Username=postgres;Password=postgres;Database=postgres" >"$work/emulator.log" 2>&1 &
 pids+=($!)
 wait_until 60 "the emulator answers /v1/health" 'curl -fsS "$vault/v1/health"'

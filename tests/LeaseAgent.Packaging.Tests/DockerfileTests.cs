@@ -33,6 +33,19 @@ public sealed partial class DockerfileTests
         Assert.Matches("^mcr\\.microsoft\\.com/dotnet/aspnet:10\\.0-[a-z]+-chiseled$", emulator.BaseImage);
     }
 
+    [Fact]
+    public void EmulatorStage_StartsWithoutDevModeOrAnAdminTokenOnTheCommandLine()
+    {
+        // Security review, finding 6: --dev lets anyone mint workload tokens, and argv is visible in ps and docker inspect.
+        var emulator = Stage("emulator");
+        var command = (Dockerfile.ExecForm(emulator.Last("ENTRYPOINT")!) ?? []).Concat(emulator.Last("CMD") is { } cmd ? Dockerfile.ExecForm(cmd) ?? [] : []).ToList();
+
+        Assert.NotEmpty(command);
+        Assert.DoesNotContain(command, a => a.StartsWith("--dev", StringComparison.Ordinal));
+        Assert.DoesNotContain(command, a => a is "--admin-token" or "--client" || a.StartsWith("--admin-token=", StringComparison.Ordinal) || a.StartsWith("--client=", StringComparison.Ordinal));
+        Assert.DoesNotContain(emulator.All("ENV"), e => e.Arguments.Contains("ADMIN_TOKEN", StringComparison.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(FinalStages))]
     public void FinalStages_RunAsANumericNonRootUser(string stage)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -22,6 +23,9 @@ namespace LeaseAgent.Diagnostics;
 /// Host header against its prefixes and binds every interface for a wildcard), and costs ~30 KB of binary where
 /// HttpListener costs ~260 KB. The port is bound in <see cref="StartAsync"/>, before the supervisor starts: a
 /// port in use stops the agent with exit code 2 before it leases anything.
+/// Slow or silent clients cannot starve probes: every connection is accepted at once, the request head must
+/// arrive within <see cref="HeadTimeout"/> and the whole request within 5 s, and beyond
+/// <see cref="MaxConnections"/> the oldest connection is closed.
 /// </summary>
 public sealed class HealthServer(
     HealthOptions options,
@@ -31,13 +35,23 @@ public sealed class HealthServer(
     TimeProvider time,
     ILogger<HealthServer> logger) : BackgroundService
 {
-    private const int MaxConnections = 16;
+    /// <summary>
+    /// Connections served at once; each costs a socket and an 8 KiB head buffer, so memory stays about 1 MiB.
+    /// A new connection beyond the cap evicts the oldest open one: a probe's whole request takes microseconds,
+    /// so the oldest connection is almost always a slow client, and slow clients can never make a probe queue.
+    /// </summary>
+    internal const int MaxConnections = 128;
+
+    /// <summary>The request head must arrive within this; a kubelet or Prometheus sends it at once.</summary>
+    internal static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(1);
+
     private const int MaxRequestHead = 8 * 1024;
     private const string TextPlain = "text/plain; charset=utf-8";
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
     private static readonly byte[] EndOfHead = "\r\n\r\n"u8.ToArray();
 
-    private readonly SemaphoreSlim _connections = new(MaxConnections, MaxConnections);
+    // Open connections, oldest first. Guarded by its own lock: the accept loop adds and evicts, each request removes itself.
+    private readonly LinkedList<Socket> _connections = new();
     private Socket? _listener;
 
     /// <summary>Where the server listens once started (the real port when <c>HEALTH_ADDRESS</c> gave port 0).</summary>
@@ -76,7 +90,6 @@ public sealed class HealthServer(
 
     public override void Dispose()
     {
-        // _connections stays undisposed: a request still finishing may release it. It holds no wait handle.
         _listener?.Dispose();
         base.Dispose();
     }
@@ -86,11 +99,11 @@ public sealed class HealthServer(
         using var listener = _listener!;
         while (!stoppingToken.IsCancellationRequested)
         {
-            // At most MaxConnections at once; more wait in the listen backlog.
+            // Accept without waiting for a free slot: waiting let a few silent clients hold every slot while
+            // probes queued in the listen backlog (security review, finding 7).
             Socket connection;
             try
             {
-                await _connections.WaitAsync(stoppingToken);
                 connection = await listener.AcceptAsync(stoppingToken);
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
@@ -100,7 +113,6 @@ public sealed class HealthServer(
             catch (SocketException e)
             {
                 // Out of file descriptors and the like: say so, and do not spin.
-                _connections.Release();
                 Log.HealthAcceptFailed(logger, e.Message);
                 try
                 {
@@ -114,11 +126,37 @@ public sealed class HealthServer(
                 continue;
             }
 
-            _ = ServeAsync(connection, stoppingToken);
+            _ = ServeAsync(connection, Admit(connection), stoppingToken);
         }
     }
 
-    private async Task ServeAsync(Socket connection, CancellationToken stoppingToken)
+    /// <summary>Registers a new connection, closing the oldest one when the server is at <see cref="MaxConnections"/>.</summary>
+    private LinkedListNode<Socket> Admit(Socket connection)
+    {
+        Socket? evicted = null;
+        LinkedListNode<Socket> node;
+        lock (_connections)
+        {
+            if (_connections.Count >= MaxConnections)
+            {
+                evicted = _connections.First!.Value;
+                _connections.RemoveFirst();
+            }
+
+            node = _connections.AddLast(connection);
+        }
+
+        if (evicted is not null)
+        {
+            // Disposing aborts its pending receive; its ServeAsync logs that and finds its node already removed.
+            Log.HealthConnectionEvicted(logger, MaxConnections, evicted.RemoteEndPoint?.ToString());
+            evicted.Dispose();
+        }
+
+        return node;
+    }
+
+    private async Task ServeAsync(Socket connection, LinkedListNode<Socket> node, CancellationToken stoppingToken)
     {
         var remote = connection.RemoteEndPoint?.ToString();
         try
@@ -126,13 +164,17 @@ public sealed class HealthServer(
             using (connection)
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
             {
-                timeout.CancelAfter(RequestTimeout);
+                // Real time, not the injected TimeProvider: these budgets bound real peers on a real socket.
+                var started = Stopwatch.GetTimestamp();
+                timeout.CancelAfter(HeadTimeout);
                 var requestLine = await ReadRequestLineAsync(connection, timeout.Token);
                 if (requestLine is null)
                 {
                     return; // closed before a whole request head arrived
                 }
 
+                var left = RequestTimeout - Stopwatch.GetElapsedTime(started);
+                timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
                 var response = await RespondAsync(requestLine, timeout.Token);
                 await connection.SendAsync(response, SocketFlags.None, timeout.Token);
                 connection.Shutdown(SocketShutdown.Both);
@@ -144,7 +186,13 @@ public sealed class HealthServer(
         }
         finally
         {
-            _connections.Release();
+            lock (_connections)
+            {
+                if (node.List is not null)
+                {
+                    _connections.Remove(node);
+                }
+            }
         }
     }
 

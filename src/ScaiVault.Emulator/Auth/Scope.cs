@@ -2,8 +2,9 @@ namespace ScaiVault.Emulator.Auth;
 
 /// <summary>
 /// The emulator's scopes. Workload identities (token exchange, client credentials) get
-/// <see cref="Workload"/>: read secrets, generate credentials, and look up, renew, revoke and
-/// list their own leases. Only the admin token holds the rest.
+/// <see cref="Workload"/>: read secrets (except an engine's root credentials, which need
+/// <see cref="DynamicAdmin"/>), generate credentials, and look up, renew, revoke and list their
+/// own leases. Only the admin token holds the rest.
 /// </summary>
 internal static class Scope
 {

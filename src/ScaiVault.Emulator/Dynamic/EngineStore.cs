@@ -68,6 +68,16 @@ internal sealed class EngineStore(NpgsqlDataSource db)
             reader.GetFieldValue<DateTimeOffset>(8));
     }
 
+    /// <summary>Whether some engine names <paramref name="secretPath"/> (a validated path) as its <c>root_credentials_path</c>.</summary>
+    public async Task<bool> IsRootCredentialsPathAsync(string secretPath, CancellationToken cancellationToken)
+    {
+        // Stored as given, so compared without the leading and trailing slashes that SecretPath.Validate drops.
+        await using var command = db.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM scaivault.engines WHERE btrim(root_credentials_path, '/') = $1)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = secretPath });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>False when the engine has a role of that name already.</summary>
     public async Task<bool> InsertRoleAsync(Role role, CancellationToken cancellationToken)
     {

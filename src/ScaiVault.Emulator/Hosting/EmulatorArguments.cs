@@ -10,17 +10,22 @@ internal static partial class EmulatorArguments
 {
     public const string Usage =
         """
-        Usage: scaivault-emulator --postgres <connection string> --admin-token <token> [options]
+        Usage: scaivault-emulator --postgres <connection string> --admin-token-file <file> [options]
 
           --urls <url[;url]>              Where to listen (default http://127.0.0.1:8200; port 0 picks a free port).
           --postgres <connection string>  Npgsql connection string of the database that holds the emulator's state
                                           (schema "scaivault", created at start).
-          --admin-token <token>           Bearer token with every scope.
+          --admin-token-file <file>       Bearer token with every scope, read from <file> (one trailing newline
+                                          dropped). Or set SCAIVAULT_EMULATOR_ADMIN_TOKEN, or pass
+                                          --admin-token <token> (visible to every local user in ps).
           --trust-issuer <iss>=<file>     Accept workload JWTs from issuer <iss>, verified with the keys in <file>
                                           (a JWKS document or a PEM public key or certificate). Repeatable.
           --dev                           Trust a built-in issuer and serve POST /_emulator/tokens; /_emulator/*
-                                          needs no admin token.
-          --client <id>=<secret>          A client for POST /oauth/token (client credentials). Repeatable.
+                                          needs no admin token. Loopback --urls only, unless --dev-allow-remote.
+          --dev-allow-remote              Allow --dev on a non-loopback address: anyone who reaches it can mint
+                                          workload tokens and inject faults.
+          --client <id>=<secret>          A client for POST /oauth/token (client credentials); <id>=@<file> reads
+                                          the secret from <file>. Repeatable.
           --token-ttl <duration>          Lifetime of issued access tokens (default 1h).
           --sweep-interval <duration>     How often expired leases are revoked (default 1s; e.g. 250ms).
           --rate-limit-generate <n>       Credential generations per identity per minute (default 100; 0 = off).
@@ -34,21 +39,28 @@ internal static partial class EmulatorArguments
           --help                          Show this text.
         """;
 
-    private static readonly HashSet<string> Flags = ["--dev"];
+    private const string Dev = "--dev";
+    private const string DevAllowRemote = "--dev-allow-remote";
+
+    private static readonly HashSet<string> Flags = [Dev, DevAllowRemote];
 
     private static readonly HashSet<string> Options =
     [
-        "--urls", "--postgres", "--admin-token", "--trust-issuer", "--client", "--token-ttl", "--sweep-interval",
+        "--urls", "--postgres", "--admin-token", "--admin-token-file", "--trust-issuer", "--client", "--token-ttl", "--sweep-interval",
         "--rate-limit-generate", "--rate-limit-lease-ops", "--rate-limit-reads", "--rate-limit-polls", "--subscription-redelivery",
         "--log-level",
     ];
 
+    public const string AdminTokenVariable = "SCAIVAULT_EMULATOR_ADMIN_TOKEN";
+
     public static bool IsHelp(IReadOnlyList<string> args) => args.Any(a => a is "--help" or "-h");
 
-    public static EmulatorOptions Parse(IReadOnlyList<string> args)
+    /// <param name="environment">Reads an environment variable (tests pass their own); the process environment by default.</param>
+    public static EmulatorOptions Parse(IReadOnlyList<string> args, Func<string, string?>? environment = null)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var dev = false;
+        var flags = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -61,7 +73,7 @@ internal static partial class EmulatorArguments
                     throw new EmulatorArgumentException($"{name} takes no value.");
                 }
 
-                dev = true;
+                flags.Add(name);
                 continue;
             }
 
@@ -103,14 +115,19 @@ internal static partial class EmulatorArguments
             return list.Count == 1 ? list[0] : throw new EmulatorArgumentException($"{name} may be given only once.");
         }
 
+        var urls = ParseUrls(Single("--urls"));
+        var dev = flags.Contains(Dev);
+        var devAllowRemote = flags.Contains(DevAllowRemote);
+        CheckDevIsLocal(urls, dev, devAllowRemote);
         return new EmulatorOptions
         {
-            Urls = ParseUrls(Single("--urls")),
+            Urls = urls,
             PostgresConnectionString = ParsePostgres(Single("--postgres")),
-            AdminToken = ParseAdminToken(Single("--admin-token")),
+            AdminToken = ParseAdminToken(Single("--admin-token"), Single("--admin-token-file"), environment(AdminTokenVariable)),
             TrustedIssuerFiles = ParsePairs(values.GetValueOrDefault("--trust-issuer"), "--trust-issuer", "<issuer>=<file>")
                 .Select(p => KeyValuePair.Create(p.Key, p.Value)).ToList(),
             Dev = dev,
+            DevAllowRemote = devAllowRemote,
             Clients = ParseClients(values.GetValueOrDefault("--client")),
             TokenTtl = ParseDuration(Single("--token-ttl"), "--token-ttl", TimeSpan.FromHours(1), TimeSpan.FromSeconds(1)),
             SweepInterval = ParseDuration(Single("--sweep-interval"), "--sweep-interval", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(10)),
@@ -148,6 +165,25 @@ internal static partial class EmulatorArguments
         return urls.Count > 0 ? urls : throw new EmulatorArgumentException("--urls needs at least one URL.");
     }
 
+    /// <summary>
+    /// <c>--dev</c> lets anyone who reaches the emulator mint workload tokens for any subject and change faults
+    /// without a token, so it listens on loopback only unless the operator says otherwise.
+    /// </summary>
+    private static void CheckDevIsLocal(List<string> urls, bool dev, bool devAllowRemote)
+    {
+        if (devAllowRemote && !dev)
+        {
+            throw new EmulatorArgumentException($"{DevAllowRemote} only applies together with {Dev}.");
+        }
+
+        if (dev && !devAllowRemote && urls.FirstOrDefault(url => !new Uri(url).IsLoopback) is { } remote)
+        {
+            throw new EmulatorArgumentException(
+                $"{Dev} on '{remote}', which is not a loopback address, would let anyone who reaches it mint workload tokens; " +
+                $"listen on http://127.0.0.1:<port>, or add {DevAllowRemote} if that is really intended.");
+        }
+    }
+
     private static string ParsePostgres(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -170,10 +206,43 @@ internal static partial class EmulatorArguments
         }
     }
 
-    private static string ParseAdminToken(string? text) =>
-        string.IsNullOrEmpty(text) || text.Any(char.IsWhiteSpace)
-            ? throw new EmulatorArgumentException("--admin-token is required and may not contain whitespace.")
-            : text;
+    /// <summary>
+    /// <c>--admin-token</c> or <c>--admin-token-file</c> (one of them), else <see cref="AdminTokenVariable"/>. A file
+    /// or the environment keeps the token out of <c>ps</c>, <c>docker inspect</c> and pod specs.
+    /// </summary>
+    private static string ParseAdminToken(string? text, string? file, string? variable)
+    {
+        if (text is not null && file is not null)
+        {
+            throw new EmulatorArgumentException("--admin-token and --admin-token-file: give the admin token only one way.");
+        }
+
+        var (token, source) = file is not null ? (ReadSecretFile(file, "--admin-token-file", "the admin token"), "--admin-token-file")
+            : text is not null ? (text, "--admin-token")
+            : (variable, AdminTokenVariable);
+        if (token is null)
+        {
+            throw new EmulatorArgumentException($"an admin token is required: --admin-token-file <file>, {AdminTokenVariable}, or --admin-token <token>.");
+        }
+
+        return token.Length == 0 || token.Any(char.IsWhiteSpace)
+            ? throw new EmulatorArgumentException($"{source}: the admin token may not be empty or contain whitespace.")
+            : token;
+    }
+
+    /// <summary>A secret kept in a file, as Kubernetes and Docker mount them: the file's text without one trailing newline.</summary>
+    private static string ReadSecretFile(string path, string option, string what)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('\n') ? text[..^1] : text;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new EmulatorArgumentException($"{option}: cannot read {what} from '{path}': {e.Message}");
+        }
+    }
 
     private static List<KeyValuePair<string, string>> ParsePairs(List<string>? items, string option, string shape)
     {
@@ -209,7 +278,11 @@ internal static partial class EmulatorArguments
             }
         }
 
-        return clients.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        // <id>=@<file>: the secret stays out of argv.
+        return clients.ToDictionary(
+            p => p.Key,
+            p => p.Value.StartsWith('@') ? ReadSecretFile(p.Value[1..], "--client", $"the secret of '{p.Key}'") : p.Value,
+            StringComparer.Ordinal);
     }
 
     private static TimeSpan ParseDuration(string? text, string option, TimeSpan fallback, TimeSpan minimum)

@@ -9,7 +9,7 @@ internal sealed record EmulatorOptions
     /// <summary><c>--postgres</c>: where the state schema lives; required.</summary>
     public required string PostgresConnectionString { get; init; }
 
-    /// <summary><c>--admin-token</c>: the bearer token with every scope; required.</summary>
+    /// <summary><c>--admin-token</c>, <c>--admin-token-file</c> or <c>SCAIVAULT_EMULATOR_ADMIN_TOKEN</c>: the bearer token with every scope; required.</summary>
     public required string AdminToken { get; init; }
 
     /// <summary><c>--trust-issuer iss=file</c>, repeatable.</summary>
@@ -18,7 +18,10 @@ internal sealed record EmulatorOptions
     /// <summary><c>--dev</c>: a built-in issuer, <c>POST /_emulator/tokens</c>, and no admin token on <c>/_emulator/*</c>.</summary>
     public bool Dev { get; init; }
 
-    /// <summary><c>--client id=secret</c>, repeatable: clients of the <c>/oauth/token</c> endpoint.</summary>
+    /// <summary><c>--dev-allow-remote</c>: <c>--dev</c> on a non-loopback address (refused otherwise).</summary>
+    public bool DevAllowRemote { get; init; }
+
+    /// <summary><c>--client id=secret</c> or <c>id=@file</c>, repeatable: clients of the <c>/oauth/token</c> endpoint.</summary>
     public IReadOnlyDictionary<string, string> Clients { get; init; } = new Dictionary<string, string>();
 
     /// <summary><c>--token-ttl</c>; default 1h.</summary>

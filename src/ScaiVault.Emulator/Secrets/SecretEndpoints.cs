@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ScaiVault.Emulator.Api;
 using ScaiVault.Emulator.Auth;
+using ScaiVault.Emulator.Dynamic;
 using ScaiVault.Emulator.Faults;
 using ScaiVault.Emulator.RateLimiting;
 
@@ -24,9 +25,20 @@ internal static partial class SecretEndpoints
             .WithFaultRoute(FaultRoutes.Secrets);
     }
 
-    private static async Task<IResult> GetAsync(string path, HttpRequest request, SecretStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(
+        string path, HttpRequest request, Caller caller, SecretStore store, EngineStore engines, CancellationToken cancellationToken)
     {
         var validPath = SecretPath.Validate(path);
+
+        // An engine's root login can create roles (CREATEROLE): a workload that may lease a user must not read it.
+        if (!caller.Has(Scope.DynamicAdmin) && await engines.IsRootCredentialsPathAsync(validPath, cancellationToken))
+        {
+            throw ApiException.Forbidden(
+                ErrorCodes.InsufficientScope,
+                $"The secret at '{validPath}' holds an engine's root credentials; reading it needs the '{Scope.DynamicAdmin}' scope.",
+                new JsonObject { ["required_scope"] = Scope.DynamicAdmin });
+        }
+
         int? version = null;
         if (request.Query.TryGetValue("version", out var versionText))
         {

@@ -23,6 +23,10 @@ internal sealed partial class StateInitializer(
         }
 
         LogReady(logger, options.Dev);
+        if (options.DevAllowRemote)
+        {
+            LogDevReachable(logger, string.Join(';', options.Urls));
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -71,4 +75,7 @@ internal sealed partial class StateInitializer(
 
     [LoggerMessage(EventId = 701, Level = LogLevel.Information, Message = "State schema ready (dev mode: {Dev})")]
     private static partial void LogReady(ILogger logger, bool dev);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "--dev-allow-remote: anyone who reaches {Urls} can mint workload tokens and change faults without a token")]
+    private static partial void LogDevReachable(ILogger logger, string urls);
 }

@@ -1,11 +1,14 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Publishing;
 using LeaseAgent.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
 
 namespace LeaseAgent.Tests.Diagnostics;
 
@@ -25,9 +28,11 @@ public sealed class HealthServerTests : IAsyncLifetime
     private readonly CredentialPublisher _publisher;
     private readonly HealthServer _server;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly ITestOutputHelper _output;
 
-    public HealthServerTests()
+    public HealthServerTests(ITestOutputHelper output)
     {
+        _output = output;
         _publisher = new CredentialPublisher(new OutputOptions { File = Path.Combine(_directory.FullName, "db.json"), StateDirectory = Path.Combine(_directory.FullName, ".lease-agent") });
         _publisher.Prepare();
         _metrics = new LeaseMetrics(_health, _time);
@@ -215,6 +220,61 @@ public sealed class HealthServerTests : IAsyncLifetime
         Assert.All(scrapes, s => Assert.True(s.Status == HttpStatusCode.OK && s.Body.Contains("leaseagent_renewals_total{result=\"ok\"} 1\n", StringComparison.Ordinal), $"{s.Status}: {s.Body[..Math.Min(200, s.Body.Length)]}"));
     }
 
+    /// <summary>
+    /// Review finding 7: slow clients (sending nothing, or a request line one byte at a time, and reconnecting
+    /// when closed) must not starve a kubelet <c>httpGet</c> probe (default <c>timeoutSeconds: 1</c>). The probes
+    /// are spread over more than the 1 s head budget, so they also run while the evicted clients reconnect.
+    /// Robust on two busy cores: the median of 5 probes must be under 100 ms and every one under 1 s.
+    /// </summary>
+    [Fact]
+    public async Task Healthz_AnswersWithin100Ms_While64SilentAnd8TricklingClientsHoldConnections()
+    {
+        WriteStatusFile(Status(ready: true, state: "Active"));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).Status); // warm-up: JIT, first connection
+
+        await using var attack = await SlowClients.StartAsync(_server.LocalEndpoint!, silent: 64, trickling: 8);
+        var timings = await TimeProbesAsync("/healthz", count: 5, spacing: TimeSpan.FromMilliseconds(300));
+
+        AssertFast(timings);
+    }
+
+    /// <summary>More slow clients than <see cref="HealthServer.MaxConnections"/>: the oldest are evicted, so a probe still gets through.</summary>
+    [Fact]
+    public async Task Healthz_AnswersFast_WhenSlowClientsExceedTheConnectionCap()
+    {
+        WriteStatusFile(Status(ready: true, state: "Active"));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).Status);
+
+        await using var attack = await SlowClients.StartAsync(_server.LocalEndpoint!, silent: HealthServer.MaxConnections + 32, trickling: 0);
+        var timings = await TimeProbesAsync("/healthz", count: 5, spacing: TimeSpan.FromMilliseconds(50));
+
+        AssertFast(timings);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("GET /healthz HTTP/1.1\r\nHost: x\r\n")]
+    public async Task ClientWithAnIncompleteRequestHead_IsDisconnectedWithinTheHeadBudget(string partialHead)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(_server.LocalEndpoint!);
+        var watch = Stopwatch.StartNew();
+        await socket.SendAsync(Encoding.ASCII.GetBytes(partialHead), SocketFlags.None);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var read = await socket.ReceiveAsync(new byte[64], SocketFlags.None, deadline.Token);
+            Assert.Equal(0, read); // closed without an answer
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // closed with unread data: also a close
+        }
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"closed after {watch.Elapsed.TotalSeconds:0.00} s; the head budget is {HealthServer.HeadTimeout.TotalSeconds} s");
+    }
+
     [Fact]
     public async Task PortInUse_FailsToStartWithAConfigurationErrorNamingHealthAddress()
     {
@@ -268,6 +328,40 @@ public sealed class HealthServerTests : IAsyncLifetime
         return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.ToString());
     }
 
+    /// <summary>GETs <paramref name="path"/> <paramref name="count"/> times, one at a time; a probe that gets no 200 within 3 s counts as 3 s.</summary>
+    private async Task<TimeSpan[]> TimeProbesAsync(string path, int count, TimeSpan spacing)
+    {
+        var timings = new TimeSpan[count];
+        for (var i = 0; i < count; i++)
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                using var response = await _http.GetAsync(path, deadline.Token);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+            catch (OperationCanceledException)
+            {
+                // no answer within the deadline: recorded as the deadline
+            }
+
+            timings[i] = watch.Elapsed;
+            await Task.Delay(spacing); // spreads the probes over the attack, not a wait for a condition
+        }
+
+        return timings;
+    }
+
+    private void AssertFast(TimeSpan[] timings)
+    {
+        var shown = string.Join(", ", timings.Select(t => $"{t.TotalMilliseconds:0.0} ms"));
+        _output.WriteLine($"probe times: {shown}");
+        var median = timings.Order().ElementAt(timings.Length / 2);
+        Assert.True(median < TimeSpan.FromMilliseconds(100), $"median {median.TotalMilliseconds:0} ms, over 100 ms: {shown}");
+        Assert.True(timings.Max() < TimeSpan.FromSeconds(1), $"a probe took {timings.Max().TotalMilliseconds:0} ms, over 1 s: {shown}");
+    }
+
     private void WriteStatusFile(AgentStatus status) => _publisher.WriteStatus(status with { UpdatedAt = _time.GetUtcNow() });
 
     private AgentStatus Status(bool ready, string state, int generation = 1, bool degraded = false, string? lastError = null) => new()
@@ -290,4 +384,73 @@ public sealed class HealthServerTests : IAsyncLifetime
         new(_time.GetTimestamp() + Ticks(expiresIn), hardEndAt, generation, "Active");
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>
+    /// Hostile clients: each holds one connection that sends nothing (or, trickling, a request head that never
+    /// ends, one byte every 100 ms) and reconnects as soon as the server closes it, until disposed.
+    /// </summary>
+    private sealed class SlowClients : IAsyncDisposable
+    {
+        private static readonly byte[] EndlessHead = "GET /healthz HTTP/1.1\r\nHost: x\r\n"u8.ToArray(); // cycled: never "\r\n\r\n"
+
+        private readonly CancellationTokenSource _stop = new();
+        private readonly List<Task> _clients = [];
+        private int _connected;
+
+        public static async Task<SlowClients> StartAsync(IPEndPoint server, int silent, int trickling)
+        {
+            var clients = new SlowClients();
+            for (var i = 0; i < silent + trickling; i++)
+            {
+                var trickle = i >= silent;
+                clients._clients.Add(Task.Run(() => clients.HoldAsync(server, trickle)));
+            }
+
+            await Eventually.TrueAsync(() => Volatile.Read(ref clients._connected) >= silent + trickling, TimeSpan.FromSeconds(10), $"{silent + trickling} slow connections to be open");
+            return clients;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_clients);
+            _stop.Dispose();
+        }
+
+        private async Task HoldAsync(IPEndPoint server, bool trickle)
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                var connected = false;
+                try
+                {
+                    await socket.ConnectAsync(server, _stop.Token);
+                    connected = true;
+                    Interlocked.Increment(ref _connected);
+                    if (trickle)
+                    {
+                        for (var i = 0; ; i = (i + 1) % EndlessHead.Length)
+                        {
+                            await socket.SendAsync(EndlessHead.AsMemory(i, 1), SocketFlags.None, _stop.Token);
+                            await Task.Delay(100, _stop.Token);
+                        }
+                    }
+
+                    await socket.ReceiveAsync(new byte[1], SocketFlags.None, _stop.Token); // returns when the server closes it
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException)
+                {
+                    // closed by the server (reconnect) or stopped
+                }
+                finally
+                {
+                    if (connected)
+                    {
+                        Interlocked.Decrement(ref _connected);
+                    }
+                }
+            }
+        }
+    }
 }

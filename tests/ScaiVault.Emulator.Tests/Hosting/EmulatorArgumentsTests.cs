@@ -87,6 +87,103 @@ public class EmulatorArgumentsTests
         Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://0.0.0.0:8200")]
+    [InlineData("http://[::]:8200")]
+    [InlineData("http://10.1.2.3:8200")]
+    [InlineData("http://emulator.example:8200")]
+    [InlineData("http://127.0.0.1:8200;http://0.0.0.0:8201")]
+    public void Parse_DevOnANonLoopbackUrl_IsRefused(string urls)
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--urls", urls, "--dev"]));
+        Assert.Contains("--dev", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--dev-allow-remote", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_DevOnANonLoopbackUrl_WithDevAllowRemote_IsAccepted()
+    {
+        var options = EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--urls", "http://0.0.0.0:8200", "--dev", "--dev-allow-remote"]);
+        Assert.True(options.Dev);
+        Assert.True(options.DevAllowRemote);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:0")]
+    [InlineData("http://localhost:8200")]
+    [InlineData("http://[::1]:8200")]
+    public void Parse_DevOnLoopback_IsAccepted(string urls) =>
+        Assert.True(EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--urls", urls, "--dev"]).Dev);
+
+    [Fact]
+    public void Parse_DevAllowRemoteWithoutDev_IsRefused()
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--dev-allow-remote"]));
+        Assert.Contains("--dev-allow-remote", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AdminTokenFile_IsRead_WithoutItsTrailingNewline()
+    {
+        using var file = new TempFile("file-admin-token\n");
+        var options = EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token-file", file.Path], NoEnvironment);
+        Assert.Equal("file-admin-token", options.AdminToken);
+    }
+
+    [Fact]
+    public void Parse_AdminTokenFromTheEnvironment_IsUsed_AndAFlagWins()
+    {
+        static string? Environment(string name) => name == EmulatorArguments.AdminTokenVariable ? "env-admin-token" : null;
+
+        Assert.Equal("env-admin-token", EmulatorArguments.Parse(["--postgres", Postgres], Environment).AdminToken);
+        Assert.Equal("flag", EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "flag"], Environment).AdminToken);
+    }
+
+    [Fact]
+    public void Parse_AdminTokenAndAdminTokenFile_AreRefusedTogether()
+    {
+        using var file = new TempFile("t");
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--admin-token-file", file.Path], NoEnvironment));
+        Assert.Contains("--admin-token-file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NoAdminToken_NamesEveryWayToGiveIt()
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() => EmulatorArguments.Parse(["--postgres", Postgres], NoEnvironment));
+        Assert.Contains("--admin-token-file", error.Message, StringComparison.Ordinal);
+        Assert.Contains(EmulatorArguments.AdminTokenVariable, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_UnreadableAdminTokenFile_NamesTheOption()
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token-file", "/nonexistent/admin-token"], NoEnvironment));
+        Assert.StartsWith("--admin-token-file:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ClientSecretFromAFile_IsRead()
+    {
+        using var file = new TempFile("client-secret-from-file\n");
+        var options = EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--client", $"c1=@{file.Path}", "--client", "c2=inline"]);
+        Assert.Equal("client-secret-from-file", options.Clients["c1"]);
+        Assert.Equal("inline", options.Clients["c2"]);
+    }
+
+    [Fact]
+    public void Parse_UnreadableClientSecretFile_NamesTheClient()
+    {
+        var error = Assert.Throws<EmulatorArgumentException>(() =>
+            EmulatorArguments.Parse(["--postgres", Postgres, "--admin-token", "a", "--client", "c1=@/nonexistent/secret"]));
+        Assert.StartsWith("--client:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'c1'", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Build_UnreadableTrustIssuerFile_ThrowsArgumentError()
     {
@@ -110,5 +207,20 @@ public class EmulatorArgumentsTests
         {
             File.Delete(path);
         }
+    }
+
+    private static string? NoEnvironment(string name) => null;
+
+    private sealed class TempFile : IDisposable
+    {
+        public TempFile(string content)
+        {
+            Path = System.IO.Path.GetTempFileName();
+            File.WriteAllText(Path, content);
+        }
+
+        public string Path { get; }
+
+        public void Dispose() => File.Delete(Path);
     }
 }

@@ -34,7 +34,7 @@ public class PersistenceTests
 
             var whoami = await (await workload.GetAsync(new Uri("v1/auth/whoami", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
             Assert.Equal("system:serviceaccount:ns:survivor", whoami["identity_id"]!.GetValue<string>());
-            await (await workload.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+            await (await second.Admin.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK); // root credentials: admin only
             await (await second.Admin.GetAsync(new Uri($"v1/dynamic/engines/{engine.Name}/roles/app", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
             var lookedUp = await (await workload.GetAsync(new Uri($"v1/dynamic/leases/{leaseId}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
             Assert.Equal(clientRef, lookedUp["client_ref"]!.GetValue<string>());

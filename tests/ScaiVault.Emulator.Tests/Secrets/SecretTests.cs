@@ -59,6 +59,23 @@ public class SecretTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtur
     }
 
     [Fact]
+    public async Task Get_AnEnginesRootCredentials_IsForbiddenToWorkloads_AndReadableByTheAdmin()
+    {
+        var engine = await TestEngine.CreateAsync(Host);
+        var workload = await Host.WorkloadClientAsync("system:serviceaccount:ns:reader");
+
+        var denied = await workload.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}", UriKind.Relative));
+        var error = await denied.ShouldBeErrorAsync(HttpStatusCode.Forbidden, "insufficient_scope");
+        Assert.Equal("dynamic:admin", error["details"]!["required_scope"]!.GetValue<string>());
+        Assert.DoesNotContain("password", await denied.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        await (await workload.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}?version=1", UriKind.Relative)))
+            .ShouldBeErrorAsync(HttpStatusCode.Forbidden, "insufficient_scope");
+
+        var read = await (await Host.Admin.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
+        Assert.NotNull(read["data"]!["password"]);
+    }
+
+    [Fact]
     public async Task Get_UnknownPath_IsSecretNotFound() =>
         await (await Host.Admin.GetAsync(new Uri("v1/secrets/no/such/secret", UriKind.Relative)))
             .ShouldBeErrorAsync(HttpStatusCode.NotFound, "secret_not_found");
