@@ -1,5 +1,4 @@
 using LeaseAgent.Configuration;
-using LeaseAgent.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace LeaseAgent.Hosting;
