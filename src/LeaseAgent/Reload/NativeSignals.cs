@@ -5,6 +5,7 @@ namespace LeaseAgent.Reload;
 /// <summary>The libc calls .NET lacks: sending an arbitrary signal to another process, through a pidfd where there is one.</summary>
 internal static partial class NativeSignals
 {
+    private const int EPERM = 1; // pidfd_open refused by a seccomp filter
     private const int ENOSYS = 38;
     private const long SysPidfdSendSignal = 424; // the same number on every Linux architecture
     private const long SysPidfdOpen = 434;
@@ -21,14 +22,13 @@ internal static partial class NativeSignals
     public static (string? Refused, int Errno) SendChecked(int pid, int signal, Func<int, string?> refusal)
     {
         var pidfd = OperatingSystem.IsLinux() ? (int)PidfdOpen(SysPidfdOpen, pid, 0) : -1;
-        var openErrno = pidfd < 0 && OperatingSystem.IsLinux() ? Marshal.GetLastPInvokeError() : ENOSYS;
+        if (pidfd < 0 && OperatingSystem.IsLinux() && Marshal.GetLastPInvokeError() is var error and not (ENOSYS or EPERM))
+        {
+            return (null, error); // ESRCH: it has gone
+        }
+
         try
         {
-            if (pidfd < 0 && openErrno != ENOSYS && openErrno != 1 /* EPERM: a seccomp filter */)
-            {
-                return (null, openErrno); // ESRCH: it has gone
-            }
-
             if (refusal(pid) is { } reason)
             {
                 return (reason, 0);

@@ -9,6 +9,10 @@ namespace LeaseAgent.Tests.Integration;
 /// <summary>One agent process against one emulator: the environment it runs with and what to check on it.</summary>
 public sealed class AgentScenario : IAsyncDisposable
 {
+    private const int Nobody = 65534;
+    private const string Setpriv = "/usr/bin/setpriv";
+    private static readonly string[] AsNobody = [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups"];
+
     private readonly DirectoryInfo _directory;
 
     private AgentScenario(ScaiVaultEmulator emulator, DirectoryInfo directory, string tokenFile)
@@ -101,10 +105,6 @@ public sealed class AgentScenario : IAsyncDisposable
 
     /// <summary>Runs a command as uid 65534 (nobody), the agent's uid in <see cref="StartAgentAsNobodyAsync"/>.</summary>
     public static Task<(int ExitCode, string Output)> RunAsNobodyAsync(params string[] command) => RunToEndAsync(Setpriv, [.. AsNobody, .. command]);
-
-    private const int Nobody = 65534;
-    private const string Setpriv = "/usr/bin/setpriv";
-    private static readonly string[] AsNobody = [$"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups"];
 
     private static async Task<(int ExitCode, string Output)> RunToEndAsync(string fileName, params string[] arguments)
     {
