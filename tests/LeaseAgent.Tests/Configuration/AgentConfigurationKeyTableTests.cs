@@ -54,7 +54,7 @@ public sealed class AgentConfigurationKeyTableTests
         ("SCAIVAULT_TIMEOUT", "5m", Accepted),
         ("SCAIVAULT_TIMEOUT", "99ms", Refused),
         ("SCAIVAULT_TIMEOUT", "301s", Refused),
-        ("SCAIVAULT_TIMEOUT", "7h", Refused),
+        ("SCAIVAULT_TIMEOUT", "7h", Refused), // Polly refused it at start: exit 134
         ("SCAIVAULT_TIMEOUT", "99999999999999999", Refused),
         ("SCAIVAULT_CA_FILE", ExistingFile, Accepted),
         ("SCAIVAULT_CA_FILE", "/nonexistent/ca.pem", Refused),
@@ -84,7 +84,7 @@ public sealed class AgentConfigurationKeyTableTests
         ("LEASE_TTL", "365d", Accepted),
         ("LEASE_TTL", "0s", Refused),
         ("LEASE_TTL", "366d", Refused),
-        ("LEASE_TTL", "99999999999999999", Refused),
+        ("LEASE_TTL", "99999999999999999", Refused), // TimeSpan.FromSeconds threw: exit 134
         ("LEASE_TTL", "100000000000000000000", Refused),
         ("LEASE_ROTATE_BEFORE", "0", Accepted),
         ("LEASE_ROTATE_BEFORE", "365d", Accepted),
@@ -109,7 +109,7 @@ public sealed class AgentConfigurationKeyTableTests
         ("DB_PROBE_WINDOW", "60d", Refused),
         ("OUTPUT_FILE", "/tmp/app/db.json", Accepted),
         ("OUTPUT_FILE", "relative/db.json", Accepted),
-        ("OUTPUT_FILE", "/", Refused),
+        ("OUTPUT_FILE", "/", Refused), // ArgumentNullException: exit 134
         ("OUTPUT_FILE", "/tmp/a\0b", Refused),
         ("OUTPUT_FORMAT", "pgpass", Accepted),
         ("OUTPUT_FORMAT", "xml", Refused),
@@ -122,7 +122,7 @@ public sealed class AgentConfigurationKeyTableTests
         ("SHUTDOWN_TIMEOUT", "1s", Accepted),
         ("SHUTDOWN_TIMEOUT", "24h", Accepted),
         ("SHUTDOWN_TIMEOUT", "25h", Refused),
-        ("SHUTDOWN_TIMEOUT", "60d", Refused),
+        ("SHUTDOWN_TIMEOUT", "60d", Refused), // accepted, then CancelAfter threw at SIGTERM: nothing revoked
         ("SHUTDOWN_TIMEOUT", "99999999999999999", Refused),
         ("REVOKE_ON_SHUTDOWN", "false", Accepted),
         ("REVOKE_ON_SHUTDOWN", "nope", Refused),
@@ -228,15 +228,6 @@ public sealed class AgentConfigurationKeyTableTests
         {
             Assert.True(refused.Key == key || refused.Message.Contains(key, StringComparison.Ordinal), refused.Message);
         }
-    }
-
-    [Fact]
-    public void Extremes_AreRefusedWhereTheyMustBe()
-    {
-        // The values that crashed the agent before (SIGABRT, or at SIGTERM with nothing revoked).
-        Assert.NotNull(Outcome("LEASE_TTL", "99999999999999999"));
-        Assert.NotNull(Outcome("SCAIVAULT_TIMEOUT", "7h"));
-        Assert.NotNull(Outcome("SHUTDOWN_TIMEOUT", "60d"));
     }
 
     /// <summary>

@@ -117,6 +117,9 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         _vault.GenerateRetryAfter = TimeSpan.FromSeconds(60);
         await _supervisor.StartAsync(CancellationToken.None);
         await Eventually.TrueAsync(() => _vault.GenerateAttempts == 1, Wait, "the first generate refused");
+        // The status is written once the refusal is handled and the retry scheduled: advancing the clock before
+        // that would schedule the retry from the advanced time.
+        await Eventually.TrueAsync(() => File.Exists(Path.Combine(_options.Output.StateDirectory, "status.json")) && Status()["last_error"] is not null, Wait, "the refusal handled");
 
         _vault.GenerateRetryAfter = null;
         _time.Advance(TimeSpan.FromSeconds(59.9));

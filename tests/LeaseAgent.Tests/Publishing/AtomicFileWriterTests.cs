@@ -34,20 +34,6 @@ public sealed class AtomicFileWriterTests : IDisposable
     }
 
     [Fact]
-    public void Write_Mode0640_InADirectoryThatIsNotTheWorkingOne_IsExact()
-    {
-        // The mode is set on the open handle: nothing is resolved by name after the temp file was created.
-        var nested = Directory.CreateDirectory(Path.Combine(_directory, "nested")).FullName;
-        var path = Path.Combine(nested, "db.json");
-        const UnixFileMode mode0640 = Mode0600 | UnixFileMode.GroupRead;
-        AtomicFileWriter.Write(path, "old"u8, Mode0600);
-
-        AtomicFileWriter.Write(path, "x"u8, mode0640);
-
-        Assert.Equal(mode0640, File.GetUnixFileMode(path));
-    }
-
-    [Fact]
     public void RemoveStaleTempFiles_RemovesOnlyThisFilesTempFiles_NeverFollowingALink()
     {
         var path = Path.Combine(_directory, "db.json");
