@@ -103,7 +103,8 @@ public sealed class SecretRefreshTests
         await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = "key-version-2", endpoint = "https://v3.example" });
         await Eventually.TrueAsync(() => signals.Count == 2, Generous, "one SIGHUP for the second change", () => agent.Output);
         Assert.Equal("https://v3.example", JsonNode.Parse(await ReadAsync(scenario, "config.json"))!["endpoint"]!.GetValue<string>());
-        Assert.Contains("1 secret file(s) changed", agent.Output, StringComparison.Ordinal);
+        // The console log is written asynchronously: the line may come a moment after the signal.
+        await Eventually.TrueAsync(() => agent.Output.Contains("1 secret file(s) changed", StringComparison.Ordinal), Generous, "the second cycle logged", () => agent.Output);
         Assert.Contains("2 secret file(s) changed", agent.Output, StringComparison.Ordinal);
 
         agent.Terminate();
