@@ -105,6 +105,10 @@ public sealed class SecretRefresher(
                 _abandoned.Remove(id); // gone already
                 Log.Unsubscribed(logger, id);
             }
+            catch (OperationCanceledException) when (retryLater && cancellationToken.IsCancellationRequested)
+            {
+                return; // the agent is stopping: UnsubscribeAtStopAsync tries again
+            }
             catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or OperationCanceledException)
             {
                 var keep = retryLater && e is not ScaiVaultException { IsTransient: false };
@@ -116,7 +120,7 @@ public sealed class SecretRefresher(
                 Log.UnsubscribeFailed(logger, id, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message, keep);
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    return;
+                    return; // the stop budget is spent
                 }
             }
         }
