@@ -142,6 +142,12 @@ internal static partial class Log
     [LoggerMessage(714, LogLevel.Warning, "Subscription failed ({Code}: {Error}); refreshing on REFRESH_INTERVAL until it works again")]
     public static partial void SubscriptionFailed(ILogger logger, string code, string error);
 
+    [LoggerMessage(9501, LogLevel.Information, "Deleted subscription {SubscriptionId}")]
+    public static partial void Unsubscribed(ILogger logger, string subscriptionId);
+
+    [LoggerMessage(9502, LogLevel.Warning, "Could not delete subscription {SubscriptionId} ({Code}: {Error}); trying again before the next subscription: {WillRetry}")]
+    public static partial void UnsubscribeFailed(ILogger logger, string subscriptionId, string code, string error, bool willRetry);
+
     [LoggerMessage(715, LogLevel.Information, "{Count} secret event(s): {Events}")]
     public static partial void EventsReceived(ILogger logger, int count, string events);
 

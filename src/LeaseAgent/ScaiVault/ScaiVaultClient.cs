@@ -39,6 +39,9 @@ public interface IScaiVaultSubscriptions
 
     /// <summary>Acknowledges events; events not acknowledged are delivered again.</summary>
     Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, long deadline, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a subscription and its queued events (<c>DELETE /v1/subscriptions/{id}</c>).</summary>
+    Task UnsubscribeAsync(string subscriptionId, long deadline, CancellationToken cancellationToken);
 }
 
 /// <summary>One delivered event: which secret it is about.</summary>
@@ -196,6 +199,16 @@ public sealed class ScaiVaultClient(
             {
                 var body = JsonContent.Create(new AcknowledgeRequest(eventIds), ScaiVaultJsonContext.Default.AcknowledgeRequest);
                 using var response = await SendAuthorizedAsync(HttpMethod.Post, $"/v1/subscriptions/{Uri.EscapeDataString(subscriptionId)}/ack", body, token);
+                return true;
+            },
+            cancellationToken);
+
+    public Task UnsubscribeAsync(string subscriptionId, long deadline, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            deadline,
+            async token =>
+            {
+                using var response = await SendAuthorizedAsync(HttpMethod.Delete, $"/v1/subscriptions/{Uri.EscapeDataString(subscriptionId)}", null, token);
                 return true;
             },
             cancellationToken);

@@ -1,3 +1,4 @@
+using System.Net;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Leasing;
@@ -15,6 +16,8 @@ namespace LeaseAgent.Secrets;
 /// (±10 % jitter, so a fleet does not read in step) and rewrites only the files whose content changed, sending the
 /// reload signal once per cycle however many changed. With <c>SUBSCRIBE=true</c> it long-polls a subscription on the
 /// mapped paths and refreshes as soon as one changes, falling back to polling whenever the subscription fails.
+/// A subscription given up after a failed poll is deleted before the next one is created, and the last one when
+/// the agent stops, so that the server does not keep queueing events for nobody.
 /// Without a dynamic credential it also writes the status file, which the lease supervisor writes otherwise.
 /// </summary>
 public sealed class SecretRefresher(
@@ -30,11 +33,15 @@ public sealed class SecretRefresher(
     public static readonly IReadOnlyList<string> Events = ["secret.rotated", "secret.updated"];
 
     private static readonly TimeSpan RequestBudget = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan UnsubscribeBudget = TimeSpan.FromSeconds(5);
 
     private readonly IReadOnlyList<SecretMapping> _mappings = options.Secrets.Mappings;
     private readonly Dictionary<string, byte[]> _written = new(StringComparer.Ordinal);
     private readonly bool _writesStatus = options.Lease is null;
     private string? _subscription;
+
+    // Given up after a failed poll, not yet deleted at the server: tried again before each new subscription and at stop.
+    private readonly List<string> _abandoned = [];
     private string? _lastError;
     private int _failures;
 
@@ -42,17 +49,80 @@ public sealed class SecretRefresher(
     {
         await Task.Yield();
         var paths = _mappings.Select(m => m.Path).Distinct(StringComparer.Ordinal).ToList();
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            var interval = Jittered(options.Secrets.RefreshInterval);
-            if (!await RefreshAsync(paths, stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
-                // Failed: try again soon (backoff), never later than the interval.
-                var backoff = ScaiVaultResilience.BackoffAfterFailure(_failures - 1, error: null, Random.Shared);
-                interval = backoff < interval ? backoff : interval;
-            }
+                var interval = Jittered(options.Secrets.RefreshInterval);
+                if (!await RefreshAsync(paths, stoppingToken))
+                {
+                    // Failed: try again soon (backoff), never later than the interval.
+                    var backoff = ScaiVaultResilience.BackoffAfterFailure(_failures - 1, error: null, Random.Shared);
+                    interval = backoff < interval ? backoff : interval;
+                }
 
-            await WaitForNextRefreshAsync(paths, time.GetTimestamp() + Ticks(interval), stoppingToken);
+                await WaitForNextRefreshAsync(paths, time.GetTimestamp() + Ticks(interval), stoppingToken);
+            }
+        }
+        finally
+        {
+            await UnsubscribeAtStopAsync();
+        }
+    }
+
+    /// <summary>Deletes this agent's subscriptions within a short budget of its own (the stopping token is already cancelled).</summary>
+    private async Task UnsubscribeAtStopAsync()
+    {
+        if (_subscription is { } current)
+        {
+            _abandoned.Add(current);
+            _subscription = null;
+        }
+
+        if (_abandoned.Count == 0)
+        {
+            return;
+        }
+
+        var budget = options.Shutdown.Timeout < UnsubscribeBudget ? options.Shutdown.Timeout : UnsubscribeBudget;
+        using var cancel = new CancellationTokenSource(budget, time);
+        await DeleteAbandonedAsync(time.GetTimestamp() + Ticks(budget), retryLater: false, cancel.Token);
+    }
+
+    /// <summary>Best effort: a subscription that cannot be deleted now is kept for a later try only if the failure may pass.</summary>
+    private async Task DeleteAbandonedAsync(long deadline, bool retryLater, CancellationToken cancellationToken)
+    {
+        foreach (var id in _abandoned.ToList())
+        {
+            try
+            {
+                await subscriptions.UnsubscribeAsync(id, deadline, cancellationToken);
+                _abandoned.Remove(id);
+                Log.Unsubscribed(logger, id);
+            }
+            catch (ScaiVaultException e) when (e.Status == HttpStatusCode.NotFound)
+            {
+                _abandoned.Remove(id); // gone already
+                Log.Unsubscribed(logger, id);
+            }
+            catch (OperationCanceledException) when (retryLater && cancellationToken.IsCancellationRequested)
+            {
+                return; // the agent is stopping: UnsubscribeAtStopAsync tries again
+            }
+            catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or OperationCanceledException)
+            {
+                var keep = retryLater && e is not ScaiVaultException { IsTransient: false };
+                if (!keep)
+                {
+                    _abandoned.Remove(id);
+                }
+
+                Log.UnsubscribeFailed(logger, id, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message, keep);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return; // the stop budget is spent
+                }
+            }
         }
     }
 
@@ -158,9 +228,11 @@ public sealed class SecretRefresher(
 
     private async Task SubscribeAsync(List<string> paths, CancellationToken cancellationToken)
     {
+        var deadline = time.GetTimestamp() + Ticks(RequestBudget);
+        await DeleteAbandonedAsync(deadline, retryLater: true, cancellationToken);
         try
         {
-            _subscription = await subscriptions.SubscribeAsync($"lease-agent-{Environment.MachineName}", paths, Events, time.GetTimestamp() + Ticks(RequestBudget), cancellationToken);
+            _subscription = await subscriptions.SubscribeAsync($"lease-agent-{Environment.MachineName}", paths, Events, deadline, cancellationToken);
             Log.Subscribed(logger, _subscription, paths.Count);
         }
         catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
@@ -179,8 +251,9 @@ public sealed class SecretRefresher(
         }
         catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
         {
-            // Gone or failing: poll on the interval and subscribe again at the next refresh.
+            // Gone or failing: poll on the interval and subscribe again at the next refresh, deleting this one first.
             Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
+            _abandoned.Add(id);
             _subscription = null;
             return false;
         }

@@ -105,6 +105,10 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
         return users;
     }
 
+    /// <summary>Every identity's subscriptions, from the emulator's state (the API shows each identity only its own).</summary>
+    public async Task<long> SubscriptionCountAsync() =>
+        await TestPostgres.ScalarAsync<long>(DatabaseConnectionString, "SELECT count(*) FROM scaivault.subscriptions");
+
     public async Task RevokeAsync(string leaseId) =>
         await EnsureAsync(await Admin.PostAsync($"/v1/dynamic/leases/{leaseId}/revoke", null));
 

@@ -127,6 +127,30 @@ public sealed class SecretRefreshTests
         Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
     }
 
+    /// <summary>Review §20: a subscription replaced after a failed poll, and the last one at shutdown, are deleted at the server.</summary>
+    [Fact]
+    public async Task Subscribe_AfterAFailedPoll_ReplacesTheSubscription_AndDeletesTheOldOne_AndTheLastAtShutdown()
+    {
+        // 3 s: the agent long-polls only for whole seconds left before the next refresh.
+        await using var scenario = await SecretsOnlyScenarioAsync("3s", subscribe: true);
+        var (agent, _) = await scenario.StartAgentAsync("run");
+        await Eventually.TrueAsync(() => Subscriptions(agent) == 1, Generous, "subscribed", () => agent.Output);
+        Assert.Equal(1, await scenario.Emulator.SubscriptionCountAsync());
+
+        // Every poll fails (through the client's retries) until the fault is cleared; the agent then subscribes anew.
+        await scenario.Emulator.SetFaultAsync(new { route = "poll", status = 500, code = "internal_error", rate = 1.0 });
+        await Eventually.TrueAsync(() => agent.Output.Contains("Subscription failed (internal_error", StringComparison.Ordinal), Generous, "a failed poll", () => agent.Output);
+        await scenario.Emulator.ClearFaultsAsync();
+        await Eventually.TrueAsync(() => Subscriptions(agent) == 2, Generous, "subscribed again", () => agent.Output);
+        Assert.Equal(1, await scenario.Emulator.SubscriptionCountAsync());
+
+        agent.Terminate();
+        Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
+        Assert.Equal(0, await scenario.Emulator.SubscriptionCountAsync());
+
+        static int Subscriptions(AgentProcess agent) => agent.Output.Split("Subscribed to changes of 1 secret path(s)").Length - 1;
+    }
+
     [Fact]
     public async Task Subscribe_WhenSubscriptionsFail_FallsBackToPolling()
     {
