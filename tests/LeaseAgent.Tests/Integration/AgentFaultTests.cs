@@ -88,13 +88,13 @@ public sealed class AgentFaultTests(Xunit.Abstractions.ITestOutputHelper output)
 
         var published = await scenario.WaitForCredentialAsync(_ => true, Generous, "a credential after the dropped answers");
         var leaseId = published["lease_id"]!.GetValue<string>();
-        var active = await Eventually.ReturnsAsync(
-            scenario.Emulator.ActiveLeasesAsync,
-            leases => leases.Count == 1,
+        await Eventually.ReturnsAsync(
+            async () => (await scenario.Emulator.ActiveLeasesAsync()).Count,
+            count => count == 1,
             Generous,
             "one active lease: the published one",
             () => agent.Output);
-        Assert.Equal(leaseId, active[0]["lease_id"]!.GetValue<string>());
+        Assert.Equal(leaseId, Assert.Single(await scenario.Emulator.ActiveLeasesAsync())["lease_id"]!.GetValue<string>());
         Assert.Equal([published["username"]!.GetValue<string>()], await scenario.Emulator.LeaseUsersAsync());
         Assert.Contains("may have minted a lease nobody was told about", agent.Output, StringComparison.Ordinal);
 

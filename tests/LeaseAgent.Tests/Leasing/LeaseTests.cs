@@ -122,6 +122,19 @@ public sealed class LeaseTests
     }
 
     [Fact]
+    public void GenerationFailed_WithTheLeaseAnUnusableAnswerNamed_LeavesItToRevoke()
+    {
+        var lease = new Lease(1, _time);
+        lease.StartGenerating();
+
+        lease.FailGeneration("dyn_unusable");
+
+        Assert.Equal(LeaseState.Abandoned, lease.State);
+        Assert.Equal("dyn_unusable", lease.LeaseId);
+        Assert.True(lease.NeedsRevocation);
+    }
+
+    [Fact]
     public void Supersede_FromActiveOrRenewing_Retires()
     {
         var active = ActiveLease();
