@@ -82,6 +82,9 @@ public sealed class ScaiVaultClient(
                 deadline,
                 async token =>
                 {
+                    // A failed token exchange sent no generate: only what happens after the request went out can
+                    // have minted a lease. (A later refresh of a stale token follows a 401, which minted nothing.)
+                    await tokens.GetTokenAsync(token);
                     try
                     {
                         var path = ScaiVaultHttp.Expand(options.Paths.Generate, Lease.Engine, Lease.Role);
@@ -90,10 +93,10 @@ public sealed class ScaiVaultClient(
                         using var response = await SendAuthorizedAsync(HttpMethod.Post, path, JsonContent.Create(body, ScaiVaultJsonContext.Default.GenerateRequest), token);
                         return await ParseGrantAsync(response, sentAt, expectCredential: true, token);
                     }
-                    catch (Exception e) when (e is not ScaiVaultException { Status: >= System.Net.HttpStatusCode.BadRequest })
+                    catch (Exception e) when (e is not ScaiVaultException { Status: >= System.Net.HttpStatusCode.MultipleChoices })
                     {
-                        // Only an error answer proves the server did nothing; timeouts, broken connections and
-                        // unusable 2xx answers may all have left a lease behind.
+                        // Only an error or redirect answer proves the server did nothing; timeouts, broken
+                        // connections and unusable 2xx answers may all have left a lease behind.
                         mayHaveTakenEffect = true;
                         throw;
                     }

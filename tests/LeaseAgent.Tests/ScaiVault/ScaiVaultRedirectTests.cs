@@ -38,6 +38,7 @@ public sealed class ScaiVaultRedirectTests : IDisposable
         Assert.Empty(elsewhere.Requests);
         Assert.StartsWith("POST /v1/auth/exchange HTTP/1.1", Assert.Single(scaiVault.Requests), StringComparison.Ordinal);
         AssertNamesTheRedirect(e, status, elsewhere, "SCAIVAULT_URL");
+        Assert.False(e.MayHaveTakenEffect, "a failed exchange sent no generate, so no lease can need looking up");
     }
 
     [Theory]
@@ -75,6 +76,7 @@ public sealed class ScaiVaultRedirectTests : IDisposable
         Assert.Empty(elsewhere.Requests);
         Assert.Single(scaiVault.Requests);
         AssertNamesTheRedirect(e, 307, elsewhere, "SCAIVAULT_URL");
+        Assert.False(e.MayHaveTakenEffect, "a redirect is an answer: the server that gave it minted nothing");
     }
 
     /// <summary>Redirects every request to <paramref name="target"/>, with a query that must never be logged.</summary>
