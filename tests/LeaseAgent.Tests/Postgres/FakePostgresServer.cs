@@ -21,27 +21,21 @@ public enum FakeAuthRequest
 /// <c>N</c> to the SSLRequest), reads the StartupMessage, asks for the password the weak way, and records whether
 /// a PasswordMessage (<c>p</c>) arrives. It never lets anyone in.
 /// </summary>
-public sealed class FakePostgresServer : IAsyncDisposable
+public sealed class FakePostgresServer : LoopbackTcpServer
 {
     private const int SslRequestCode = 80877103;
     private const int GssEncRequestCode = 80877104;
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly FakeAuthRequest _auth;
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _passwords = new();
     private readonly ConcurrentQueue<string> _startupUsers = new();
-    private readonly Task _loop;
     private int _sslRequests;
 
     private FakePostgresServer(FakeAuthRequest auth)
     {
         _auth = auth;
-        _listener.Start();
-        _loop = AcceptLoopAsync();
+        Listen();
     }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>SSLRequests refused with <c>N</c>.</summary>
     public int SslRequests => Volatile.Read(ref _sslRequests);
@@ -54,77 +48,46 @@ public sealed class FakePostgresServer : IAsyncDisposable
 
     public static FakePostgresServer Start(FakeAuthRequest auth) => new(auth);
 
-    public async ValueTask DisposeAsync()
+    protected override async Task ServeAsync(TcpClient client, CancellationToken budget)
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _loop;
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
+        var stream = client.GetStream();
+        try
         {
-            TcpClient client;
-            try
+            // Untyped messages first: SSLRequest / GSSENCRequest (refused), then the StartupMessage.
+            while (true)
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = ServeAsync(client);
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using (client)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            var stream = client.GetStream();
-            try
-            {
-                // Untyped messages first: SSLRequest / GSSENCRequest (refused), then the StartupMessage.
-                while (true)
+                var length = BinaryPrimitives.ReadInt32BigEndian(await ReadAsync(stream, 4, budget));
+                var payload = await ReadAsync(stream, length - 4, budget);
+                var code = BinaryPrimitives.ReadInt32BigEndian(payload);
+                if (code is SslRequestCode or GssEncRequestCode)
                 {
-                    var length = BinaryPrimitives.ReadInt32BigEndian(await ReadAsync(stream, 4, timeout.Token));
-                    var payload = await ReadAsync(stream, length - 4, timeout.Token);
-                    var code = BinaryPrimitives.ReadInt32BigEndian(payload);
-                    if (code is SslRequestCode or GssEncRequestCode)
+                    if (code == SslRequestCode)
                     {
-                        if (code == SslRequestCode)
-                        {
-                            Interlocked.Increment(ref _sslRequests);
-                        }
-
-                        await stream.WriteAsync("N"u8.ToArray(), timeout.Token);
-                        continue;
+                        Interlocked.Increment(ref _sslRequests);
                     }
 
-                    _startupUsers.Enqueue(StartupParameter(payload, "user"));
-                    break;
+                    await stream.WriteAsync("N"u8.ToArray(), budget);
+                    continue;
                 }
 
-                await stream.WriteAsync(AuthenticationRequest(), timeout.Token);
-
-                // The next message is a PasswordMessage, or nothing: the client hangs up.
-                var type = (await ReadAsync(stream, 1, timeout.Token))[0];
-                var messageLength = BinaryPrimitives.ReadInt32BigEndian(await ReadAsync(stream, 4, timeout.Token));
-                var body = await ReadAsync(stream, messageLength - 4, timeout.Token);
-                if (type == (byte)'p')
-                {
-                    _passwords.Enqueue(Encoding.UTF8.GetString(body).TrimEnd('\0'));
-                }
+                _startupUsers.Enqueue(StartupParameter(payload, "user"));
+                break;
             }
-            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or EndOfStreamException)
+
+            await stream.WriteAsync(AuthenticationRequest(), budget);
+
+            // The next message is a PasswordMessage, or nothing: the client hangs up.
+            var type = (await ReadAsync(stream, 1, budget))[0];
+            var messageLength = BinaryPrimitives.ReadInt32BigEndian(await ReadAsync(stream, 4, budget));
+            var body = await ReadAsync(stream, messageLength - 4, budget);
+            if (type == (byte)'p')
             {
-                // The client went away; what it sent before is what the tests look at.
+                _passwords.Enqueue(Encoding.UTF8.GetString(body).TrimEnd('\0'));
             }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or EndOfStreamException)
+        {
+            // The client went away; what it sent before is what the tests look at.
         }
     }
 

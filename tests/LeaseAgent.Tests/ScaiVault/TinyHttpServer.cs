@@ -12,15 +12,12 @@ namespace LeaseAgent.Tests.ScaiVault;
 /// TLS, an <see cref="SslStream"/>, answering each connection's one request by hand. Kestrel needs the Web SDK
 /// and <c>HttpListener</c> cannot serve TLS, and both would hide the handshake this exists to test.
 /// </summary>
-public sealed class TinyHttpServer : IAsyncDisposable
+public sealed class TinyHttpServer : LoopbackTcpServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly X509Certificate2? _certificate;
     private readonly Func<string, (int Status, string Body)> _respond;
     private readonly IReadOnlyDictionary<string, string> _headers;
-    private readonly CancellationTokenSource _stop = new();
     private readonly List<string> _requests = [];
-    private readonly Task _loop;
     private int _abortedConnections;
 
     private TinyHttpServer(X509Certificate2? certificate, Func<string, (int Status, string Body)> respond, IReadOnlyDictionary<string, string>? headers)
@@ -28,11 +25,10 @@ public sealed class TinyHttpServer : IAsyncDisposable
         _certificate = certificate;
         _respond = respond;
         _headers = headers ?? new Dictionary<string, string>();
-        _listener.Start();
-        _loop = AcceptLoopAsync();
+        Listen();
     }
 
-    public Uri BaseAddress => new($"{(_certificate is null ? "http" : "https")}://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
+    public Uri BaseAddress => new($"{(_certificate is null ? "http" : "https")}://127.0.0.1:{Port}/");
 
     /// <summary>Every request received in full: request line, headers and body.</summary>
     public IReadOnlyList<string> Requests
@@ -57,88 +53,49 @@ public sealed class TinyHttpServer : IAsyncDisposable
     public static TinyHttpServer Start(X509Certificate2? certificate, Func<string, (int Status, string Body)> respond, IReadOnlyDictionary<string, string>? headers = null) =>
         new(certificate, respond, headers);
 
-    public async ValueTask DisposeAsync()
+    protected override async Task ServeAsync(TcpClient client, CancellationToken budget)
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
+        Stream stream = client.GetStream();
         try
         {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping is the point.
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
+            string request;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                if (_certificate is not null)
+                {
+                    var tls = new SslStream(stream);
+                    stream = tls;
+                    await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, budget);
+                }
+
+                request = await ReadRequestAsync(stream, budget);
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is AuthenticationException or IOException)
             {
+                Interlocked.Increment(ref _abortedConnections);
                 return;
             }
 
-            _ = ServeAsync(client);
+            lock (_requests)
+            {
+                _requests.Add(request);
+            }
+
+            var (status, body) = _respond(request);
+            var payload = Encoding.UTF8.GetBytes(body);
+            var extra = string.Concat(_headers.Select(h => $"{h.Key}: {h.Value}\r\n"));
+            var head = $"HTTP/1.1 {status} {(status < 400 ? "OK" : "Error")}\r\nContent-Type: application/json\r\nContent-Length: {payload.Length}\r\n{extra}Connection: close\r\n\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head), budget);
+            await stream.WriteAsync(payload, budget);
+            await stream.FlushAsync(budget);
         }
-    }
-
-    private async Task ServeAsync(TcpClient client)
-    {
-        using (client)
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            Stream stream = client.GetStream();
-            try
-            {
-                string request;
-                try
-                {
-                    if (_certificate is not null)
-                    {
-                        var tls = new SslStream(stream);
-                        stream = tls;
-                        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, timeout.Token);
-                    }
-
-                    request = await ReadRequestAsync(stream, timeout.Token);
-                }
-                catch (Exception e) when (e is AuthenticationException or IOException)
-                {
-                    Interlocked.Increment(ref _abortedConnections);
-                    return;
-                }
-
-                lock (_requests)
-                {
-                    _requests.Add(request);
-                }
-
-                var (status, body) = _respond(request);
-                var payload = Encoding.UTF8.GetBytes(body);
-                var extra = string.Concat(_headers.Select(h => $"{h.Key}: {h.Value}\r\n"));
-                var head = $"HTTP/1.1 {status} {(status < 400 ? "OK" : "Error")}\r\nContent-Type: application/json\r\nContent-Length: {payload.Length}\r\n{extra}Connection: close\r\n\r\n";
-                await stream.WriteAsync(Encoding.ASCII.GetBytes(head), timeout.Token);
-                await stream.WriteAsync(payload, timeout.Token);
-                await stream.FlushAsync(timeout.Token);
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException)
-            {
-                // The client went away; the test's assertions say whether that was expected.
-            }
-            finally
-            {
-                await stream.DisposeAsync();
-            }
+            // The client went away; the test's assertions say whether that was expected.
+        }
+        finally
+        {
+            await stream.DisposeAsync();
         }
     }
 
