@@ -18,14 +18,7 @@ public sealed class AgentConfigurationKeyTableTests
     /// <summary>A file that exists, for the keys that must name one.</summary>
     private static readonly string ExistingFile = typeof(AgentConfigurationKeyTableTests).Assembly.Location;
 
-    private static readonly Dictionary<string, string?> Valid = new()
-    {
-        ["SCAIVAULT_URL"] = "https://scaivault.example",
-        ["LEASE_ENGINE"] = "reporting-db",
-        ["LEASE_ROLE"] = "readonly",
-        ["DB_HOST"] = "db.internal",
-        ["DB_NAME"] = "reporting",
-    };
+    private static IReadOnlyDictionary<string, string?> Valid => AgentConfigurationTests.Valid;
 
     /// <summary>Keys that only mean something together with others: those are set too, so the row tests its own key.</summary>
     private static readonly Dictionary<string, Dictionary<string, string?>> Context = new()

@@ -5,7 +5,8 @@ namespace LeaseAgent.Tests.Configuration;
 
 public sealed class AgentConfigurationTests
 {
-    private static readonly Dictionary<string, string?> Valid = new()
+    /// <summary>The smallest configuration that loads; other tests add the key they are about.</summary>
+    internal static readonly IReadOnlyDictionary<string, string?> Valid = new Dictionary<string, string?>
     {
         ["SCAIVAULT_URL"] = "https://scaivault.example",
         ["LEASE_ENGINE"] = "reporting-db",
