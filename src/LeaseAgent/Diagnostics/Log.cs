@@ -242,4 +242,8 @@ internal static partial class Log
 
     [LoggerMessage(9400, LogLevel.Warning, "Removed {Count} stale temp files left by an agent killed while writing them")]
     public static partial void StaleTempFilesRemoved(ILogger logger, int count);
+
+    // 97xx servers that differ from the contract
+    [LoggerMessage(9700, LogLevel.Warning, "ScaiVault refused a generate that carried client_ref ({Code}: {Message}) and accepted it without; from now on the agent leaves client_ref out, so a lease whose answer is lost can no longer be found and revoked early and expires at its TTL")]
+    public static partial void ClientRefRefused(ILogger logger, string code, string message);
 }

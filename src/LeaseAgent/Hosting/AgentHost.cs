@@ -50,7 +50,8 @@ public static class AgentHost
         services.AddSingleton(_ => ScaiVaultHttpClient.Create(options.ScaiVault));
         services.AddSingleton<IScaiVaultTokenSource>(sp => TokenSources.Create(sp, options.ScaiVault));
         services.AddSingleton<IScaiVaultClient>(sp => new ScaiVaultClient(
-            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<IScaiVaultTokenSource>(), options.ScaiVault, options.Lease, sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<IScaiVaultTokenSource>(), options.ScaiVault, options.Lease, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ScaiVaultClient>>()));
         services.AddSingleton(options.Reload);
         services.AddSingleton<AppReloader>();
         services.AddSingleton<CredentialPublisher>();

@@ -1,6 +1,9 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using LeaseAgent.Configuration;
+using LeaseAgent.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 
 namespace LeaseAgent.ScaiVault;
@@ -57,8 +60,14 @@ public sealed class ScaiVaultClient(
     IScaiVaultTokenSource tokens,
     ScaiVaultOptions options,
     LeaseOptions? lease,
-    TimeProvider time) : IScaiVaultClient, IScaiVaultSubscriptions
+    TimeProvider time,
+    ILogger<ScaiVaultClient>? logger = null) : IScaiVaultClient, IScaiVaultSubscriptions
 {
+    private readonly ILogger _logger = logger ?? NullLogger<ScaiVaultClient>.Instance;
+
+    /// <summary>Set once a server refused a generate because of its <c>client_ref</c> and accepted it without.</summary>
+    private volatile bool _clientRefRefused;
+
     /// <summary>The engine and role to lease from; only secrets can be read without them.</summary>
     private LeaseOptions Lease => lease ?? throw new InvalidOperationException("no LEASE_ENGINE/LEASE_ROLE configured: this agent only reads secrets");
 
@@ -74,6 +83,29 @@ public sealed class ScaiVaultClient(
     /// <see cref="LeaseGrant.MayHaveTwins"/>, so that the caller looks the reference up.
     /// </summary>
     public async Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
+    {
+        if (clientRef is null || _clientRefRefused)
+        {
+            return await GenerateOnceAsync(ttl, clientRef: null, deadline, cancellationToken);
+        }
+
+        try
+        {
+            return await GenerateOnceAsync(ttl, clientRef, deadline, cancellationToken);
+        }
+        catch (ScaiVaultException e) when (e.Code is ErrorCodes.InvalidRequest or ErrorCodes.ValidationError && !e.MayHaveTakenEffect)
+        {
+            // client_ref is ours, not ScaiVault's: a server that refuses unknown fields would otherwise refuse every
+            // generate. A 400/422 minted nothing, so asking again without it is safe; only when that succeeds was
+            // client_ref the cause, and the agent then leaves it out for good (lost answers expire at their TTL).
+            var grant = await GenerateOnceAsync(ttl, clientRef: null, deadline, cancellationToken);
+            _clientRefRefused = true;
+            Log.ClientRefRefused(_logger, e.Code, e.Message);
+            return grant;
+        }
+    }
+
+    private async Task<LeaseGrant> GenerateOnceAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
     {
         var mayHaveTakenEffect = false;
         try

@@ -63,6 +63,8 @@ public static class ErrorCodes
     public const string RateLimited = "rate_limited";
     public const string ServiceUnavailable = "service_unavailable";
     public const string InternalError = "internal_error";
+    public const string InvalidRequest = "invalid_request";
+    public const string ValidationError = "validation_error";
     public const string LeaseNotFound = "lease_not_found";
     public const string EngineNotFound = "engine_not_found";
     public const string RoleNotFound = "role_not_found";
