@@ -51,7 +51,7 @@ public interface IScaiVaultSubscriptions
 public sealed record SecretEvent(string EventId, string EventType, string Path);
 
 /// <summary>
-/// Speaks the contract in <c>scaivault-api.md</c>. Every call runs through the resilience pipeline; a stale
+/// Speaks the contract in <c>docs/scaivault-api.md</c>. Every call runs through the resilience pipeline; a stale
 /// ScaiVault token (<c>token_expired</c>/<c>token_invalid</c>) is exchanged again and the call retried once.
 /// Deadlines are <see cref="TimeProvider.GetTimestamp"/> values: retries are never scheduled past them.
 /// </summary>

@@ -47,8 +47,10 @@ internal sealed class TokenCache(TimeProvider time) : IDisposable
     public void Dispose() => _gate.Dispose();
 
     /// <summary>
-    /// How long a token that lives <paramref name="expiresIn"/> may be reused: <c>min(expires_in − 60 s, 50 min)</c>,
-    /// as ScaiVault's docs advise; a token too short-lived for the margin is kept for half its life.
+    /// How long a token that lives <paramref name="expiresIn"/> may be reused: <c>min(expires_in − 60 s, 50 min)</c>;
+    /// a token too short-lived for the margin is kept for half its life. ScaiVault's docs say only that tokens last an
+    /// hour and that clients re-request "a few seconds before expiry"; the 60 s margin and the 50 min cap are ours
+    /// (docs/scaivault-api.md): room for clock skew, and a bound if a server reports an implausibly long life.
     /// </summary>
     public static TimeSpan CacheTime(TimeSpan expiresIn)
     {

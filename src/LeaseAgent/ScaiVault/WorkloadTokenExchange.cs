@@ -8,7 +8,7 @@ namespace LeaseAgent.ScaiVault;
 /// <summary>
 /// Trades the pod's projected service-account JWT for a ScaiVault token (<c>POST /v1/auth/exchange</c>).
 /// The token file is re-read on every exchange because the kubelet rotates it; the ScaiVault token is
-/// kept no longer than <c>min(expires_in − 60 s, 50 min)</c>, as ScaiVault's docs advise.
+/// kept no longer than <c>min(expires_in − 60 s, 50 min)</c> (see <see cref="TokenCache.CacheTime"/>).
 /// </summary>
 public sealed class WorkloadTokenExchange(
     HttpClient http,

@@ -1,6 +1,6 @@
 namespace ScaiVault.Emulator.Api;
 
-/// <summary>The <c>error.code</c> values of the contract (scaivault-api.md) plus the emulator's own.</summary>
+/// <summary>The <c>error.code</c> values of the contract (docs/scaivault-api.md) plus the emulator's own.</summary>
 internal static class ErrorCodes
 {
     public const string AuthenticationRequired = "authentication_required";
