@@ -129,7 +129,7 @@ public static class EmulatorApp
         var emulator = app.MapGroup(FaultMiddleware.EmulatorPrefix);
         if (!options.Dev)
         {
-            emulator.RequireScope(Scope.EmulatorAdmin);
+            emulator.RequireScope(Scope.Admin);
         }
 
         FaultEndpoints.Map(emulator);

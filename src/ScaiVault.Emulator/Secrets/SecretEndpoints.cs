@@ -31,12 +31,12 @@ internal static partial class SecretEndpoints
         var validPath = SecretPath.Validate(path);
 
         // An engine's root login can create roles (CREATEROLE): a workload that may lease a user must not read it.
-        if (!caller.Has(Scope.DynamicAdmin) && await engines.IsRootCredentialsPathAsync(validPath, cancellationToken))
+        if (!caller.Has(Scope.DynamicManage) && await engines.IsRootCredentialsPathAsync(validPath, cancellationToken))
         {
             throw ApiException.Forbidden(
                 ErrorCodes.InsufficientScope,
-                $"The secret at '{validPath}' holds an engine's root credentials; reading it needs the '{Scope.DynamicAdmin}' scope.",
-                new JsonObject { ["required_scope"] = Scope.DynamicAdmin });
+                $"The secret at '{validPath}' holds an engine's root credentials; reading it needs the '{Scope.DynamicManage}' scope.",
+                new JsonObject { ["required_scope"] = Scope.DynamicManage });
         }
 
         int? version = null;

@@ -66,7 +66,7 @@ public class SecretTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtur
 
         var denied = await workload.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}", UriKind.Relative));
         var error = await denied.ShouldBeErrorAsync(HttpStatusCode.Forbidden, "insufficient_scope");
-        Assert.Equal("dynamic:admin", error["details"]!["required_scope"]!.GetValue<string>());
+        Assert.Equal("dynamic:manage", error["details"]!["required_scope"]!.GetValue<string>());
         Assert.DoesNotContain("password", await denied.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
         await (await workload.GetAsync(new Uri($"v1/secrets/{engine.RootSecretPath}?version=1", UriKind.Relative)))
             .ShouldBeErrorAsync(HttpStatusCode.Forbidden, "insufficient_scope");
