@@ -39,6 +39,13 @@ internal static class StateSchema
             PRIMARY KEY (path, version)
         );
 
+        -- When a secret (any of its versions) was last read through the API: one row per path, so a read
+        -- never rewrites version rows.
+        CREATE TABLE IF NOT EXISTS scaivault.secret_access (
+            path             text PRIMARY KEY,
+            last_accessed_at timestamptz NOT NULL
+        );
+
         CREATE TABLE IF NOT EXISTS scaivault.engines (
             name                  text PRIMARY KEY,
             type                  text NOT NULL,
