@@ -119,7 +119,7 @@ public static class EmulatorApp
         app.UseMiddleware<RateLimitMiddleware>();
 
         HealthEndpoints.Map(app);
-        MetricsEndpoint.Map(app);
+        MetricsEndpoint.Map(app, options);
         AuthEndpoints.Map(app);
         SecretEndpoints.Map(app);
         EngineEndpoints.Map(app);
