@@ -57,7 +57,7 @@ api() { curl -fsS -H "Authorization: Bearer $admin_token" -H 'Content-Type: appl
 
 say "Storing the root credentials and creating the engine and the readonly role"
 api -X PUT "$vault/v1/secrets/infra/postgres/reporting/root" \
-  -d '{"data": {"username": "vault_provisioner", "password": "provisioner-password"}, "secret_type": "database_credentials"}' >/dev/null
+  -d '{"data": {"username": "vault_provisioner", "password": "provisioner-password"}, "secret_type": "json"}' >/dev/null
 api -X POST "$vault/v1/dynamic/engines" -d @- >/dev/null <<JSON
 {"name": "reporting-db", "type": "database",
  "config": {"plugin": "postgresql",

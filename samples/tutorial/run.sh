@@ -82,7 +82,7 @@ sessions_of() { psql -qtAXd reporting -c "SELECT count(*) FROM pg_stat_activity 
 
 step "Storing the root credentials as a secret and creating the reporting-db engine"
 api -X PUT "$vault/v1/secrets/infra/postgres/reporting/root" \
-  -d '{"data": {"username": "vault_provisioner", "password": "provisioner-password"}, "secret_type": "database_credentials"}' >/dev/null
+  -d '{"data": {"username": "vault_provisioner", "password": "provisioner-password"}, "secret_type": "json"}' >/dev/null
 api -X POST "$vault/v1/dynamic/engines" -d @- >/dev/null <<JSON
 {"name": "reporting-db", "type": "database",
  "config": {"plugin": "postgresql",

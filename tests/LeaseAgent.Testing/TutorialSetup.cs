@@ -25,7 +25,7 @@ public static class TutorialSetup
     {
         await EnsureSuccessAsync(await admin.PutAsJsonAsync(
             "/v1/secrets/" + RootCredentialsPath,
-            new { data = new { username = root.Username, password = root.Password }, secret_type = "database_credentials", metadata = new { } }));
+            new { data = new { username = root.Username, password = root.Password }, secret_type = "json", metadata = new { } }));
 
         await EnsureSuccessAsync(await admin.PostAsJsonAsync("/v1/dynamic/engines", new
         {

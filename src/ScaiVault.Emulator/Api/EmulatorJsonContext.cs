@@ -17,6 +17,7 @@ namespace ScaiVault.Emulator.Api;
     Converters = [typeof(UtcTimestampConverter)])]
 [JsonSerializable(typeof(ErrorEnvelope))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ReadinessResponse))]
 [JsonSerializable(typeof(ExchangeRequest))]
 [JsonSerializable(typeof(AccessTokenResponse))]
 [JsonSerializable(typeof(WhoAmIResponse))]

@@ -12,6 +12,7 @@ internal static class ErrorCodes
     public const string InvalidDuration = "invalid_duration";
     public const string InvalidConfig = "invalid_config";
     public const string InvalidRole = "invalid_role";
+    public const string InvalidSecretType = "invalid_secret_type";
     public const string ValidationError = "validation_error";
     public const string LeaseNotFound = "lease_not_found";
     public const string EngineNotFound = "engine_not_found";

@@ -50,7 +50,17 @@ internal static partial class AuthEndpoints
 
     private static IResult WhoAmI(Caller caller) =>
         Results.Json(
-            new WhoAmIResponse(caller.IdentityId, TenantId, AccessTokenService.KindName(caller.Kind), caller.Scopes, caller.TokenExpiresAt),
+            new WhoAmIResponse(
+                caller.IdentityId,
+                AccessTokenService.KindName(caller.Kind),
+                DisplayName: caller.IdentityId,
+                TenantId,
+                PartnerId: null,
+                caller.Scopes,
+                Groups: [],
+                Roles: [],
+                MfaVerifiedAt: null,
+                caller.TokenExpiresAt),
             Wire.Json.WhoAmIResponse);
 
     /// <summary>The ScaiKey token URL stand-in (RFC 6749 section 4.4): OAuth-style errors, not the ScaiVault envelope.</summary>

@@ -6,7 +6,21 @@ internal sealed record ExchangeRequest(string? SubjectToken, string? SubjectToke
 /// <summary>The answer of the exchange and of the client-credentials token endpoint.</summary>
 internal sealed record AccessTokenResponse(string AccessToken, string TokenType, int ExpiresIn);
 
-internal sealed record WhoAmIResponse(string IdentityId, string TenantId, string IdentityType, IReadOnlyList<string> Scopes, DateTimeOffset? TokenExpiresAt);
+/// <summary>
+/// <c>GET /v1/auth/whoami</c> with reference/authentication's fields. The emulator has no display names,
+/// partners, groups, roles or MFA: <c>display_name</c> is the identity id, the rest null or empty.
+/// </summary>
+internal sealed record WhoAmIResponse(
+    string IdentityId,
+    string IdentityType,
+    string DisplayName,
+    string TenantId,
+    string? PartnerId,
+    IReadOnlyList<string> Scopes,
+    IReadOnlyList<string> Groups,
+    IReadOnlyList<string> Roles,
+    DateTimeOffset? MfaVerifiedAt,
+    DateTimeOffset? TokenExpiresAt);
 
 /// <summary>RFC 6749 error body of the token endpoint.</summary>
 internal sealed record OAuthErrorResponse(string Error, string ErrorDescription);

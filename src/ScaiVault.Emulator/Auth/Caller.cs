@@ -6,7 +6,7 @@ internal sealed record Caller(string IdentityId, CallerKind Kind, IReadOnlyList<
     public bool Has(string scope) => Scopes.Contains(scope);
 
     /// <summary>Sees and manages every identity's leases, not only its own.</summary>
-    public bool IsLeaseAdmin => Has(Scope.DynamicAdmin);
+    public bool IsLeaseAdmin => Has(Scope.DynamicManage);
 
     /// <summary>Minimal-API binding: the authentication middleware has already put the caller in the features.</summary>
     public static ValueTask<Caller?> BindAsync(HttpContext context) =>

@@ -1,25 +1,32 @@
 namespace ScaiVault.Emulator.Auth;
 
 /// <summary>
-/// The emulator's scopes. Workload identities (token exchange, client credentials) get
-/// <see cref="Workload"/>: read secrets (except an engine's root credentials, which need
-/// <see cref="DynamicAdmin"/>), generate credentials, and look up, renew, revoke and list their
-/// own leases. Only the admin token holds the rest.
+/// The emulator's scopes, named as ScaiVault's docs name them (getting-started/authentication,
+/// reference/subscriptions, reference/system). Which operation needs which is partly our choice:
+/// the README's scope table marks each row. Workload identities (token exchange, client
+/// credentials) get <see cref="Workload"/>; the admin token holds <see cref="All"/>.
 /// </summary>
 internal static class Scope
 {
+    /// <summary>Read static secrets, except an engine's root credentials (those need <see cref="DynamicManage"/> too).</summary>
     public const string SecretsRead = "secrets:read";
+
     public const string SecretsWrite = "secrets:write";
-    public const string DynamicGenerate = "dynamic:generate";
-    public const string DynamicLeases = "dynamic:leases";
 
-    /// <summary>Create, change and inspect engines and roles; see and revoke every identity's leases; <c>state=all</c>.</summary>
-    public const string DynamicAdmin = "dynamic:admin";
+    /// <summary>Generate credentials and look up, renew, revoke and list the caller's own leases.</summary>
+    public const string DynamicRead = "dynamic:read";
 
-    /// <summary>The <c>/_emulator/*</c> endpoints (unless the emulator runs with <c>--dev</c>).</summary>
-    public const string EmulatorAdmin = "emulator:admin";
+    /// <summary>Create, change and inspect engines and roles; see and act on every identity's leases; <c>state=all</c>; read root credentials.</summary>
+    public const string DynamicManage = "dynamic:manage";
 
-    public static readonly IReadOnlyList<string> Workload = [SecretsRead, DynamicGenerate, DynamicLeases];
+    public const string SubscriptionsRead = "subscriptions:read";
 
-    public static readonly IReadOnlyList<string> All = [SecretsRead, SecretsWrite, DynamicGenerate, DynamicLeases, DynamicAdmin, EmulatorAdmin];
+    public const string SubscriptionsWrite = "subscriptions:write";
+
+    /// <summary>The <c>/_emulator/*</c> endpoints (unless the emulator runs with <c>--dev</c>), and <c>/v1/metrics</c> with <c>--metrics-require-admin</c>.</summary>
+    public const string Admin = "admin";
+
+    public static readonly IReadOnlyList<string> Workload = [SecretsRead, DynamicRead, SubscriptionsRead, SubscriptionsWrite];
+
+    public static readonly IReadOnlyList<string> All = [SecretsRead, SecretsWrite, DynamicRead, DynamicManage, SubscriptionsRead, SubscriptionsWrite, Admin];
 }

@@ -3,12 +3,12 @@ using ScaiVault.Emulator.Auth;
 
 namespace ScaiVault.Emulator.Dynamic;
 
-/// <summary>Engine and role administration (admin scope).</summary>
+/// <summary>Engine and role administration (<c>dynamic:manage</c>).</summary>
 internal static class EngineEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var engines = app.MapGroup("/v1/dynamic/engines").RequireScope(Scope.DynamicAdmin);
+        var engines = app.MapGroup("/v1/dynamic/engines").RequireScope(Scope.DynamicManage);
         engines.MapPost("", CreateAsync);
         engines.MapGet("/{name}", GetAsync);
         engines.MapPatch("/{name}", PatchAsync);

@@ -119,7 +119,7 @@ public static class EmulatorApp
         app.UseMiddleware<RateLimitMiddleware>();
 
         HealthEndpoints.Map(app);
-        MetricsEndpoint.Map(app);
+        MetricsEndpoint.Map(app, options);
         AuthEndpoints.Map(app);
         SecretEndpoints.Map(app);
         EngineEndpoints.Map(app);
@@ -129,7 +129,7 @@ public static class EmulatorApp
         var emulator = app.MapGroup(FaultMiddleware.EmulatorPrefix);
         if (!options.Dev)
         {
-            emulator.RequireScope(Scope.EmulatorAdmin);
+            emulator.RequireScope(Scope.Admin);
         }
 
         FaultEndpoints.Map(emulator);

@@ -24,6 +24,8 @@ internal static partial class EmulatorArguments
                                           needs no admin token. Loopback --urls only, unless --dev-allow-remote.
           --dev-allow-remote              Allow --dev on a non-loopback address: anyone who reaches it can mint
                                           workload tokens and inject faults.
+          --metrics-require-admin         /v1/metrics needs the admin token (default: open, as ScaiVault's is by
+                                          default).
           --client <id>=<secret>          A client for POST /oauth/token (client credentials); <id>=@<file> reads
                                           the secret from <file>. Repeatable.
           --token-ttl <duration>          Lifetime of issued access tokens (default 1h).
@@ -41,8 +43,9 @@ internal static partial class EmulatorArguments
 
     private const string Dev = "--dev";
     private const string DevAllowRemote = "--dev-allow-remote";
+    private const string MetricsRequireAdmin = "--metrics-require-admin";
 
-    private static readonly HashSet<string> Flags = [Dev, DevAllowRemote];
+    private static readonly HashSet<string> Flags = [Dev, DevAllowRemote, MetricsRequireAdmin];
 
     private static readonly HashSet<string> Options =
     [
@@ -128,6 +131,7 @@ internal static partial class EmulatorArguments
                 .Select(p => KeyValuePair.Create(p.Key, p.Value)).ToList(),
             Dev = dev,
             DevAllowRemote = devAllowRemote,
+            MetricsRequireAdmin = flags.Contains(MetricsRequireAdmin),
             Clients = ParseClients(values.GetValueOrDefault("--client")),
             TokenTtl = ParseDuration(Single("--token-ttl"), "--token-ttl", TimeSpan.FromHours(1), TimeSpan.FromSeconds(1)),
             SweepInterval = ParseDuration(Single("--sweep-interval"), "--sweep-interval", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(10)),

@@ -21,6 +21,9 @@ internal sealed record EmulatorOptions
     /// <summary><c>--dev-allow-remote</c>: <c>--dev</c> on a non-loopback address (refused otherwise).</summary>
     public bool DevAllowRemote { get; init; }
 
+    /// <summary><c>--metrics-require-admin</c>: <c>/v1/metrics</c> needs the <c>admin</c> scope; default off (no token needed).</summary>
+    public bool MetricsRequireAdmin { get; init; }
+
     /// <summary><c>--client id=secret</c> or <c>id=@file</c>, repeatable: clients of the <c>/oauth/token</c> endpoint.</summary>
     public IReadOnlyDictionary<string, string> Clients { get; init; } = new Dictionary<string, string>();
 

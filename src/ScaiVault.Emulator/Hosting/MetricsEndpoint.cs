@@ -5,11 +5,21 @@ using ScaiVault.Emulator.Leases;
 
 namespace ScaiVault.Emulator.Hosting;
 
-/// <summary><c>GET /v1/metrics</c> in the Prometheus text format, computed from the state store so it survives restarts.</summary>
+/// <summary>
+/// <c>GET /v1/metrics</c> in the Prometheus text format, computed from the state store so it survives restarts.
+/// Open without a token, as ScaiVault's default is ("unauthenticated on internal-only port", reference/system);
+/// <c>--metrics-require-admin</c> closes it to the <c>admin</c> scope.
+/// </summary>
 internal static class MetricsEndpoint
 {
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/metrics", RenderAsync).RequireAuthenticated();
+    public static void Map(IEndpointRouteBuilder app, EmulatorOptions options)
+    {
+        var metrics = app.MapGet("/v1/metrics", RenderAsync);
+        if (options.MetricsRequireAdmin)
+        {
+            metrics.RequireScope(Scope.Admin);
+        }
+    }
 
     private static async Task<IResult> RenderAsync(LeaseStore leases, TimeProvider time, CancellationToken cancellationToken)
     {

@@ -10,11 +10,11 @@ internal static class LeaseEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/dynamic/engines/{engine}/creds/{role}", GenerateAsync)
-            .RequireScope(Scope.DynamicGenerate)
+            .RequireScope(Scope.DynamicRead)
             .WithRateLimit(RateLimitClass.Generate)
             .WithFaultRoute(FaultRoutes.Generate);
 
-        var leases = app.MapGroup("/v1/dynamic/leases").RequireScope(Scope.DynamicLeases);
+        var leases = app.MapGroup("/v1/dynamic/leases").RequireScope(Scope.DynamicRead);
         leases.MapGet("", ListAsync).WithFaultRoute(FaultRoutes.List);
         leases.MapGet("/{leaseId}", LookupAsync).WithFaultRoute(FaultRoutes.Lookup);
         leases.MapPost("/{leaseId}/renew", RenewAsync).WithRateLimit(RateLimitClass.LeaseOperations).WithFaultRoute(FaultRoutes.Renew);

@@ -167,8 +167,8 @@ internal sealed partial class LeaseService(
         {
             throw ApiException.Forbidden(
                 ErrorCodes.InsufficientScope,
-                $"Listing leases with state=all needs the '{Scope.DynamicAdmin}' scope.",
-                new JsonObject { ["required_scope"] = Scope.DynamicAdmin });
+                $"Listing leases with state=all needs the '{Scope.DynamicManage}' scope.",
+                new JsonObject { ["required_scope"] = Scope.DynamicManage });
         }
 
         // A non-admin caller only ever sees its own leases, whatever the filters.

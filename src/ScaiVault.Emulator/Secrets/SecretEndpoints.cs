@@ -11,7 +11,6 @@ namespace ScaiVault.Emulator.Secrets;
 
 internal static partial class SecretEndpoints
 {
-    public const string DefaultSecretType = "generic";
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
     public static void Map(IEndpointRouteBuilder app)
@@ -31,12 +30,12 @@ internal static partial class SecretEndpoints
         var validPath = SecretPath.Validate(path);
 
         // An engine's root login can create roles (CREATEROLE): a workload that may lease a user must not read it.
-        if (!caller.Has(Scope.DynamicAdmin) && await engines.IsRootCredentialsPathAsync(validPath, cancellationToken))
+        if (!caller.Has(Scope.DynamicManage) && await engines.IsRootCredentialsPathAsync(validPath, cancellationToken))
         {
             throw ApiException.Forbidden(
                 ErrorCodes.InsufficientScope,
-                $"The secret at '{validPath}' holds an engine's root credentials; reading it needs the '{Scope.DynamicAdmin}' scope.",
-                new JsonObject { ["required_scope"] = Scope.DynamicAdmin });
+                $"The secret at '{validPath}' holds an engine's root credentials; reading it needs the '{Scope.DynamicManage}' scope.",
+                new JsonObject { ["required_scope"] = Scope.DynamicManage });
         }
 
         int? version = null;
@@ -47,7 +46,7 @@ internal static partial class SecretEndpoints
                 : throw ApiException.InvalidRequest("'version' must be a positive integer.");
         }
 
-        var secret = await store.GetAsync(validPath, version, cancellationToken)
+        var secret = await store.ReadAndRecordAccessAsync(validPath, version, cancellationToken)
             ?? throw ApiException.NotFound(
                 ErrorCodes.SecretNotFound,
                 version is null ? $"No secret at '{validPath}'." : $"No version {version} of the secret at '{validPath}'.");
@@ -64,13 +63,14 @@ internal static partial class SecretEndpoints
             throw ApiException.InvalidRequest("'data' is required and must be a JSON object.");
         }
 
+        var secretType = SecretTypes.Validate(body.SecretType);
         if (body.Metadata is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
         {
             throw ApiException.InvalidRequest("'metadata' must be a JSON object.");
         }
 
         var metadata = body.Metadata is { ValueKind: JsonValueKind.Object } m ? m : EmptyObject;
-        var secretType = string.IsNullOrWhiteSpace(body.SecretType) ? DefaultSecretType : body.SecretType;
+        SecretMetadata.Validate(metadata);
         var gracePeriod = body.Rotation is null ? (TimeSpan?)null : GracePeriod(body.Rotation.GracePeriod);
         var origin = new SecretWriteOrigin(caller.IdentityId, request.HttpContext.TraceIdentifier);
         var written = await store.WriteAsync(validPath, secretType, data, metadata, origin, gracePeriod, cancellationToken);

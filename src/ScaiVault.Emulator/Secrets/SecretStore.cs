@@ -11,7 +11,8 @@ internal sealed class SecretStore(NpgsqlDataSource db, SubscriptionSignals signa
     private const string SelectColumns =
         """
         SELECT s.path, s.secret_type, s.version, s.data::text, s.metadata::text,
-               (SELECT min(f.created_at) FROM scaivault.secrets f WHERE f.path = s.path), s.created_at, s.expires_at
+               (SELECT min(f.created_at) FROM scaivault.secrets f WHERE f.path = s.path), s.created_at, s.expires_at,
+               (SELECT a.last_accessed_at FROM scaivault.secret_access a WHERE a.path = s.path)
         FROM scaivault.secrets s
         """;
 
@@ -72,6 +73,31 @@ internal sealed class SecretStore(NpgsqlDataSource db, SubscriptionSignals signa
         return await ReadAsync(connection, null, path, version, cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="GetAsync"/> for a client's read: a found secret is stamped <c>last_accessed_at</c> = now, and the
+    /// answer shows it. The emulator's own reads (an engine's root credentials) go through <see cref="GetAsync"/>.
+    /// </summary>
+    public async Task<StoredSecret?> ReadAndRecordAccessAsync(string path, int? version, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        if (await ReadAsync(connection, null, path, version, cancellationToken) is not { } secret)
+        {
+            return null;
+        }
+
+        var now = time.UtcNowMs();
+        await using var stamp = new NpgsqlCommand(
+            """
+            INSERT INTO scaivault.secret_access (path, last_accessed_at) VALUES ($1, $2)
+            ON CONFLICT (path) DO UPDATE SET last_accessed_at = GREATEST(scaivault.secret_access.last_accessed_at, excluded.last_accessed_at)
+            """,
+            connection);
+        stamp.Parameters.Add(new NpgsqlParameter<string> { TypedValue = path });
+        stamp.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+        await stamp.ExecuteNonQueryAsync(cancellationToken);
+        return secret with { LastAccessedAt = now };
+    }
+
     private static async Task<StoredSecret?> ReadAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string path, int? version, CancellationToken cancellationToken)
     {
@@ -99,7 +125,8 @@ internal sealed class SecretStore(NpgsqlDataSource db, SubscriptionSignals signa
             ParseJson(reader.GetString(4)),
             reader.GetFieldValue<DateTimeOffset>(5),
             reader.GetFieldValue<DateTimeOffset>(6),
-            reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
+            reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7),
+            reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8));
     }
 
     private static JsonElement ParseJson(string json)

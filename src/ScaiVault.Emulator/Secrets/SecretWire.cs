@@ -12,7 +12,10 @@ internal sealed record SecretWriteRequest(JsonElement? Data, string? SecretType,
 /// </summary>
 internal sealed record SecretRotation(string? GracePeriod);
 
-/// <summary><c>GET /v1/secrets/{path}</c> answer: <c>{path, secret_type, version, data, metadata, created_at, updated_at, expires_at}</c>.</summary>
+/// <summary>
+/// <c>GET /v1/secrets/{path}</c> answer, with every field core-concepts/secrets lists. The emulator has no
+/// rotation or secret policies, so <c>rotation_policy_id</c> and <c>secret_policy_id</c> are null.
+/// </summary>
 internal sealed record SecretResponse(
     string Path,
     string SecretType,
@@ -21,8 +24,22 @@ internal sealed record SecretResponse(
     JsonElement Metadata,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? ExpiresAt)
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? LastAccessedAt,
+    string? RotationPolicyId,
+    string? SecretPolicyId)
 {
     public static SecretResponse From(StoredSecret secret) =>
-        new(secret.Path, secret.SecretType, secret.Version, secret.Data, secret.Metadata, secret.CreatedAt, secret.UpdatedAt, secret.ExpiresAt);
+        new(
+            secret.Path,
+            secret.SecretType,
+            secret.Version,
+            secret.Data,
+            SecretMetadata.ForAnswer(secret.Metadata),
+            secret.CreatedAt,
+            secret.UpdatedAt,
+            secret.ExpiresAt,
+            secret.LastAccessedAt,
+            RotationPolicyId: null,
+            SecretPolicyId: null);
 }

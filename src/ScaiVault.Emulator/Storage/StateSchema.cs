@@ -23,6 +23,11 @@ internal static class StateSchema
             expires_at  timestamptz NOT NULL
         );
 
+        -- The scopes took ScaiVault's documented names; a token an older emulator issued under the old
+        -- names would answer 403 everywhere. Dropped, it answers 401 and its holder exchanges a new one.
+        DELETE FROM scaivault.access_tokens
+        WHERE scopes && ARRAY['dynamic:generate', 'dynamic:leases', 'dynamic:admin', 'emulator:admin'];
+
         CREATE TABLE IF NOT EXISTS scaivault.secrets (
             path        text NOT NULL,
             version     integer NOT NULL,
@@ -32,6 +37,13 @@ internal static class StateSchema
             created_at  timestamptz NOT NULL,
             expires_at  timestamptz,
             PRIMARY KEY (path, version)
+        );
+
+        -- When a secret (any of its versions) was last read through the API: one row per path, so a read
+        -- never rewrites version rows.
+        CREATE TABLE IF NOT EXISTS scaivault.secret_access (
+            path             text PRIMARY KEY,
+            last_accessed_at timestamptz NOT NULL
         );
 
         CREATE TABLE IF NOT EXISTS scaivault.engines (

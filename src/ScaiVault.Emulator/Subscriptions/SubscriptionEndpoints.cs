@@ -7,8 +7,9 @@ using ScaiVault.Emulator.RateLimiting;
 namespace ScaiVault.Emulator.Subscriptions;
 
 /// <summary>
-/// <c>/v1/subscriptions</c>: polling subscriptions to secret events. Watching a secret needs
-/// what reading it needs, <c>secrets:read</c>; each identity sees only its own subscriptions.
+/// <c>/v1/subscriptions</c>: polling subscriptions to secret events. Scopes as ScaiVault documents
+/// them: <c>subscriptions:write</c> to create, delete and ack, <c>subscriptions:read</c> to get and
+/// poll; each identity sees only its own subscriptions.
 /// </summary>
 internal static class SubscriptionEndpoints
 {
@@ -17,12 +18,13 @@ internal static class SubscriptionEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var subscriptions = app.MapGroup("/v1/subscriptions").RequireScope(Scope.SecretsRead);
-        subscriptions.MapPost("", CreateAsync).WithFaultRoute(FaultRoutes.Subscriptions);
-        subscriptions.MapGet("/{id}", GetAsync).WithFaultRoute(FaultRoutes.Subscriptions);
-        subscriptions.MapDelete("/{id}", DeleteAsync).WithFaultRoute(FaultRoutes.Subscriptions);
-        subscriptions.MapGet("/{id}/poll", PollAsync).WithRateLimit(RateLimitClass.SubscriptionPolls).WithFaultRoute(FaultRoutes.Poll);
-        subscriptions.MapPost("/{id}/ack", AckAsync).WithFaultRoute(FaultRoutes.Ack);
+        var subscriptions = app.MapGroup("/v1/subscriptions");
+        subscriptions.MapPost("", CreateAsync).RequireScope(Scope.SubscriptionsWrite).WithFaultRoute(FaultRoutes.Subscriptions);
+        subscriptions.MapGet("/{id}", GetAsync).RequireScope(Scope.SubscriptionsRead).WithFaultRoute(FaultRoutes.Subscriptions);
+        subscriptions.MapDelete("/{id}", DeleteAsync).RequireScope(Scope.SubscriptionsWrite).WithFaultRoute(FaultRoutes.Subscriptions);
+        subscriptions.MapGet("/{id}/poll", PollAsync)
+            .RequireScope(Scope.SubscriptionsRead).WithRateLimit(RateLimitClass.SubscriptionPolls).WithFaultRoute(FaultRoutes.Poll);
+        subscriptions.MapPost("/{id}/ack", AckAsync).RequireScope(Scope.SubscriptionsWrite).WithFaultRoute(FaultRoutes.Ack);
     }
 
     private static async Task<IResult> CreateAsync(HttpRequest request, Caller caller, SubscriptionService subscriptions)

@@ -132,11 +132,8 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
         var json = await WhoAmIAsync(await Host.ExchangeAsync(await Host.MintDevTokenAsync(Subject)));
         Assert.Equal(Subject, json["identity_id"]!.GetValue<string>());
         Assert.Equal("emulator", json["tenant_id"]!.GetValue<string>());
-        var scopes = json["scopes"]!.AsArray().Select(s => s!.GetValue<string>()).ToList();
-        Assert.Contains("dynamic:generate", scopes);
-        Assert.Contains("dynamic:leases", scopes);
-        Assert.Contains("secrets:read", scopes);
-        Assert.DoesNotContain("dynamic:admin", scopes);
+        var scopes = json["scopes"]!.AsArray().Select(s => s!.GetValue<string>()).Order(StringComparer.Ordinal);
+        Assert.Equal(ScopeTests.WorkloadScopes.Order(StringComparer.Ordinal), scopes);
         var expiresAt = DateTimeOffset.Parse(json["token_expires_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(expiresAt, before.AddMinutes(59), before.AddMinutes(61));
     }
@@ -146,7 +143,22 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     {
         var json = await WhoAmIAsync(EmulatorHost.AdminToken);
         Assert.Equal("admin", json["identity_id"]!.GetValue<string>());
-        Assert.Contains("dynamic:admin", json["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Contains("dynamic:manage", json["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task WhoAmI_Workload_CarriesTheDocumentedFields_FilledOnlyWhereTheEmulatorKnows()
+    {
+        var json = await WhoAmIAsync(await Host.ExchangeAsync(await Host.MintDevTokenAsync(Subject)));
+        Assert.Equal(
+            ["display_name", "groups", "identity_id", "identity_type", "mfa_verified_at", "partner_id", "roles", "scopes", "tenant_id", "token_expires_at"],
+            json.PropertyNames());
+        Assert.Equal("workload", json["identity_type"]!.GetValue<string>());
+        Assert.Equal(Subject, json["display_name"]!.GetValue<string>());
+        Assert.Null(json["partner_id"]);
+        Assert.Empty(json["groups"]!.AsArray());
+        Assert.Empty(json["roles"]!.AsArray());
+        Assert.Null(json["mfa_verified_at"]);
     }
 
     [Fact]

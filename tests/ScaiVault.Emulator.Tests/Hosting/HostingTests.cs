@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json.Nodes;
 using LeaseAgent.Testing;
 using ScaiVault.Emulator.Hosting;
 using ScaiVault.Emulator.Tests.Infrastructure;
@@ -31,19 +33,27 @@ public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
     }
 
     [Fact]
-    public async Task Health_WithoutToken_IsHealthyWithRequestId()
+    public async Task Health_WithoutToken_IsHealthyWithTimestampAndRequestId()
     {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         var response = await Host.Anonymous.GetAsync(new Uri("v1/health", UriKind.Relative));
         var json = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.Equal(["status", "timestamp"], json.PropertyNames());
         Assert.Equal("healthy", json["status"]!.GetValue<string>());
+        var timestamp = json["timestamp"]!.GetValue<string>();
+        Assert.EndsWith("Z", timestamp, StringComparison.Ordinal);
+        Assert.InRange(DateTimeOffset.Parse(timestamp, CultureInfo.InvariantCulture), before, DateTimeOffset.UtcNow.AddSeconds(1));
         Assert.Matches("^req_[0-9a-f]{24}$", response.Header("X-Request-ID"));
     }
 
     [Fact]
-    public async Task Ready_WithReachablePostgres_Is200()
+    public async Task Ready_WithReachablePostgres_Is200WithItsChecks()
     {
         var response = await Host.Anonymous.GetAsync(new Uri("v1/health/ready", UriKind.Relative));
-        Assert.Equal("ready", (await response.ShouldBeAsync(HttpStatusCode.OK))["status"]!.GetValue<string>());
+        var json = await response.ShouldBeAsync(HttpStatusCode.OK);
+        Assert.True(
+            JsonNode.DeepEquals(new JsonObject { ["status"] = "ready", ["checks"] = new JsonObject { ["database"] = "ok" } }, json),
+            json.ToJsonString());
     }
 
     [Fact]
@@ -53,7 +63,12 @@ public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
         await EmulatorHost.DropDatabaseAsync(host.ConnectionString);
 
         var response = await host.Anonymous.GetAsync(new Uri("v1/health/ready", UriKind.Relative));
-        await response.ShouldBeErrorAsync(HttpStatusCode.ServiceUnavailable, "service_unavailable");
+        var json = await response.ShouldBeAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(["checks", "errors", "status"], json.PropertyNames());
+        Assert.Equal("not_ready", json["status"]!.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["database"] = "error" }, json["checks"]), json.ToJsonString());
+        Assert.Equal(["database"], json["errors"]!.PropertyNames());
+        Assert.False(string.IsNullOrWhiteSpace(json["errors"]!["database"]!.GetValue<string>()));
 
         // The sweeper keeps failing against the missing database; the process must stay up.
         await Eventually.TrueAsync(
@@ -97,10 +112,24 @@ public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
     }
 
     [Fact]
-    public async Task Metrics_WithoutToken_Is401()
+    public async Task Metrics_ByDefault_AnswersWithoutToken()
     {
         var response = await Host.Anonymous.GetAsync(new Uri("v1/metrics", UriKind.Relative));
-        await response.ShouldBeErrorAsync(HttpStatusCode.Unauthorized, "authentication_required");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("# TYPE scaivault_leases_active gauge", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_WithMetricsRequireAdmin_NeedsTheAdminScope()
+    {
+        await using var host = await EmulatorHost.StartAsync("--dev", "--metrics-require-admin");
+        await (await host.Anonymous.GetAsync(new Uri("v1/metrics", UriKind.Relative)))
+            .ShouldBeErrorAsync(HttpStatusCode.Unauthorized, "authentication_required");
+        var workload = await host.WorkloadClientAsync("system:serviceaccount:ns:scraper");
+        var error = await (await workload.GetAsync(new Uri("v1/metrics", UriKind.Relative)))
+            .ShouldBeErrorAsync(HttpStatusCode.Forbidden, "insufficient_scope");
+        Assert.Equal("admin", error["details"]!["required_scope"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await host.Admin.GetAsync(new Uri("v1/metrics", UriKind.Relative))).StatusCode);
     }
 
     [Fact]
