@@ -102,7 +102,16 @@ public static class Duration
         return string.Create(CultureInfo.InvariantCulture, $"{(long)value.TotalMilliseconds}ms");
     }
 
-    /// <summary>Formats whole seconds the way ScaiVault expects them in request bodies (<c>"90s"</c>).</summary>
-    public static string ToScaiVault(TimeSpan value) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (long)Math.Ceiling(value.TotalSeconds))}s");
+    /// <summary>
+    /// Formats a duration for ScaiVault request bodies (<c>ttl</c>, <c>increment</c>): whole seconds (rounded up, at
+    /// least 1) in the largest unit that states them exactly, <c>"1h"</c>, <c>"90m"</c>, <c>"45s"</c>. Hours, never
+    /// days: ScaiVault's dynamic-secrets docs show only <c>"1h"</c> and <c>"24h"</c>, so <c>"86400s"</c> becomes <c>"24h"</c>.
+    /// </summary>
+    public static string ToScaiVault(TimeSpan value)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(value.TotalSeconds));
+        return seconds % 3600 == 0 ? string.Create(CultureInfo.InvariantCulture, $"{seconds / 3600}h")
+            : seconds % 60 == 0 ? string.Create(CultureInfo.InvariantCulture, $"{seconds / 60}m")
+            : string.Create(CultureInfo.InvariantCulture, $"{seconds}s");
+    }
 }

@@ -151,6 +151,12 @@ internal static partial class Log
     [LoggerMessage(715, LogLevel.Information, "{Count} secret event(s): {Events}")]
     public static partial void EventsReceived(ILogger logger, int count, string events);
 
+    [LoggerMessage(9600, LogLevel.Debug, "Acknowledged {Count} secret event(s) of subscription {SubscriptionId}")]
+    public static partial void EventsAcknowledged(ILogger logger, int count, string subscriptionId);
+
+    [LoggerMessage(9601, LogLevel.Warning, "Acknowledging {Count} secret event(s) failed ({Code}: {Error}); kept for the next ack: {Kept}, in {RetryInSeconds:0.0} s")]
+    public static partial void AcknowledgeFailed(ILogger logger, int count, string code, string error, bool kept, double retryInSeconds);
+
     // 8xx the supervised child process (run -- CMD)
     [LoggerMessage(800, LogLevel.Information, "Started {Command} as pid {Pid} with the credential of user {Username} in PG* and DATABASE_URL")]
     public static partial void ChildStarted(ILogger logger, string command, int pid, string username);

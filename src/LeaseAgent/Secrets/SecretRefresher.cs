@@ -17,7 +17,9 @@ namespace LeaseAgent.Secrets;
 /// reload signal once per cycle however many changed. With <c>SUBSCRIBE=true</c> it long-polls a subscription on the
 /// mapped paths and refreshes as soon as one changes, falling back to polling whenever the subscription fails.
 /// A subscription given up after a failed poll is deleted before the next one is created, and the last one when
-/// the agent stops, so that the server does not keep queueing events for nobody.
+/// the agent stops, so that the server does not keep queueing events for nobody. Handled events are acknowledged
+/// in batches (<see cref="PendingAcknowledgements"/>), so that a burst of updates stays within ScaiVault's limit of
+/// subscription operations.
 /// Without a dynamic credential it also writes the status file, which the lease supervisor writes otherwise.
 /// </summary>
 public sealed class SecretRefresher(
@@ -38,6 +40,7 @@ public sealed class SecretRefresher(
     private readonly IReadOnlyList<SecretMapping> _mappings = options.Secrets.Mappings;
     private readonly Dictionary<string, byte[]> _written = new(StringComparer.Ordinal);
     private readonly bool _writesStatus = options.Lease is null;
+    private readonly PendingAcknowledgements _acks = new(subscriptions, time, logger);
     private string? _subscription;
 
     // Given up after a failed poll, not yet deleted at the server: tried again before each new subscription and at stop.
@@ -205,6 +208,17 @@ public sealed class SecretRefresher(
             var pollFor = TimeSpan.FromSeconds(Math.Floor((wait < longest ? wait : longest).TotalSeconds));
             try
             {
+                if (_subscription is { } current)
+                {
+                    await _acks.FlushIfDueAsync(current, cancellationToken);
+                }
+
+                // Back in time to acknowledge what was handled meanwhile, before the server hands it out again.
+                if (_acks.DueIn is { } ackDue && ackDue < pollFor)
+                {
+                    pollFor = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(ackDue.TotalSeconds)));
+                }
+
                 if (_subscription is { } id && pollFor >= TimeSpan.FromSeconds(1))
                 {
                     if (await PollAsync(id, paths, pollFor, cancellationToken))
@@ -255,6 +269,7 @@ public sealed class SecretRefresher(
             Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
             _abandoned.Add(id);
             _subscription = null;
+            _acks.Clear(); // events of the abandoned subscription: the next one starts afresh
             return false;
         }
 
@@ -269,14 +284,8 @@ public sealed class SecretRefresher(
         if (refreshed)
         {
             // Acknowledged only once handled: if the refresh failed, the event comes again.
-            try
-            {
-                await subscriptions.AcknowledgeAsync(id, [.. events.Select(e => e.EventId)], time.GetTimestamp() + Ticks(RequestBudget), cancellationToken);
-            }
-            catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
-            {
-                Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
-            }
+            _acks.Add(events.Select(e => e.EventId));
+            await _acks.FlushIfDueAsync(id, cancellationToken);
         }
 
         return relevant && refreshed;

@@ -111,6 +111,7 @@ public static class EmulatorApp
     private static void ConfigurePipeline(WebApplication app, EmulatorOptions options)
     {
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<RateLimitHeadersMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(context => ApiErrorWriter.WriteForBareStatusAsync(context.HttpContext));
         app.UseRouting();

@@ -34,6 +34,11 @@ internal static partial class EmulatorArguments
           --rate-limit-lease-ops <n>      Renewals + revocations per identity per minute (default 100; 0 = off).
           --rate-limit-reads <n>          Secret reads per identity per minute (default 1000; 0 = off).
           --rate-limit-polls <n>          Subscription polls per identity per minute (default 240; 0 = off).
+          --rate-limit-subscription-ops <n>
+                                          Subscription creates, gets, deletes and acks per identity per minute
+                                          (default 20; 0 = off).
+          --rate-limit-other <n>          Requests to every other route per identity (per client address when
+                                          unauthenticated) per minute (default 10000; 0 = off).
           --subscription-redelivery <duration>
                                           How long a polled event stays hidden; un-acked, it is then delivered
                                           again (default 30s; e.g. 500ms).
@@ -51,6 +56,7 @@ internal static partial class EmulatorArguments
     [
         "--urls", "--postgres", "--admin-token", "--admin-token-file", "--trust-issuer", "--client", "--token-ttl", "--sweep-interval",
         "--rate-limit-generate", "--rate-limit-lease-ops", "--rate-limit-reads", "--rate-limit-polls", "--subscription-redelivery",
+        "--rate-limit-subscription-ops", "--rate-limit-other",
         "--log-level",
     ];
 
@@ -139,6 +145,8 @@ internal static partial class EmulatorArguments
             RateLimitLeaseOperations = ParseLimit(Single("--rate-limit-lease-ops"), "--rate-limit-lease-ops", 100),
             RateLimitReads = ParseLimit(Single("--rate-limit-reads"), "--rate-limit-reads", 1000),
             RateLimitPolls = ParseLimit(Single("--rate-limit-polls"), "--rate-limit-polls", 240),
+            RateLimitSubscriptionOperations = ParseLimit(Single("--rate-limit-subscription-ops"), "--rate-limit-subscription-ops", 20),
+            RateLimitOther = ParseLimit(Single("--rate-limit-other"), "--rate-limit-other", 10000),
             SubscriptionRedelivery = ParseDuration(
                 Single("--subscription-redelivery"), "--subscription-redelivery", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100)),
             LogLevel = ParseLogLevel(Single("--log-level")),

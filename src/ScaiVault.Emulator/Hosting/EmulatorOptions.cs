@@ -45,6 +45,18 @@ internal sealed record EmulatorOptions
     /// <summary><c>--rate-limit-polls</c> (subscription polls) per identity per minute; default 240; 0 turns it off.</summary>
     public int RateLimitPolls { get; init; } = 240;
 
+    /// <summary>
+    /// <c>--rate-limit-subscription-ops</c> (subscription create, get, delete and ack) per identity per minute; default 20
+    /// (RATE's "Subscription operations"); 0 turns it off.
+    /// </summary>
+    public int RateLimitSubscriptionOperations { get; init; } = 20;
+
+    /// <summary>
+    /// <c>--rate-limit-other</c>: every other route (health, metrics, token exchange, lease lookup and list, engine admin,
+    /// unknown routes …) per identity, or per client address when unauthenticated, per minute; default 10000; 0 turns it off.
+    /// </summary>
+    public int RateLimitOther { get; init; } = 10000;
+
     /// <summary><c>--subscription-redelivery</c>: how long a polled event stays hidden before an un-acked one is delivered again; default 30s.</summary>
     public TimeSpan SubscriptionRedelivery { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -1,6 +1,6 @@
 namespace ScaiVault.Emulator.RateLimiting;
 
-/// <summary>The contract's per-identity rate-limit classes.</summary>
+/// <summary>The rate-limit classes (RATE's categories): each (identity, class) pair has its own window.</summary>
 internal enum RateLimitClass
 {
     /// <summary>Credential generation, 100/min.</summary>
@@ -14,6 +14,12 @@ internal enum RateLimitClass
 
     /// <summary>Subscription polls, 240/min.</summary>
     SubscriptionPolls,
+
+    /// <summary>Subscription create, get, delete and ack, 20/min (RATE's "Subscription operations"; which calls count is ours).</summary>
+    SubscriptionOperations,
+
+    /// <summary>Every route without a class of its own (ours), 10000/min: the rate-limit headers are on every response.</summary>
+    Other,
 }
 
 /// <summary>Endpoint metadata: requests to it count against the caller's budget of that class.</summary>

@@ -1,36 +1,37 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ScaiVault.Emulator.Api;
-using ScaiVault.Emulator.Auth;
 
 namespace ScaiVault.Emulator.RateLimiting;
 
 /// <summary>
-/// Applies the caller's limit for the endpoint's class (after authentication: limits are per
-/// identity) and sends <c>X-RateLimit-*</c> on every limited response, 429s and successes alike.
+/// Counts the request against its window (after authentication: limits are per identity) and sends
+/// <c>X-RateLimit-*</c> with the answer, 429s and successes alike. See <see cref="RateLimitHeaders.WindowOf"/>.
 /// </summary>
-internal sealed class RateLimitMiddleware(RequestDelegate next, IdentityRateLimiter limiter, TimeProvider time)
+internal sealed partial class RateLimitMiddleware(RequestDelegate next, IdentityRateLimiter limiter, TimeProvider time, ILogger<RateLimitMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<RateLimitMetadata>();
-        var caller = context.Features.Get<Caller>();
-        if (metadata is null || caller is null || limiter.LimitOf(metadata.Class) <= 0)
+        if (RateLimitHeaders.IsExempt(context))
         {
             return next(context);
         }
 
-        var decision = limiter.Acquire(caller.IdentityId, metadata.Class);
-        var headers = context.Response.Headers;
-        headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Reset"] = decision.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var (key, limitClass) = RateLimitHeaders.WindowOf(context);
+        if (limiter.LimitOf(limitClass) <= 0)
+        {
+            return next(context);
+        }
+
+        var decision = limiter.Acquire(key, limitClass);
+        RateLimitHeaders.Write(context.Response, decision);
         if (decision.Allowed)
         {
             return next(context);
         }
 
         var retryAfter = (int)Math.Max(1, Math.Ceiling((decision.Reset - time.GetUtcNow()).TotalSeconds));
+        LogRateLimited(logger, key, limitClass, decision.Limit, retryAfter);
         var error = new ApiException(
             StatusCodes.Status429TooManyRequests,
             ErrorCodes.RateLimited,
@@ -39,4 +40,8 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IdentityRateLimi
         error.Headers["Retry-After"] = retryAfter.ToString(CultureInfo.InvariantCulture);
         throw error;
     }
+
+    [LoggerMessage(EventId = 150, Level = LogLevel.Warning,
+        Message = "Rate limited: {Key} exceeded {Limit} {Class} requests per minute; retry after {RetryAfterSeconds} s")]
+    private static partial void LogRateLimited(ILogger logger, string key, RateLimitClass @class, int limit, int retryAfterSeconds);
 }

@@ -71,9 +71,9 @@ internal static partial class SecretEndpoints
 
         var metadata = body.Metadata is { ValueKind: JsonValueKind.Object } m ? m : EmptyObject;
         SecretMetadata.Validate(metadata);
-        var gracePeriod = body.Rotation is null ? (TimeSpan?)null : GracePeriod(body.Rotation.GracePeriod);
+        var rotation = body.Rotation is null ? null : SecretWriteRotation.From(body.Rotation, GracePeriod(body.Rotation.GracePeriod));
         var origin = new SecretWriteOrigin(caller.IdentityId, request.HttpContext.TraceIdentifier);
-        var written = await store.WriteAsync(validPath, secretType, data, metadata, origin, gracePeriod, cancellationToken);
+        var written = await store.WriteAsync(validPath, secretType, data, metadata, origin, rotation, cancellationToken);
         LogSecretWritten(logger, validPath, written.Version, caller.IdentityId);
         return Results.Json(SecretResponse.From(written), Wire.Json.SecretResponse);
     }

@@ -20,14 +20,14 @@ internal sealed class SecretStore(NpgsqlDataSource db, SubscriptionSignals signa
     /// Writes the next version of the secret at <paramref name="path"/> and, in the same transaction,
     /// queues its events for the subscriptions that want them.
     /// </summary>
-    /// <param name="rotationGracePeriod">Set when the write is a rotation (the emulator's <c>rotation</c> field).</param>
+    /// <param name="rotation">Set when the write is a rotation (the emulator's <c>rotation</c> field).</param>
     public async Task<StoredSecret> WriteAsync(
         string path,
         string secretType,
         JsonElement data,
         JsonElement metadata,
         SecretWriteOrigin origin,
-        TimeSpan? rotationGracePeriod,
+        SecretWriteRotation? rotation,
         CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
@@ -58,7 +58,7 @@ internal sealed class SecretStore(NpgsqlDataSource db, SubscriptionSignals signa
 
         var written = (await ReadAsync(connection, transaction, path, version: null, cancellationToken))!;
         var notify = await SubscriptionStore.EnqueueAsync(
-            connection, transaction, SecretEvents.ForWrite(written, origin, rotationGracePeriod), cancellationToken);
+            connection, transaction, SecretEvents.ForWrite(written, origin, rotation), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
         // Only now can a poll see the events; woken earlier it would find nothing and wait again.

@@ -6,11 +6,12 @@ namespace ScaiVault.Emulator.Secrets;
 internal sealed record SecretWriteRequest(JsonElement? Data, string? SecretType, JsonElement? Metadata, SecretRotation? Rotation);
 
 /// <summary>
-/// Emulator extension of the write: <c>"rotation": {"grace_period": "5m"}</c> marks the new version
-/// as a rotation, which emits <c>secret.rotated</c> (besides <c>secret.updated</c>) with
-/// <c>grace_period_ends</c> = write time + grace period (default 0).
+/// Emulator extension of the write: <c>"rotation": {"grace_period": "5m", "policy_id": "rot_quarterly", "policy_name": "quarterly"}</c>
+/// marks the new version as a rotation, which emits <c>secret.rotated</c> (besides <c>secret.updated</c> with
+/// <c>is_rotation: true</c>) with <c>grace_period_ends</c> = write time + grace period (default 0) and the named policy
+/// (default <see cref="SecretWriteRotation.DefaultPolicyId"/>).
 /// </summary>
-internal sealed record SecretRotation(string? GracePeriod);
+internal sealed record SecretRotation(string? GracePeriod, string? PolicyId, string? PolicyName);
 
 /// <summary>
 /// <c>GET /v1/secrets/{path}</c> answer, with every field core-concepts/secrets lists. The emulator has no

@@ -19,6 +19,9 @@ internal static class SubscriptionEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var subscriptions = app.MapGroup("/v1/subscriptions");
+
+        // RATE's "Subscription operations": create, get, delete and ack (ours); the poll's own class overrides it.
+        subscriptions.WithRateLimit(RateLimitClass.SubscriptionOperations);
         subscriptions.MapPost("", CreateAsync).RequireScope(Scope.SubscriptionsWrite).WithFaultRoute(FaultRoutes.Subscriptions);
         subscriptions.MapGet("/{id}", GetAsync).RequireScope(Scope.SubscriptionsRead).WithFaultRoute(FaultRoutes.Subscriptions);
         subscriptions.MapDelete("/{id}", DeleteAsync).RequireScope(Scope.SubscriptionsWrite).WithFaultRoute(FaultRoutes.Subscriptions);
@@ -45,8 +48,8 @@ internal static class SubscriptionEndpoints
 
     private static async Task<IResult> PollAsync(string id, HttpRequest request, Caller caller, SubscriptionService subscriptions)
     {
-        var timeout = PollTimeout(request.Query);
-        var claimed = await subscriptions.PollAsync(caller, id, timeout, request.HttpContext.RequestAborted);
+        var query = new PollQuery(PollTimeout(request.Query), SinceEventId(request.Query), MaxEvents(request.Query));
+        var claimed = await subscriptions.PollAsync(caller, id, query, request.HttpContext.RequestAborted);
         return Results.Json(new PollResponse(claimed.Events, claimed.HasMore), Wire.Json.PollResponse);
     }
 
@@ -69,5 +72,32 @@ internal static class SubscriptionEndpoints
             && seconds <= MaxPollSeconds
             ? TimeSpan.FromSeconds(seconds)
             : throw ApiException.Validation("timeout", $"'timeout' must be given once, as whole seconds from 0 to {MaxPollSeconds}.");
+    }
+
+    /// <summary><c>since_event_id</c>: deliver only events after this one (whether it exists is the service's to check).</summary>
+    private static string? SinceEventId(IQueryCollection query)
+    {
+        if (!query.TryGetValue("since_event_id", out var values))
+        {
+            return null;
+        }
+
+        return values.Count == 1 && !string.IsNullOrWhiteSpace(values[0])
+            ? values[0]
+            : throw ApiException.Validation("since_event_id", "'since_event_id' must be given once, as the id of an event this subscription delivered.");
+    }
+
+    private static int MaxEvents(IQueryCollection query)
+    {
+        if (!query.TryGetValue("max_events", out var values))
+        {
+            return SubscriptionService.MaxEventsPerPoll;
+        }
+
+        return values.Count == 1
+            && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var maxEvents)
+            && maxEvents is >= 1 and <= SubscriptionService.MaxEventsLimit
+            ? maxEvents
+            : throw ApiException.Validation("max_events", $"'max_events' must be given once, as a whole number from 1 to {SubscriptionService.MaxEventsLimit}.");
     }
 }

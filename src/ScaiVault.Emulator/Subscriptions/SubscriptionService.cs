@@ -14,8 +14,11 @@ internal sealed partial class SubscriptionService(
     IHostApplicationLifetime lifetime,
     ILogger<SubscriptionService> logger)
 {
-    /// <summary>The most events one poll hands out; <c>has_more</c> tells the client to poll again at once.</summary>
+    /// <summary>The most events one poll hands out unless it asks otherwise (<c>max_events</c>, REF-SUB's default); <c>has_more</c> tells the client to poll again at once.</summary>
     public const int MaxEventsPerPoll = 100;
+
+    /// <summary>The largest <c>max_events</c> a poll may ask for (ours: ScaiVault documents only the default, 100).</summary>
+    public const int MaxEventsLimit = 1000;
 
     public const int MaxNameLength = 128;
     public const int MaxPaths = 100;
@@ -66,21 +69,31 @@ internal sealed partial class SubscriptionService(
     }
 
     /// <summary>
-    /// Answers at once when events are due; otherwise waits until one is written, until an event
-    /// handed out earlier and not acked becomes due again, or until <paramref name="timeout"/>
-    /// (then with no events). Emulator shutdown ends the wait early, with what there is.
+    /// Answers at once when events are due (after <see cref="PollQuery.SinceEventId"/>, at most
+    /// <see cref="PollQuery.MaxEvents"/>); otherwise waits until one is written, until an event handed out
+    /// earlier and not acked becomes due again, or until <see cref="PollQuery.Timeout"/> (then with no events).
+    /// Emulator shutdown ends the wait early, with what there is.
     /// </summary>
-    public async Task<ClaimedEvents> PollAsync(Caller caller, string id, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<ClaimedEvents> PollAsync(Caller caller, string id, PollQuery query, CancellationToken cancellationToken)
     {
         await GetAsync(caller, id, cancellationToken);
-        var deadline = time.GetUtcNow() + timeout;
+        var after = 0L;
+        if (query.SinceEventId is { } since)
+        {
+            // An id this subscription never had is a client mistake (another subscription's cursor, a typo): delivering
+            // everything instead would hand out again what the client believes it has seen.
+            after = await store.PositionOfAsync(id, since, cancellationToken)
+                ?? throw ApiException.Validation("since_event_id", $"'since_event_id': subscription '{id}' has no event '{Truncated(since)}'.");
+        }
+
+        var deadline = time.GetUtcNow() + query.Timeout;
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
         while (true)
         {
             // Taken before looking: an event committed between the look and the wait still wakes this poll.
             var nextEvent = signals.NextEvent(id);
             var now = time.UtcNowMs();
-            var claimed = await store.ClaimAsync(id, now, now + options.SubscriptionRedelivery, MaxEventsPerPoll, cancellationToken);
+            var claimed = await store.ClaimAsync(id, now, now + options.SubscriptionRedelivery, query.MaxEvents, after, cancellationToken);
             var remaining = deadline - time.GetUtcNow();
             if (claimed.Events.Count > 0 || remaining <= TimeSpan.Zero || waitEnds.IsCancellationRequested)
             {

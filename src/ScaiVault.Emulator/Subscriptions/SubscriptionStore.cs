@@ -84,12 +84,22 @@ internal sealed class SubscriptionStore(NpgsqlDataSource db)
         return notified;
     }
 
+    /// <summary>Where the event stands in the subscription's order (acked events included); null when the subscription never had it.</summary>
+    public async Task<long?> PositionOfAsync(string subscriptionId, string eventId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT seq FROM scaivault.subscription_events WHERE subscription_id = $1 AND event_id = $2");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subscriptionId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = eventId });
+        return await command.ExecuteScalarAsync(cancellationToken) is long seq ? seq : null;
+    }
+
     /// <summary>
-    /// Hands out up to <paramref name="limit"/> due events, oldest first, and hides them until
-    /// <paramref name="hiddenUntil"/>: unless acked by then, a later poll delivers them again.
+    /// Hands out up to <paramref name="limit"/> due events after position <paramref name="after"/>, oldest first, and
+    /// hides them until <paramref name="hiddenUntil"/>: unless acked by then, a later poll delivers them again.
     /// Concurrent polls of one subscription never get the same event (SKIP LOCKED).
     /// </summary>
-    public async Task<ClaimedEvents> ClaimAsync(string subscriptionId, DateTimeOffset now, DateTimeOffset hiddenUntil, int limit, CancellationToken cancellationToken)
+    public async Task<ClaimedEvents> ClaimAsync(
+        string subscriptionId, DateTimeOffset now, DateTimeOffset hiddenUntil, int limit, long after, CancellationToken cancellationToken)
     {
         // One implicit transaction: the second statement sees the first one's claims as no longer due.
         await using var batch = db.CreateBatch();
@@ -97,7 +107,7 @@ internal sealed class SubscriptionStore(NpgsqlDataSource db)
             """
             WITH due AS (
                 SELECT subscription_id, event_id FROM scaivault.subscription_events
-                WHERE subscription_id = $1 AND acked_at IS NULL AND visible_at <= $2
+                WHERE subscription_id = $1 AND acked_at IS NULL AND visible_at <= $2 AND seq > $5
                 ORDER BY seq
                 LIMIT $4
                 FOR UPDATE SKIP LOCKED
@@ -112,16 +122,18 @@ internal sealed class SubscriptionStore(NpgsqlDataSource db)
         claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
         claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = hiddenUntil });
         claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        claim.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
         batch.BatchCommands.Add(claim);
 
         var rest = new NpgsqlBatchCommand(
             """
             SELECT bool_or(visible_at <= $2), min(visible_at) FILTER (WHERE visible_at > $2)
             FROM scaivault.subscription_events
-            WHERE subscription_id = $1 AND acked_at IS NULL
+            WHERE subscription_id = $1 AND acked_at IS NULL AND seq > $3
             """);
         rest.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subscriptionId });
         rest.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+        rest.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
         batch.BatchCommands.Add(rest);
 
         var claimed = new List<(long Seq, EventEnvelope Event)>();
@@ -133,6 +145,7 @@ internal sealed class SubscriptionStore(NpgsqlDataSource db)
                 reader.GetString(2),
                 reader.GetFieldValue<DateTimeOffset>(3),
                 reader.GetString(4),
+                null,
                 reader.GetString(5),
                 reader.GetString(6),
                 ParseJson(reader.GetString(7)),

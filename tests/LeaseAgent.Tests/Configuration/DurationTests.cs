@@ -48,10 +48,34 @@ public sealed class DurationTests
         Assert.Equal(TimeSpan.FromDays(10675199), value);
     }
 
+    /// <summary>The largest unit that states the value exactly; hours, never days (the dynamic-secrets docs write "1h" and "24h").</summary>
     [Theory]
     [InlineData(90, "90s")]
+    [InlineData(45, "45s")]
     [InlineData(0.2, "1s")]
-    [InlineData(3600, "3600s")]
-    public void ToScaiVault_FormatsWholeSeconds(double seconds, string expected) =>
+    [InlineData(59.5, "1m")] // rounded up to whole seconds first
+    [InlineData(60, "1m")]
+    [InlineData(900, "15m")]
+    [InlineData(3600, "1h")]
+    [InlineData(3660, "61m")]
+    [InlineData(3601, "3601s")]
+    [InlineData(5400, "90m")]
+    [InlineData(86400, "24h")]
+    [InlineData(172800, "48h")]
+    public void ToScaiVault_FormatsInTheLargestExactUnit(double seconds, string expected) =>
         Assert.Equal(expected, Duration.ToScaiVault(TimeSpan.FromSeconds(seconds)));
+
+    /// <summary>Whatever the agent sends, it (and the emulator) reads back as the same number of whole seconds.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(45)]
+    [InlineData(3599)]
+    [InlineData(5400)]
+    [InlineData(86400)]
+    [InlineData(31536000)]
+    public void ToScaiVault_ParsesBackToTheSameSeconds(int seconds)
+    {
+        Assert.True(Duration.TryParse(Duration.ToScaiVault(TimeSpan.FromSeconds(seconds)), out var parsed));
+        Assert.Equal(TimeSpan.FromSeconds(seconds), parsed);
+    }
 }

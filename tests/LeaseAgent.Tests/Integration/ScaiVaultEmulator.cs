@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LeaseAgent.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using ScaiVault.Emulator.Hosting;
 
@@ -19,6 +21,7 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     public const string AdminToken = "test-admin-token";
 
     private readonly WebApplication _app;
+    private readonly RateLimitCounter _rateLimited = new();
 
     private ScaiVaultEmulator(WebApplication app, Uri baseAddress, string databaseConnectionString, string roleName)
     {
@@ -28,7 +31,11 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
         RoleName = roleName;
         Admin = new HttpClient { BaseAddress = baseAddress };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        app.Services.GetRequiredService<ILoggerFactory>().AddProvider(_rateLimited);
     }
+
+    /// <summary>The identities (or client addresses) of the requests the emulator refused with <c>429 rate_limited</c> (its warning 150).</summary>
+    public IReadOnlyList<string> RateLimitedRequests => _rateLimited.Keys;
 
     public Uri BaseAddress { get; }
 
@@ -134,4 +141,32 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
 
     public static async Task<JsonObject> ReadJsonFileAsync(string path) =>
         JsonSerializer.Deserialize<JsonObject>(await File.ReadAllTextAsync(path))!;
+
+    /// <summary>Counts the emulator's "Rate limited" warnings (event 150); its first argument is the identity or address.</summary>
+    private sealed class RateLimitCounter : ILoggerProvider, ILogger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _keys = new();
+
+        public IReadOnlyList<string> Keys => [.. _keys];
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 150 && state is IReadOnlyList<KeyValuePair<string, object?>> values
+                && values.FirstOrDefault(v => v.Key == "Key").Value is string key)
+            {
+                _keys.Enqueue(key);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 }

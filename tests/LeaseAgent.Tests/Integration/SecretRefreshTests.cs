@@ -127,6 +127,39 @@ public sealed class SecretRefreshTests
         Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
     }
 
+    /// <summary>
+    /// RATE allows 20 subscription operations per identity per minute, and the emulator counts every ack there: a burst
+    /// of 40 versions in 10 s must leave the file at the last one, the emulator without a single 429 for the agent, and
+    /// every event acknowledged (the agent's acks coalesce).
+    /// </summary>
+    [Fact]
+    public async Task Subscribe_ABurstOfUpdates_EndsAtTheLatestVersion_WithoutA429_AndEveryEventAcknowledged()
+    {
+        await using var scenario = await SecretsOnlyScenarioAsync("1h", subscribe: true);
+        var (agent, _) = await scenario.StartAgentAsync("run");
+        await Eventually.ReturnsAsync(() => StatusAsync(scenario), s => s?["ready"]?.GetValue<bool>() == true, Generous, "ready once the secrets are written");
+        await Eventually.TrueAsync(() => agent.Output.Contains("Subscribed to changes of 1 secret path(s)", StringComparison.Ordinal), Generous, "subscribed");
+
+        // Paced, not hurried: one version every 250 ms lets the agent handle (and, uncoalesced, ack) nearly each on its own.
+        for (var version = 2; version <= 41; version++)
+        {
+            await scenario.Emulator.PutSecretAsync("apps/reporting/config", new { api_key = $"key-version-{version}", endpoint = "https://v.example" });
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+
+        await Eventually.TrueAsync(async () => await ReadAsync(scenario, "api-key") == "key-version-41", Generous, "the last version written", () => agent.Output);
+        await Eventually.TrueAsync(
+            async () => await TestPostgres.ScalarAsync<long>(scenario.Emulator.DatabaseConnectionString, "SELECT count(*) FROM scaivault.subscription_events WHERE acked_at IS NULL") == 0,
+            Generous,
+            "every event acknowledged",
+            () => agent.Output);
+        Assert.Empty(scenario.Emulator.RateLimitedRequests);
+        Assert.DoesNotContain("rate_limited", agent.Output, StringComparison.Ordinal);
+
+        agent.Terminate();
+        Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
+    }
+
     /// <summary>Review §20: a subscription replaced after a failed poll, and the last one at shutdown, are deleted at the server.</summary>
     [Fact]
     public async Task Subscribe_AfterAFailedPoll_ReplacesTheSubscription_AndDeletesTheOldOne_AndTheLastAtShutdown()

@@ -11,6 +11,7 @@ public class DurationTests
     [InlineData("1h", 3600)]
     [InlineData("24h", 86400)]
     [InlineData("1h30m", 5400)]
+    [InlineData("90m", 5400)] // the agent's form of 5400 s
     [InlineData("7d", 604800)]
     [InlineData("3600", 3600)]
     public void TryParse_ContractDurations_Parse(string text, int seconds)

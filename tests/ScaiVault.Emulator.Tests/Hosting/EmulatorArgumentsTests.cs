@@ -18,6 +18,7 @@ public class EmulatorArgumentsTests
         Assert.Equal(TimeSpan.FromSeconds(1), options.SweepInterval);
         Assert.Equal((100, 100, 1000), (options.RateLimitGenerate, options.RateLimitLeaseOperations, options.RateLimitReads));
         Assert.Equal(240, options.RateLimitPolls);
+        Assert.Equal((20, 10000), (options.RateLimitSubscriptionOperations, options.RateLimitOther));
         Assert.Equal(TimeSpan.FromSeconds(30), options.SubscriptionRedelivery);
     }
 
@@ -31,6 +32,7 @@ public class EmulatorArgumentsTests
             "--token-ttl", "10m", "--sweep-interval", "250ms",
             "--rate-limit-generate", "5", "--rate-limit-lease-ops", "6", "--rate-limit-reads", "0", "--log-level", "warning",
             "--rate-limit-polls", "7", "--subscription-redelivery", "500ms",
+            "--rate-limit-subscription-ops", "8", "--rate-limit-other", "9",
         ]);
         Assert.Equal(["http://127.0.0.1:0"], options.Urls);
         Assert.Equal("admin", options.AdminToken);
@@ -43,6 +45,7 @@ public class EmulatorArgumentsTests
         Assert.Equal((5, 6, 0), (options.RateLimitGenerate, options.RateLimitLeaseOperations, options.RateLimitReads));
         Assert.Equal(LogLevel.Warning, options.LogLevel);
         Assert.Equal(7, options.RateLimitPolls);
+        Assert.Equal((8, 9), (options.RateLimitSubscriptionOperations, options.RateLimitOther));
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.SubscriptionRedelivery);
     }
 
@@ -55,6 +58,8 @@ public class EmulatorArgumentsTests
     [InlineData("--token-ttl", new[] { "--postgres", Postgres, "--admin-token", "a", "--token-ttl", "0s" })]
     [InlineData("--rate-limit-generate", new[] { "--postgres", Postgres, "--admin-token", "a", "--rate-limit-generate", "-1" })]
     [InlineData("--rate-limit-polls", new[] { "--postgres", Postgres, "--admin-token", "a", "--rate-limit-polls", "many" })]
+    [InlineData("--rate-limit-subscription-ops", new[] { "--postgres", Postgres, "--admin-token", "a", "--rate-limit-subscription-ops", "-2" })]
+    [InlineData("--rate-limit-other", new[] { "--postgres", Postgres, "--admin-token", "a", "--rate-limit-other", "lots" })]
     [InlineData("--subscription-redelivery", new[] { "--postgres", Postgres, "--admin-token", "a", "--subscription-redelivery", "10ms" })]
     [InlineData("--subscription-redelivery", new[] { "--postgres", Postgres, "--admin-token", "a", "--subscription-redelivery", "later" })]
     [InlineData("--urls", new[] { "--postgres", Postgres, "--admin-token", "a", "--urls", "ftp://x" })]

@@ -20,12 +20,13 @@ public static class SubscriptionApi
         return (await response.ShouldBeAsync(HttpStatusCode.Created))["id"]!.GetValue<string>();
     }
 
-    public static Task<HttpResponseMessage> PollResponseAsync(HttpClient client, string id, int timeoutSeconds) =>
-        client.GetAsync(new Uri($"v1/subscriptions/{id}/poll?timeout={timeoutSeconds}", UriKind.Relative));
+    /// <param name="query">More query parameters, each starting with <c>&amp;</c>.</param>
+    public static Task<HttpResponseMessage> PollResponseAsync(HttpClient client, string id, int timeoutSeconds, string query = "") =>
+        client.GetAsync(new Uri($"v1/subscriptions/{id}/poll?timeout={timeoutSeconds}{query}", UriKind.Relative));
 
     /// <summary>A successful poll's <c>{"events": [...], "has_more": …}</c>.</summary>
-    public static async Task<JsonNode> PollAsync(HttpClient client, string id, int timeoutSeconds) =>
-        await (await PollResponseAsync(client, id, timeoutSeconds)).ShouldBeAsync(HttpStatusCode.OK);
+    public static async Task<JsonNode> PollAsync(HttpClient client, string id, int timeoutSeconds, string query = "") =>
+        await (await PollResponseAsync(client, id, timeoutSeconds, query)).ShouldBeAsync(HttpStatusCode.OK);
 
     public static JsonArray Events(this JsonNode poll) => poll["events"]!.AsArray();
 

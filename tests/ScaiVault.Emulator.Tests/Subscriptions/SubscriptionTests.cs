@@ -18,7 +18,8 @@ public sealed class SubscriptionFixture : EmulatorFixture
 {
     public static readonly TimeSpan Redelivery = TimeSpan.FromSeconds(1);
 
-    protected override string[] Arguments => ["--dev", "--subscription-redelivery", "1s"];
+    // Subscription operations unlimited: the admin creates more than 20 subscriptions a minute here (RateLimitTests covers the class).
+    protected override string[] Arguments => ["--dev", "--subscription-redelivery", "1s", "--rate-limit-subscription-ops", "0"];
 }
 
 public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<SubscriptionFixture>
@@ -40,10 +41,12 @@ public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<Subs
         }));
         var created = await response.ShouldBeAsync(HttpStatusCode.Created);
 
-        Assert.Equal(["created_at", "delivery", "events", "id", "name", "paths"], created.PropertyNames());
+        Assert.Equal(["created_at", "delivery", "events", "id", "identity_id", "name", "paths", "status"], created.PropertyNames());
         var id = created["id"]!.GetValue<string>();
         Assert.Matches("^sub_[0-9a-f]{32}$", id);
         Assert.Equal("db-credentials", created["name"]!.GetValue<string>());
+        Assert.Equal("active", created["status"]!.GetValue<string>());
+        Assert.Equal("system:serviceaccount:subs:creator", created["identity_id"]!.GetValue<string>());
         Assert.Equal(["apps/*/db", "infra/**"], Strings(created["paths"]));
         Assert.Equal(["secret.rotated", "secret.updated"], Strings(created["events"]));
         Assert.Equal("polling", created["delivery"]!["type"]!.GetValue<string>());
@@ -117,15 +120,18 @@ public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<Subs
 
         var rotated = Assert.Single((await PollAsync(client, rotatedOnly, 0)).Events())!;
         Assert.Equal(
-            ["data", "event_id", "event_type", "identity_id", "path", "request_id", "tenant_id", "timestamp"],
+            ["data", "event_id", "event_type", "identity_id", "partner_id", "path", "request_id", "tenant_id", "timestamp"],
             rotated.PropertyNames());
+        Assert.Null(rotated["partner_id"]);
         Assert.Matches("^evt_[0-9a-f]{32}$", rotated.EventId());
         Assert.Equal(("secret.rotated", path), rotated.TypeAndPath());
         Assert.Equal("emulator", rotated["tenant_id"]!.GetValue<string>());
         Assert.Equal("admin", rotated["identity_id"]!.GetValue<string>());
         Assert.Equal(rotation.Header("X-Request-ID"), rotated["request_id"]!.GetValue<string>());
         Assert.Equal(Time(written["updated_at"]), Time(rotated["timestamp"]));
-        Assert.Equal(["grace_period_ends", "new_version", "old_version"], rotated["data"]!.PropertyNames());
+        Assert.Equal(
+            ["auto_generated", "grace_period_ends", "new_version", "old_version", "rotation_policy_id", "rotation_policy_name"],
+            rotated["data"]!.PropertyNames());
         Assert.Equal((2, 3), (rotated["data"]!["old_version"]!.GetValue<int>(), rotated["data"]!["new_version"]!.GetValue<int>()));
         Assert.Equal(Time(written["updated_at"]) + TimeSpan.FromMinutes(5), Time(rotated["data"]!["grace_period_ends"]));
 
@@ -137,6 +143,147 @@ public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<Subs
 
         // One event, fanned out: both subscriptions see the same id.
         Assert.Equal(rotated.EventId(), all[2].EventId());
+    }
+
+    [Fact]
+    public async Task Events_CarryTheDocumentedDataOfTheirType_AndNeverASecretValue()
+    {
+        var path = $"data/{TestEngine.NewSuffix()}/db";
+        var client = await Host.WorkloadClientAsync("system:serviceaccount:subs:data");
+        var id = await CreateAsync(client, [path], ["secret.created", "secret.updated", "secret.rotated"]);
+        const string Secret = "hunter2-never-in-an-event";
+
+        await PutAsync(path, new JsonObject
+        {
+            ["data"] = new JsonObject { ["password"] = Secret },
+            ["secret_type"] = "json",
+            ["metadata"] = new JsonObject { ["tags"] = new JsonArray("billing", "production"), ["owner"] = Secret },
+        });
+        await PutAsync(path, new JsonObject { ["data"] = new JsonObject { ["password"] = Secret + "2" } });
+        await PutAsync(path, new JsonObject
+        {
+            ["data"] = new JsonObject { ["password"] = Secret + "3" },
+            ["rotation"] = new JsonObject { ["grace_period"] = "48h", ["policy_id"] = "rot_quarterly", ["policy_name"] = "quarterly" },
+        });
+        await PutAsync(path, new JsonObject { ["data"] = new JsonObject { ["password"] = Secret + "4" }, ["rotation"] = new JsonObject() });
+
+        var poll = await (await PollResponseAsync(client, id, 0)).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("hunter2", poll, StringComparison.Ordinal);
+        var events = JsonNode.Parse(poll)!.Events();
+        Assert.Equal(
+            ["secret.created", "secret.updated", "secret.updated", "secret.rotated", "secret.updated", "secret.rotated"],
+            events.Select(e => e.TypeAndPath().Type));
+        Assert.All(events, e => Assert.Null(e!["partner_id"]));
+
+        Assert.Equal(
+            """{"version":1,"secret_type":"json","created_by":"admin","tags":["billing","production"],"expires_at":null}""",
+            events[0]!["data"]!.ToJsonString());
+        Assert.Equal("""{"old_version":1,"new_version":2,"updated_by":"admin","is_rotation":false}""", events[1]!["data"]!.ToJsonString());
+        Assert.Equal("""{"old_version":2,"new_version":3,"updated_by":"admin","is_rotation":true}""", events[2]!["data"]!.ToJsonString());
+        var rotated = events[3]!["data"]!;
+        Assert.Equal(("rot_quarterly", "quarterly", false), (
+            rotated["rotation_policy_id"]!.GetValue<string>(), rotated["rotation_policy_name"]!.GetValue<string>(), rotated["auto_generated"]!.GetValue<bool>()));
+        Assert.Equal(Time(events[3]!["timestamp"]) + TimeSpan.FromHours(48), Time(rotated["grace_period_ends"]));
+
+        // A rotation that names no policy gets the emulator's fixed one; its grace period defaults to 0.
+        var unnamed = events[5]!["data"]!;
+        Assert.Equal(("rot_emulator", "emulator"), (unnamed["rotation_policy_id"]!.GetValue<string>(), unnamed["rotation_policy_name"]!.GetValue<string>()));
+        Assert.Equal(Time(events[5]!["timestamp"]), Time(unnamed["grace_period_ends"]));
+    }
+
+    [Theory]
+    [InlineData("""{"policy_id": ""}""", "rotation.policy_id")]
+    [InlineData("""{"policy_id": 7}""", null)]
+    [InlineData("""{"policy_name": "a\u0001b"}""", "rotation.policy_name")]
+    public async Task Put_WithABadRotationPolicy_IsRefused_AndWritesNothing(string rotation, string? field)
+    {
+        var path = $"rot/{TestEngine.NewSuffix()}/policy";
+        var response = await Host.Admin.PutAsync(
+            new Uri($"v1/secrets/{path}", UriKind.Relative),
+            new StringContent($$"""{"data": {"a": "b"}, "rotation": {{rotation}}}""", Encoding.UTF8, "application/json"));
+        var error = await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_request");
+        if (field is not null)
+        {
+            Assert.Equal(field, error["details"]!["field"]!.GetValue<string>());
+        }
+
+        await (await Host.Admin.GetAsync(new Uri($"v1/secrets/{path}", UriKind.Relative))).ShouldBeErrorAsync(HttpStatusCode.NotFound, "secret_not_found");
+    }
+
+    [Fact]
+    public async Task Poll_SinceEventId_DeliversOnlyTheEventsAfterIt()
+    {
+        var path = $"since/{TestEngine.NewSuffix()}";
+        var client = await Host.WorkloadClientAsync("system:serviceaccount:subs:since");
+        var id = await CreateAsync(client, [path], ["secret.created", "secret.updated"]);
+        for (var version = 1; version <= 3; version++)
+        {
+            await PutSecretAsync(Host, path, version.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var ids = (await PollAsync(client, id, 0)).Events().Select(e => e.EventId()).ToList();
+        Assert.Equal(3, ids.Count);
+
+        // Not acked: all three are due again after the redelivery timeout, but only those after the given id come.
+        var afterSecond = await Eventually.ReturnsAsync(
+            async () => await PollAsync(client, id, 0, $"&since_event_id={ids[1]}"),
+            p => p.Events().Count > 0,
+            TimeSpan.FromSeconds(10),
+            "the events due again");
+        Assert.Equal([ids[2]], afterSecond.Events().Select(e => e.EventId()));
+        Assert.False(afterSecond["has_more"]!.GetValue<bool>());
+
+        var afterFirst = await PollAsync(client, id, 0, $"&since_event_id={ids[0]}");
+        Assert.Equal([ids[1]], afterFirst.Events().Select(e => e.EventId())); // the third is handed out already
+        Assert.Equal(ids[0], Assert.Single((await PollAsync(client, id, 0)).Events()).EventId());
+    }
+
+    [Fact]
+    public async Task Poll_SinceAnEventIdThisSubscriptionNeverHad_Is422()
+    {
+        var path = $"since/{TestEngine.NewSuffix()}";
+        var client = await Host.WorkloadClientAsync("system:serviceaccount:subs:since-unknown");
+        var mine = await CreateAsync(client, [path], ["secret.created"]);
+        var other = await CreateAsync(client, [$"{path}/other"], ["secret.created"]);
+        await PutSecretAsync(Host, $"{path}/other", "1");
+        var otherEvent = Assert.Single((await PollAsync(client, other, 0)).Events()).EventId();
+
+        foreach (var since in new[] { "evt_00000000000000000000000000000000", otherEvent, "" })
+        {
+            var response = await client.GetAsync(new Uri($"v1/subscriptions/{mine}/poll?timeout=0&since_event_id={since}", UriKind.Relative));
+            var error = await response.ShouldBeErrorAsync(HttpStatusCode.UnprocessableEntity, "validation_error");
+            Assert.Equal("since_event_id", error["details"]!["field"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
+    public async Task Poll_MaxEvents_BoundsTheBatch()
+    {
+        var path = $"max/{TestEngine.NewSuffix()}";
+        var id = await CreateAsync(Host.Admin, [path], ["secret.created", "secret.updated"]);
+        for (var version = 1; version <= 5; version++)
+        {
+            await PutSecretAsync(Host, path, version.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var first = await PollAsync(Host.Admin, id, 0, "&max_events=2");
+        Assert.Equal((2, true), (first.Events().Count, first["has_more"]!.GetValue<bool>()));
+        var rest = await PollAsync(Host.Admin, id, 0, $"&max_events={SubscriptionService.MaxEventsLimit}");
+        Assert.Equal((3, false), (rest.Events().Count, rest["has_more"]!.GetValue<bool>()));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1001")]
+    [InlineData("-1")]
+    [InlineData("ten")]
+    [InlineData("")]
+    public async Task Poll_BadMaxEvents_Is422(string maxEvents)
+    {
+        var id = await CreateAsync(Host.Admin, [$"max/{TestEngine.NewSuffix()}"], Updated);
+        var response = await Host.Admin.GetAsync(new Uri($"v1/subscriptions/{id}/poll?timeout=0&max_events={maxEvents}", UriKind.Relative));
+        var error = await response.ShouldBeErrorAsync(HttpStatusCode.UnprocessableEntity, "validation_error");
+        Assert.Equal("max_events", error["details"]!["field"]!.GetValue<string>());
     }
 
     [Fact]
@@ -312,6 +459,9 @@ public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<Subs
         var error = await response.ShouldBeErrorAsync(HttpStatusCode.UnprocessableEntity, "validation_error");
         Assert.Equal("event_ids", error["details"]!["field"]!.GetValue<string>());
     }
+
+    private async Task PutAsync(string path, JsonObject body) =>
+        await (await Host.Admin.PutAsync(new Uri($"v1/secrets/{path}", UriKind.Relative), JsonContent.Create(body))).ShouldBeAsync(HttpStatusCode.OK);
 
     private Task<int> DeliveryCountAsync(string subscriptionId, string eventId) =>
         TestEngine.ScalarAsync<int>(
