@@ -92,6 +92,28 @@ public static class TestPostgres
     }
 
     /// <summary>
+    /// Why a test that needs a wrong password refused cannot run, or null: the server of <c>LEASEAGENT_TEST_POSTGRES</c>
+    /// lets any password in (a server the tests start themselves checks them). Synchronous, for a test attribute; a
+    /// server that cannot be asked leaves the test to run and fail with the real error.
+    /// </summary>
+    public static string? PasswordsUncheckedReason => PasswordsUnchecked.Value;
+
+    private static readonly Lazy<string?> PasswordsUnchecked = new(() =>
+    {
+        var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        try
+        {
+            return string.IsNullOrWhiteSpace(configured) || ChecksPasswordsAsync(configured).GetAwaiter().GetResult()
+                ? null
+                : $"the server of {EnvironmentVariable} lets any password in (pg_hba trust), and this test needs a wrong password refused";
+        }
+        catch (NpgsqlException)
+        {
+            return null;
+        }
+    });
+
+    /// <summary>
     /// Creates an empty database with a unique name and returns a superuser connection string to it,
     /// so that tests sharing one server never see each other's tables.
     /// </summary>
