@@ -155,10 +155,12 @@ echo "active leases in the emulator: $(api "$vault/v1/dynamic/leases?state=activ
 if [[ -n "$duration" ]]; then
   logins=0
   [[ -f "$work/app-logins" ]] && logins=$(wc -l <"$work/app-logins")
-  ((agent_exit == 0)) || fail "lease-agent exited with $agent_exit"
-  [[ $file_present == no ]] || fail "the credential file is still there"
-  [[ $users_left == 0 ]] || fail "lease users left in Postgres: $users_left"
-  ((logins > 0)) || fail "the app never logged in with a published credential"
+  problems=()
+  ((agent_exit == 0)) || problems+=("lease-agent exited with $agent_exit")
+  [[ $file_present == no ]] || problems+=("the credential file is still there")
+  [[ $users_left == 0 ]] || problems+=("lease users left in Postgres: $users_left")
+  ((logins > 0)) || problems+=("the app never logged in with a published credential")
+  ((${#problems[@]} == 0)) || fail "$(IFS=';'; echo "${problems[*]}" | sed 's/;/; /g')"
   printf '\nquickstart: passed: %d app logins as %d lease user(s); the agent exited 0, removed the file and left no lease user\n' \
     "$logins" "$(sort -u "$work/app-logins" | wc -l)"
 fi

@@ -36,6 +36,9 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     /// <summary>The superuser's password, for the callers that record every secret of a run.</summary>
     public string Password { get; }
 
+    /// <summary>The temp directory that holds the cluster, its log and nothing else.</summary>
+    public string Directory => _directory;
+
     /// <summary>Whether <c>.ci/postgres.sh</c> finds server binaries here (it never installs any when asked this).</summary>
     public static async Task<bool> BinariesAvailableAsync()
     {
@@ -74,7 +77,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             await StopServerAsync();
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
         }
     }
 

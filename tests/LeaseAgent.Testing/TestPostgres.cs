@@ -57,7 +57,9 @@ public static class TestPostgres
             }
             catch (Exception e)
             {
-                _failure = e.Message == Unavailable ? "No Postgres for the tests" : $"The tests' Postgres did not start ({e.GetType().Name})";
+                _failure = e.Message == Unavailable ? "No Postgres for the tests"
+                    : e.Message.Length <= 200 ? e.Message.TrimEnd('.')
+                    : $"The tests' Postgres did not start ({e.GetType().Name})";
                 throw;
             }
 
