@@ -58,7 +58,7 @@ public sealed class Bench : IAsyncDisposable
     public static Dictionary<string, string> AgentEnvironment(BenchEmulator emulator, string role, string tokenFile, string outputFile, Uri scaiVault)
     {
         var db = emulator.Database;
-        return new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["SCAIVAULT_URL"] = scaiVault.ToString(),
             ["SCAIVAULT_TOKEN_FILE"] = tokenFile,
@@ -70,6 +70,12 @@ public sealed class Bench : IAsyncDisposable
             ["DB_SSLMODE"] = "disable",
             ["OUTPUT_FILE"] = outputFile,
         };
+        if (emulator.RequireAuth is not null)
+        {
+            environment["DB_REQUIRE_AUTH"] = emulator.RequireAuth;
+        }
+
+        return environment;
     }
 
     public async ValueTask DisposeAsync()

@@ -45,6 +45,9 @@ public sealed class BenchEmulator : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
+    /// <summary><c>DB_REQUIRE_AUTH</c> for the agents, null for the default: see <see cref="TestPostgres.AgentRequireAuthAsync"/>.</summary>
+    public string? RequireAuth { get; private init; }
+
     /// <param name="rateLimitGenerate">Generations per identity per minute; 0 turns the limit off.</param>
     /// <param name="rateLimitLeaseOperations">Renewals plus revocations per identity per minute; 0 turns the limit off.</param>
     /// <param name="statePoolSize">Bounds the emulator's pool of state connections (a fleet would otherwise open up to 100).</param>
@@ -63,7 +66,10 @@ public sealed class BenchEmulator : IAsyncDisposable
             "--log-level", "Warning",
         ]);
         await app.StartAsync();
-        var emulator = new BenchEmulator(app, admin, database, "bench_" + Guid.NewGuid().ToString("N")[..10]);
+        var emulator = new BenchEmulator(app, admin, database, "bench_" + Guid.NewGuid().ToString("N")[..10])
+        {
+            RequireAuth = await TestPostgres.AgentRequireAuthAsync(database),
+        };
         await emulator.SetUpEngineAsync();
         return emulator;
     }

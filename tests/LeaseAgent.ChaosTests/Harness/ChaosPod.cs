@@ -57,7 +57,13 @@ public sealed class ChaosPod
 
         // One service account per iteration: its own rate-limit window and its own view of the leases.
         await File.WriteAllTextAsync(tokenFile, await role.Emulator.MintWorkloadTokenAsync($"system:serviceaccount:chaos:{role.Name}"));
-        return new ChaosPod(iteration, role, volume, tokenFile);
+        var pod = new ChaosPod(iteration, role, volume, tokenFile);
+        if (await TestPostgres.AgentRequireAuthAsync(role.Emulator.TargetDatabase) is { } requireAuth)
+        {
+            pod.Environment["DB_REQUIRE_AUTH"] = requireAuth;
+        }
+
+        return pod;
     }
 
     public AgentProcess StartAgent()

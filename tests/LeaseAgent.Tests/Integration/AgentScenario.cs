@@ -64,6 +64,11 @@ public sealed class AgentScenario : IAsyncDisposable
         var directory = System.IO.Directory.CreateTempSubdirectory("lease-agent-test-");
         var tokenFile = await emulator.WriteTokenFileAsync(directory.FullName);
         var scenario = new AgentScenario(emulator, directory, tokenFile);
+        if (await TestPostgres.AgentRequireAuthAsync(emulator.DatabaseConnectionString) is { } requireAuth)
+        {
+            scenario.Environment["DB_REQUIRE_AUTH"] = requireAuth;
+        }
+
         AllSecrets[await File.ReadAllTextAsync(tokenFile)] = true;
         AllSecrets[emulator.Database.Password!] = true;
         return scenario;

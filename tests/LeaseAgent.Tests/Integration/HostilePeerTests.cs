@@ -45,6 +45,7 @@ public sealed class HostilePeerTests
         scenario.Environment["DB_PORT"] = impostor.Port.ToString(CultureInfo.InvariantCulture);
         scenario.Environment["DB_PROBE_WINDOW"] = "1s";
         scenario.Environment.Remove("DB_SSLMODE");
+        scenario.Environment.Remove("DB_REQUIRE_AUTH"); // the default, even where the test Postgres made the scenario allow trust
         if (sslMode is not null)
         {
             scenario.Environment["DB_SSLMODE"] = sslMode;

@@ -15,7 +15,7 @@ public sealed class SecretRefreshTests
     private static async Task<AgentScenario> SecretsOnlyScenarioAsync(string refreshInterval, bool subscribe = false)
     {
         var scenario = await AgentScenario.StartAsync();
-        foreach (var key in new[] { "LEASE_ENGINE", "LEASE_ROLE", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE" })
+        foreach (var key in new[] { "LEASE_ENGINE", "LEASE_ROLE", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_REQUIRE_AUTH" })
         {
             scenario.Environment.Remove(key);
         }

@@ -27,7 +27,7 @@ public class EngineTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtur
         Assert.Equal("healthy", health["status"]!.GetValue<string>());
     }
 
-    [Fact]
+    [PasswordCheckingFact]
     public async Task Create_WrongRootPassword_IsInvalidConfig_WithoutEchoingThePassword()
     {
         var engine = await TestEngine.CreateAsync(Host);
@@ -97,7 +97,7 @@ public class EngineTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtur
         await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_duration");
     }
 
-    [Fact]
+    [PasswordCheckingFact]
     public async Task Patch_FixesRotatedRootCredentials_AndHealthFollows()
     {
         var engine = await TestEngine.CreateAsync(Host);

@@ -62,7 +62,7 @@ public class LeaseTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
         Assert.InRange(new DateTimeOffset(validUntil, TimeSpan.Zero) - expiresAt, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
-    [Fact]
+    [PasswordCheckingFact]
     public async Task Generate_WithWrongPassword_CannotLogIn()
     {
         var (_, username, _, _) = await GenerateAsync(fixture.Alice, "app", "5m");
