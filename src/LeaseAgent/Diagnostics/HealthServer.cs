@@ -25,7 +25,7 @@ namespace LeaseAgent.Diagnostics;
 /// port in use stops the agent with exit code 2 before it leases anything.
 /// Slow or silent clients cannot starve probes: every connection is accepted at once, the request head must
 /// arrive within <see cref="HeadTimeout"/> and the whole request within 5 s, and beyond
-/// <see cref="MaxConnections"/> the oldest connection is closed.
+/// <see cref="MaxConnections"/> connections still waiting for their head, the oldest of them is closed.
 /// </summary>
 public sealed class HealthServer(
     HealthOptions options,
@@ -37,8 +37,9 @@ public sealed class HealthServer(
 {
     /// <summary>
     /// Connections served at once; each costs a socket and an 8 KiB head buffer, so memory stays about 1 MiB.
-    /// A new connection beyond the cap evicts the oldest open one: a probe's whole request takes microseconds,
-    /// so the oldest connection is almost always a slow client, and slow clients can never make a probe queue.
+    /// Counted are connections still waiting for their request head; a new one beyond the cap evicts the oldest of
+    /// them. A probe sends its head at once, so the oldest is almost always a slow client, and once its head has
+    /// arrived a probe cannot be evicted at all, however fast evicted clients reconnect.
     /// </summary>
     internal const int MaxConnections = 128;
 
@@ -50,7 +51,8 @@ public sealed class HealthServer(
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
     private static readonly byte[] EndOfHead = "\r\n\r\n"u8.ToArray();
 
-    // Open connections, oldest first. Guarded by its own lock: the accept loop adds and evicts, each request removes itself.
+    // Connections waiting for their request head, oldest first. Guarded by its own lock: the accept loop adds and
+    // evicts, each connection removes itself once its head has arrived or it ends.
     private readonly LinkedList<Socket> _connections = new();
     private Socket? _listener;
 
@@ -173,6 +175,10 @@ public sealed class HealthServer(
                     return; // closed before a whole request head arrived
                 }
 
+                // Only connections still waiting for their head can be evicted: a probe whose head has arrived is
+                // answered from memory within the request budget, whatever churn evicted clients cause meanwhile.
+                Release(node);
+
                 var left = RequestTimeout - Stopwatch.GetElapsedTime(started);
                 timeout.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
                 var response = await RespondAsync(requestLine, timeout.Token);
@@ -186,12 +192,18 @@ public sealed class HealthServer(
         }
         finally
         {
-            lock (_connections)
+            Release(node);
+        }
+    }
+
+    /// <summary>Takes a connection off the eviction list (once its head has arrived, or when it ends).</summary>
+    private void Release(LinkedListNode<Socket> node)
+    {
+        lock (_connections)
+        {
+            if (node.List is not null)
             {
-                if (node.List is not null)
-                {
-                    _connections.Remove(node);
-                }
+                _connections.Remove(node);
             }
         }
     }
