@@ -22,6 +22,7 @@ WORKDIR /src
 # .editorconfig belongs to the build: code-style rules are enforced as errors (Directory.Build.props).
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/LeaseAgent/LeaseAgent.csproj src/LeaseAgent/
+COPY src/ScaiVault.Client/ScaiVault.Client.csproj src/ScaiVault.Client/
 COPY src/ScaiVault.Emulator/ScaiVault.Emulator.csproj src/ScaiVault.Emulator/
 # Restore for the runtime identifier publish uses, so the ILCompiler packages land in this cached layer.
 RUN dotnet restore src/LeaseAgent/LeaseAgent.csproj -r linux-x64 \
@@ -29,6 +30,7 @@ RUN dotnet restore src/LeaseAgent/LeaseAgent.csproj -r linux-x64 \
 
 # ---- build: publish the AOT binary ---------------------------------------------------------------
 FROM restore AS build
+COPY src/ScaiVault.Client/ src/ScaiVault.Client/
 COPY src/LeaseAgent/ src/LeaseAgent/
 ARG SOURCE_REVISION=""
 # Directory.Build.props sets ArtifactsPath, so the output lands in

@@ -121,6 +121,26 @@ public sealed partial class DockerfileTests
     }
 
     [Fact]
+    public void BuildStages_CopyEveryProjectTheAgentReferences_ForRestoreAndForPublish()
+    {
+        var agentProject = XDocument.Load(RepositoryRoot.File("src/LeaseAgent/LeaseAgent.csproj"));
+        var referenced = agentProject.Descendants("ProjectReference")
+            .Select(r => Path.GetRelativePath(RepositoryRoot.Path, Path.GetFullPath(Path.Combine(RepositoryRoot.File("src/LeaseAgent"), r.Attribute("Include")!.Value))).Replace('\\', '/'))
+            .ToList();
+        var copied = Stages.SelectMany(s => s.All("COPY"))
+            .Where(c => !c.Flags.Any(f => f.StartsWith("--from=", StringComparison.Ordinal)))
+            .SelectMany(c => c.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.NotEmpty(referenced); // src/ScaiVault.Client, shared with the CSI provider
+        foreach (var project in referenced)
+        {
+            Assert.Contains(project, copied); // before the restore layer
+            Assert.Contains(Path.GetDirectoryName(project)!.Replace('\\', '/') + "/", copied); // before publish
+        }
+    }
+
+    [Fact]
     public void CopiedSources_ExistAndAreNotDockerignored()
     {
         var ignore = new DockerIgnore(File.ReadAllText(RepositoryRoot.File(".dockerignore")));

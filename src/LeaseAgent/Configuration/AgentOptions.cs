@@ -1,4 +1,5 @@
 using Npgsql;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Configuration;
 
@@ -77,6 +78,17 @@ public sealed record ScaiVaultOptions
 
     /// <summary>The [ours] API paths of the contract; each overridable (<c>SCAIVAULT_PATH_*</c>).</summary>
     public required ScaiVaultPaths Paths { get; init; }
+
+    /// <summary>What the shared ScaiVault client needs of these, with the agent's names for its settings.</summary>
+    public ScaiVaultClientOptions ToClientOptions() => new()
+    {
+        BaseUrl = BaseUrl,
+        UrlSetting = "SCAIVAULT_URL",
+        CaFile = CaFile,
+        CaFileSetting = "SCAIVAULT_CA_FILE",
+        RequestTimeout = RequestTimeout,
+        ExchangePath = Paths.Exchange,
+    };
 }
 
 /// <summary>OAuth client credentials for ScaiKey, the fallback when no projected token is mounted.</summary>

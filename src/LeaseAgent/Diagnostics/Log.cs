@@ -97,10 +97,7 @@ internal static partial class Log
     [LoggerMessage(504, LogLevel.Error, "Writing the journal failed: {Error}")]
     public static partial void JournalWriteFailed(ILogger logger, string error);
 
-    // 2xx ScaiVault
-    [LoggerMessage(200, LogLevel.Information, "Exchanged the service-account token for a ScaiVault token valid {LifetimeSeconds:0} s; reusing it for {CacheSeconds:0} s")]
-    public static partial void TokenExchanged(ILogger logger, double lifetimeSeconds, double cacheSeconds);
-
+    // 2xx ScaiVault (200, the token exchange, is logged by ScaiVault.Client: src/ScaiVault.Client/ClientLog.cs)
     [LoggerMessage(201, LogLevel.Warning, "SCAIVAULT_TOKEN is set: using a static ScaiVault token. This is for development only; use the projected service-account token in production")]
     public static partial void StaticToken(ILogger logger);
 

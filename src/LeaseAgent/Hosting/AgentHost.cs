@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Hosting;
 
@@ -47,7 +48,7 @@ public static class AgentHost
         services.AddSingleton(options.ScaiVault);
         services.AddSingleton(options.Output);
         services.AddSingleton(time ?? TimeProvider.System);
-        services.AddSingleton(_ => ScaiVaultHttpClient.Create(options.ScaiVault));
+        services.AddSingleton(_ => ScaiVaultConnection.CreateHttpClient(options.ScaiVault));
         services.AddSingleton<IScaiVaultTokenSource>(sp => TokenSources.Create(sp, options.ScaiVault));
         services.AddSingleton<IScaiVaultClient>(sp => new ScaiVaultClient(
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<IScaiVaultTokenSource>(), options.ScaiVault, options.Lease, sp.GetRequiredService<TimeProvider>(),

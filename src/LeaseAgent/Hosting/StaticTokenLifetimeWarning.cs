@@ -1,6 +1,7 @@
 using LeaseAgent.Diagnostics;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Hosting;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Hosting;
 

@@ -6,6 +6,7 @@ using LeaseAgent.ScaiVault;
 using LeaseAgent.Secrets;
 using Microsoft.Extensions.Logging;
 using Polly.Timeout;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Init;
 

@@ -1,5 +1,6 @@
 using LeaseAgent.Diagnostics;
 using LeaseAgent.ScaiVault;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Leasing;
 

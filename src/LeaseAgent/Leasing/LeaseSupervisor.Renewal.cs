@@ -2,6 +2,7 @@ using LeaseAgent.Diagnostics;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
 using LeaseAgent.ScaiVault;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Leasing;
 

@@ -8,6 +8,7 @@ using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Leasing;
 

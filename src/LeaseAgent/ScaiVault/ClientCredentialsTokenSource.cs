@@ -2,6 +2,7 @@ using System.Net;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using Microsoft.Extensions.Logging;
+using ScaiVault.Client;
 
 namespace LeaseAgent.ScaiVault;
 
@@ -17,6 +18,9 @@ public sealed class ClientCredentialsTokenSource(
     TimeProvider time,
     ILogger<ClientCredentialsTokenSource> logger) : IScaiVaultTokenSource, IDisposable
 {
+    /// <summary>ScaiKey shares ScaiVault's CA bundle (<c>SCAIVAULT_CA_FILE</c>): the agent has one HTTP client.</summary>
+    private static readonly ScaiVaultPeer ScaiKey = new("ScaiKey", "SCAIKEY_TOKEN_URL", "SCAIVAULT_CA_FILE");
+
     private readonly TokenCache _cache = new(time);
 
     public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken) => _cache.GetAsync(RequestTokenAsync, cancellationToken);
@@ -49,10 +53,10 @@ public sealed class ClientCredentialsTokenSource(
                     request.Headers.Accept.ParseAdd("application/json");
                     return request;
                 },
-                cancellationToken,
-                ScaiVaultHttp.ScaiKey);
+                ScaiKey,
+                cancellationToken);
 
-            var body = await ScaiVaultHttp.ReadJsonAsync(response, ScaiVaultJsonContext.Default.ExchangeResponse, cancellationToken, ScaiVaultHttp.ScaiKey);
+            var body = await ScaiVaultHttp.ReadJsonAsync(response, ClientJsonContext.Default.ExchangeResponse, cancellationToken, ScaiKey.Name);
             if (string.IsNullOrEmpty(body.AccessToken))
             {
                 throw new ScaiVaultException(response.StatusCode, ErrorCodes.MalformedResponse, "ScaiKey's token answer has no access_token", ScaiVaultHttp.RequestId(response));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using LeaseAgent.Configuration;
+using ScaiVault.Client;
 
 namespace LeaseAgent.ScaiVault;
 

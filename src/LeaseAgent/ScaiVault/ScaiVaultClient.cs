@@ -1,10 +1,9 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
+using ScaiVault.Client;
 
 namespace LeaseAgent.ScaiVault;
 
@@ -28,7 +27,7 @@ public interface IScaiVaultClient
     Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken);
 
     /// <summary>A static secret's current version (<c>GET /v1/secrets/{path}</c>).</summary>
-    Task<Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken);
+    Task<SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken);
 }
 
 /// <summary>ScaiVault's polling subscriptions: hear of a changed secret at once instead of at the next poll.</summary>
@@ -52,7 +51,8 @@ public sealed record SecretEvent(string EventId, string EventType, string Path);
 
 /// <summary>
 /// Speaks the contract in <c>docs/scaivault-api.md</c>. Every call runs through the resilience pipeline; a stale
-/// ScaiVault token (<c>token_expired</c>/<c>token_invalid</c>) is exchanged again and the call retried once.
+/// ScaiVault token (<c>token_expired</c>/<c>token_invalid</c>) is exchanged again and the call retried once
+/// (<see cref="ScaiVaultCalls"/>, shared with the CSI provider through ScaiVault.Client, as is the secret read).
 /// Deadlines are <see cref="TimeProvider.GetTimestamp"/> values: retries are never scheduled past them.
 /// </summary>
 public sealed class ScaiVaultClient(
@@ -71,11 +71,7 @@ public sealed class ScaiVaultClient(
     /// <summary>The engine and role to lease from; only secrets can be read without them.</summary>
     private LeaseOptions Lease => lease ?? throw new InvalidOperationException("no LEASE_ENGINE/LEASE_ROLE configured: this agent only reads secrets");
 
-    private readonly ResiliencePipeline _pipeline = ScaiVaultResilience.Create(
-        attemptTimeout: options.RequestTimeout,
-        totalTimeout: options.RequestTimeout * 4,
-        maxRetries: 3,
-        time);
+    private readonly ScaiVaultCalls _calls = new(http, options.ToClientOptions(), time);
 
     /// <summary>
     /// When an attempt ended other than with an error status, it may have minted a lease (Polly retries with the same
@@ -119,7 +115,7 @@ public sealed class ScaiVaultClient(
                     await tokens.GetTokenAsync(token);
                     try
                     {
-                        var path = ScaiVaultHttp.Expand(options.Paths.Generate, Lease.Engine, Lease.Role);
+                        var path = LeasePaths.Expand(options.Paths.Generate, Lease.Engine, Lease.Role);
                         var body = new GenerateRequest(ttl is { } t ? Duration.ToScaiVault(t) : null, clientRef);
                         var sentAt = time.GetTimestamp();
                         using var response = await SendAuthorizedAsync(HttpMethod.Post, path, JsonContent.Create(body, ScaiVaultJsonContext.Default.GenerateRequest), token);
@@ -159,7 +155,7 @@ public sealed class ScaiVaultClient(
             async token =>
             {
                 var sentAt = time.GetTimestamp();
-                using var response = await SendAuthorizedAsync(HttpMethod.Get, ScaiVaultHttp.Expand(options.Paths.Lookup, leaseId: leaseId), null, token);
+                using var response = await SendAuthorizedAsync(HttpMethod.Get, LeasePaths.Expand(options.Paths.Lookup, leaseId: leaseId), null, token);
                 return await ParseGrantAsync(response, sentAt, expectCredential: false, token);
             },
             cancellationToken);
@@ -171,7 +167,7 @@ public sealed class ScaiVaultClient(
             {
                 var body = JsonContent.Create(new RenewRequest(Duration.ToScaiVault(increment)), ScaiVaultJsonContext.Default.RenewRequest);
                 var sentAt = time.GetTimestamp();
-                using var response = await SendAuthorizedAsync(HttpMethod.Post, ScaiVaultHttp.Expand(options.Paths.Renew, leaseId: leaseId), body, token);
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, LeasePaths.Expand(options.Paths.Renew, leaseId: leaseId), body, token);
                 return await ParseGrantAsync(response, sentAt, expectCredential: false, token);
             },
             cancellationToken);
@@ -189,21 +185,13 @@ public sealed class ScaiVaultClient(
             deadline,
             async token =>
             {
-                using var response = await SendAuthorizedAsync(HttpMethod.Post, ScaiVaultHttp.Expand(options.Paths.Revoke, leaseId: leaseId), null, token);
+                using var response = await SendAuthorizedAsync(HttpMethod.Post, LeasePaths.Expand(options.Paths.Revoke, leaseId: leaseId), null, token);
                 return true;
             },
             cancellationToken);
 
-    public Task<Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            deadline,
-            async token =>
-            {
-                var escaped = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
-                using var response = await SendAuthorizedAsync(HttpMethod.Get, "/v1/secrets/" + escaped, null, token);
-                return SecretResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), path);
-            },
-            cancellationToken);
+    public Task<SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
+        new ScaiVaultSecretReader(_calls).ReadAsync(tokens, path, version: null, deadline, cancellationToken);
 
     public Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, long deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
@@ -248,62 +236,9 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    private async Task<T> ExecuteAsync<T>(long deadline, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
-    {
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(ScaiVaultResilience.Deadline, deadline);
-        try
-        {
-            return await _pipeline.ExecuteAsync(
-                static async (ctx, op) => await op(ctx.CancellationToken),
-                context,
-                operation);
-        }
-        catch (Polly.Timeout.TimeoutRejectedException e)
-        {
-            throw new ScaiVaultException(null, ErrorCodes.Timeout, "ScaiVault did not answer in time", inner: e);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-    }
+    private Task<T> ExecuteAsync<T>(long deadline, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken) =>
+        _calls.ExecuteAsync(deadline, operation, cancellationToken);
 
-    private async Task<HttpResponseMessage> SendAuthorizedAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken)
-    {
-        // Content is buffered so that the request can be sent again after a token refresh.
-        var body = content is null ? null : await content.ReadAsByteArrayAsync(cancellationToken);
-        var mediaType = content?.Headers.ContentType;
-        content?.Dispose();
-
-        try
-        {
-            return await SendOnceAsync(method, path, body, mediaType, cancellationToken);
-        }
-        catch (ScaiVaultException e) when (e.IsStaleToken)
-        {
-            tokens.Invalidate();
-            return await SendOnceAsync(method, path, body, mediaType, cancellationToken);
-        }
-    }
-
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, byte[]? body, MediaTypeHeaderValue? mediaType, CancellationToken cancellationToken)
-    {
-        var token = await tokens.GetTokenAsync(cancellationToken);
-        return await ScaiVaultHttp.SendAsync(
-            http,
-            () =>
-            {
-                var request = new HttpRequestMessage(method, ScaiVaultHttp.Combine(options.BaseUrl, path));
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                if (body is not null)
-                {
-                    request.Content = new ByteArrayContent(body);
-                    request.Content.Headers.ContentType = mediaType;
-                }
-
-                return request;
-            },
-            cancellationToken);
-    }
+    private Task<HttpResponseMessage> SendAuthorizedAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken) =>
+        _calls.SendAuthorizedAsync(tokens, method, path, content, cancellationToken);
 }

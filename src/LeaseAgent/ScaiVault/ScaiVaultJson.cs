@@ -2,15 +2,6 @@ using System.Text.Json.Serialization;
 
 namespace LeaseAgent.ScaiVault;
 
-internal sealed record ExchangeRequest(
-    [property: JsonPropertyName("subject_token")] string SubjectToken,
-    [property: JsonPropertyName("subject_token_type")] string SubjectTokenType);
-
-/// <summary>The exchange's answer, and the same OAuth token response from the client-credentials token URL.</summary>
-internal sealed record ExchangeResponse(
-    [property: JsonPropertyName("access_token")] string? AccessToken,
-    [property: JsonPropertyName("expires_in")] double? ExpiresIn);
-
 /// <param name="ClientRef">Ours: a random reference stored on the lease, so a lease whose answer was lost can be found.</param>
 internal sealed record GenerateRequest(
     [property: JsonPropertyName("ttl")] string? Ttl,
@@ -30,8 +21,6 @@ internal sealed record AcknowledgeRequest([property: JsonPropertyName("event_ids
 
 /// <summary>Source-generated serialization: the agent is Native AOT and uses no reflection.</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ExchangeRequest))]
-[JsonSerializable(typeof(ExchangeResponse))]
 [JsonSerializable(typeof(GenerateRequest))]
 [JsonSerializable(typeof(RenewRequest))]
 [JsonSerializable(typeof(SubscribeRequest))]

@@ -1,3 +1,5 @@
+using ScaiVault.Client;
+
 namespace LeaseAgent.ScaiVault;
 
 /// <summary><c>SCAIVAULT_TOKEN</c>: a fixed bearer token, for development only.</summary>

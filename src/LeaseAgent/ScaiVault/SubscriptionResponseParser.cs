@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ScaiVault.Client;
 
 namespace LeaseAgent.ScaiVault;
 

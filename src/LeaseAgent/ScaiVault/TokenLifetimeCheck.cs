@@ -4,6 +4,7 @@ using System.Text.Json;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using Microsoft.Extensions.Logging;
+using ScaiVault.Client;
 
 namespace LeaseAgent.ScaiVault;
 
@@ -42,6 +43,7 @@ public sealed class TokenLifetimeCheck(
                     request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
                     return request;
                 },
+                ScaiVaultPeer.ScaiVault(options.ToClientOptions()),
                 linked.Token);
             return ParseExpiry(await ScaiVaultHttp.ReadBodyAsync(response, linked.Token), ScaiVaultHttp.RequestId(response));
         }

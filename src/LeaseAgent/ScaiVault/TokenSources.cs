@@ -2,6 +2,7 @@ using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ScaiVault.Client;
 
 namespace LeaseAgent.ScaiVault;
 
@@ -31,6 +32,22 @@ public static class TokenSources
             return new ClientCredentialsTokenSource(http, client, time, logger);
         }
 
-        return new WorkloadTokenExchange(http, options, time, services.GetRequiredService<ILogger<WorkloadTokenExchange>>());
+        return WorkloadExchange(http, options, time, services.GetRequiredService<ILogger<WorkloadTokenExchange>>());
+    }
+
+    /// <summary>The workload exchange fed from <c>SCAIVAULT_TOKEN_FILE</c>, re-read on every exchange because the kubelet rotates it.</summary>
+    public static WorkloadTokenExchange WorkloadExchange(HttpClient http, ScaiVaultOptions options, TimeProvider time, ILogger<WorkloadTokenExchange> logger) =>
+        new(http, options.ToClientOptions(), cancellationToken => ReadTokenFileAsync(options.TokenFile, cancellationToken), time, logger);
+
+    private static async ValueTask<string> ReadTokenFileAsync(string tokenFile, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await File.ReadAllTextAsync(tokenFile, cancellationToken)).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScaiVaultException(null, ErrorCodes.TokenFileUnreadable, $"cannot read the service-account token file {tokenFile}: {e.GetType().Name}");
+        }
     }
 }

@@ -2,6 +2,7 @@ using LeaseAgent.Diagnostics;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Logging;
 using Polly.Timeout;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Secrets;
 

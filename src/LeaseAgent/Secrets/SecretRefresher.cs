@@ -8,6 +8,7 @@ using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Polly.Timeout;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Secrets;
 

@@ -12,6 +12,7 @@ using LeaseAgent.Testing;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.Leasing;
 
@@ -577,7 +578,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         public Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
-        public Task<LeaseAgent.Secrets.SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
+        public Task<SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
         /// <summary>While set, renewals wait for it: a renewal still on its way.</summary>

@@ -4,6 +4,7 @@ using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
 using LeaseAgent.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 
@@ -108,7 +109,7 @@ public sealed class CaBundleTrustTests : IDisposable
         var caFile = TestCertificates.WritePem(_directory.FullName, "ca.pem", _privateCa);
         var secretFile = Path.Combine(_directory.FullName, "secret");
         await File.WriteAllTextAsync(secretFile, "s3cret-value");
-        using var http = ScaiVaultHttpClient.Create(Options(server, caFile));
+        using var http = ScaiVaultConnection.CreateHttpClient(Options(server, caFile));
         using var source = new ClientCredentialsTokenSource(http, new("agent", secretFile, new Uri(server.BaseAddress, "oauth/token")), TimeProvider.System, NullLogger<ClientCredentialsTokenSource>.Instance);
 
         Assert.Equal("tls-ok", await source.GetTokenAsync(CancellationToken.None));
@@ -125,7 +126,7 @@ public sealed class CaBundleTrustTests : IDisposable
         await File.WriteAllTextAsync(caFile, content);
         await using var server = TinyHttpServer.Start(null, _ => (200, AnswerJson));
 
-        var e = Assert.Throws<ConfigurationException>(() => ScaiVaultHttpClient.Create(Options(server, caFile)));
+        var e = Assert.Throws<ConfigurationException>(() => ScaiVaultConnection.CreateHttpClient(Options(server, caFile)));
 
         Assert.Equal("SCAIVAULT_CA_FILE", e.Key);
         Assert.Contains(caFile, e.Message, StringComparison.Ordinal);
@@ -134,7 +135,7 @@ public sealed class CaBundleTrustTests : IDisposable
     [Fact]
     public void Validate_NeverForgivesANameMismatch_AndKeepsWhatTheSystemAccepts()
     {
-        var trust = CaBundleTrust.Load(TestCertificates.WritePem(_directory.FullName, "ca.pem", _privateCa));
+        var trust = CaBundleTrust.Load(TestCertificates.WritePem(_directory.FullName, "ca.pem", _privateCa), "SCAIVAULT_CA_FILE");
         using var server = TestCertificates.CreateServer(_privateCa);
 
         Assert.True(trust.Validate(this, server, null, SslPolicyErrors.None));
@@ -156,8 +157,8 @@ public sealed class CaBundleTrustTests : IDisposable
         var tokenFile = Path.Combine(_directory.FullName, "token");
         await File.WriteAllTextAsync(tokenFile, "header.payload.signature");
         var options = Options(server, caFile) with { TokenFile = tokenFile };
-        using var http = ScaiVaultHttpClient.Create(options);
-        using var exchange = new WorkloadTokenExchange(http, options, TimeProvider.System, NullLogger<WorkloadTokenExchange>.Instance);
+        using var http = ScaiVaultConnection.CreateHttpClient(options);
+        using var exchange = TokenSources.WorkloadExchange(http, options, TimeProvider.System, NullLogger<WorkloadTokenExchange>.Instance);
         return await exchange.GetTokenAsync(CancellationToken.None);
     }
 

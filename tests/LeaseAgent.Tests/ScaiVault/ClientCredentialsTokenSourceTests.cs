@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Time.Testing;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 
@@ -73,7 +74,7 @@ public sealed class ClientRefCompatibilityTests
             Paths = ScaiVaultPaths.Default,
         };
         return new ScaiVaultClient(
-            ScaiVaultHttpClient.Create(options), new StaticTokenSource("static-token"), options,
+            ScaiVaultConnection.CreateHttpClient(options), new StaticTokenSource("static-token"), options,
             new LeaseOptions { Engine = "reporting-db", Role = "readonly" }, TimeProvider.System, logger);
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using LeaseAgent.ScaiVault;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 
@@ -28,7 +29,7 @@ public sealed class ScaiVaultHttpErrorTests
         await using var server = TinyHttpServer.Start(null, _ => (503, "{}"), new Dictionary<string, string> { ["Retry-After"] = header });
         using var http = new HttpClient();
 
-        var e = await Assert.ThrowsAsync<ScaiVaultException>(() => ScaiVaultHttp.SendAsync(http, () => new HttpRequestMessage(HttpMethod.Get, server.BaseAddress), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ScaiVaultException>(() => ScaiVaultHttp.SendAsync(http, () => new HttpRequestMessage(HttpMethod.Get, server.BaseAddress), ScaiVaultPeer.ScaiVault(new() { BaseUrl = server.BaseAddress, UrlSetting = "SCAIVAULT_URL", CaFileSetting = "SCAIVAULT_CA_FILE" }), CancellationToken.None));
 
         Assert.Equal(TimeSpan.FromSeconds(seconds), e.RetryAfter);
         Assert.Equal(capped, e.Message.Contains($"Retry-After of {header} s capped at 300 s", StringComparison.Ordinal));
@@ -40,12 +41,12 @@ public sealed class ScaiVaultHttpErrorTests
     [InlineData("a/../b")]
     public void Expand_DotSegmentOrForeignLeaseId_IsRefusedBeforeAnyRequest(string leaseId)
     {
-        var error = Assert.Throws<ScaiVaultException>(() => ScaiVaultHttp.Expand(ScaiVaultPaths.Default.Revoke, leaseId: leaseId));
+        var error = Assert.Throws<ScaiVaultException>(() => LeasePaths.Expand(ScaiVaultPaths.Default.Revoke, leaseId: leaseId));
 
         Assert.Equal(ErrorCodes.MalformedResponse, error.Code);
     }
 
     [Fact]
     public void Expand_ValidLeaseId_IsEscapedIntoItsSegment() =>
-        Assert.Equal("/v1/dynamic/leases/dyn_1%3Aa-b.c/revoke", ScaiVaultHttp.Expand(ScaiVaultPaths.Default.Revoke, leaseId: "dyn_1:a-b.c"));
+        Assert.Equal("/v1/dynamic/leases/dyn_1%3Aa-b.c/revoke", LeasePaths.Expand(ScaiVaultPaths.Default.Revoke, leaseId: "dyn_1:a-b.c"));
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Logging.Abstractions;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 
@@ -30,8 +31,8 @@ public sealed class ScaiVaultRedirectTests : IDisposable
         var tokenFile = Path.Combine(_directory.FullName, "token");
         await File.WriteAllTextAsync(tokenFile, "header.SA-JWT-PAYLOAD.signature");
         var options = Options(scaiVault) with { TokenFile = tokenFile };
-        using var http = ScaiVaultHttpClient.Create(options);
-        using var exchange = new WorkloadTokenExchange(http, options, TimeProvider.System, NullLogger<WorkloadTokenExchange>.Instance);
+        using var http = ScaiVaultConnection.CreateHttpClient(options);
+        using var exchange = TokenSources.WorkloadExchange(http, options, TimeProvider.System, NullLogger<WorkloadTokenExchange>.Instance);
 
         var e = await Assert.ThrowsAsync<ScaiVaultException>(() => GenerateAsync(http, exchange, options));
 
@@ -51,7 +52,7 @@ public sealed class ScaiVaultRedirectTests : IDisposable
         var secretFile = Path.Combine(_directory.FullName, "client-secret");
         await File.WriteAllTextAsync(secretFile, Secret);
         var options = Options(scaiKey);
-        using var http = ScaiVaultHttpClient.Create(options);
+        using var http = ScaiVaultConnection.CreateHttpClient(options);
         using var source = new ClientCredentialsTokenSource(
             http, new("agent", secretFile, new Uri(scaiKey.BaseAddress, "oauth/token")), TimeProvider.System, NullLogger<ClientCredentialsTokenSource>.Instance);
 
@@ -69,7 +70,7 @@ public sealed class ScaiVaultRedirectTests : IDisposable
         await using var elsewhere = TinyHttpServer.Start(null, _ => (200, "{}"));
         await using var scaiVault = Redirecting(307, elsewhere);
         var options = Options(scaiVault);
-        using var http = ScaiVaultHttpClient.Create(options);
+        using var http = ScaiVaultConnection.CreateHttpClient(options);
 
         var e = await Assert.ThrowsAsync<ScaiVaultException>(() => GenerateAsync(http, new StaticTokenSource("static-token"), options));
 

@@ -2,6 +2,7 @@ using System.Net;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 

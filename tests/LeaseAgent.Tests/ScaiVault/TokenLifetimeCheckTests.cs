@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Logging;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.ScaiVault;
 

@@ -3,6 +3,7 @@ using LeaseAgent.ScaiVault;
 using LeaseAgent.Secrets;
 using LeaseAgent.Tests.ScaiVault;
 using Microsoft.Extensions.Time.Testing;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.Secrets;
 

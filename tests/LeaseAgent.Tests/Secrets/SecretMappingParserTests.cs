@@ -112,16 +112,4 @@ public sealed class SecretMappingParserTests
 
         Assert.Contains("/run/x", error.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Render_WholeDataAsJson_OrOneFieldRaw()
-    {
-        var value = new SecretValue("apps/x", 3, """{"token":"t0k","port":5432}"""u8.ToArray());
-
-        var whole = System.Text.Encoding.UTF8.GetString(value.Render(new SecretMapping("apps/x", null, "/f")));
-        Assert.Equal("t0k", System.Text.Json.JsonDocument.Parse(whole).RootElement.GetProperty("token").GetString());
-        Assert.Equal("t0k", System.Text.Encoding.UTF8.GetString(value.Render(new SecretMapping("apps/x", "token", "/f"))));
-        Assert.Equal("5432", System.Text.Encoding.UTF8.GetString(value.Render(new SecretMapping("apps/x", "port", "/f"))));
-        Assert.Throws<SecretFieldMissingException>(() => value.Render(new SecretMapping("apps/x", "nope", "/f")));
-    }
 }

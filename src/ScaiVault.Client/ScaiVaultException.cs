@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace LeaseAgent.ScaiVault;
+namespace ScaiVault.Client;
 
 /// <summary>
 /// A failed ScaiVault call: the HTTP status (0 when no answer came), the contract's error code and the

@@ -1,14 +1,13 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using LeaseAgent.Configuration;
 
-namespace LeaseAgent.ScaiVault;
+namespace ScaiVault.Client;
 
 /// <summary>
-/// <c>SCAIVAULT_CA_FILE</c>: trusts the CAs of a PEM bundle <em>in addition to</em> the system store for ScaiVault
-/// and ScaiKey. A certificate the system already accepts passes as before; one that fails only on its chain is
-/// checked again against the bundle (expiry, server-auth usage and all); a wrong host name is never forgiven.
+/// <see cref="ScaiVaultClientOptions.CaFile"/> (the agent's <c>SCAIVAULT_CA_FILE</c>): trusts the CAs of a PEM bundle
+/// <em>in addition to</em> the system store for ScaiVault and ScaiKey. A certificate the system already accepts
+/// passes as before; one that fails only on its chain is checked again against the bundle (expiry, server-auth usage and all); a wrong host name is never forgiven.
 /// </summary>
 /// <remarks>
 /// <see cref="SslClientAuthenticationOptions.CertificateChainPolicy"/> with a custom trust store would replace the
@@ -26,8 +25,8 @@ internal sealed class CaBundleTrust
 
     public int Count => _bundle.Count;
 
-    /// <summary>Reads the bundle; an unreadable or certificate-less file is a configuration error naming the key.</summary>
-    public static CaBundleTrust Load(string path)
+    /// <summary>Reads the bundle; an unreadable or certificate-less file is a configuration error naming <paramref name="setting"/>.</summary>
+    public static CaBundleTrust Load(string path, string setting)
     {
         var bundle = new X509Certificate2Collection();
         try
@@ -36,12 +35,12 @@ internal sealed class CaBundleTrust
         }
         catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
         {
-            throw new ConfigurationException("SCAIVAULT_CA_FILE", $"cannot read the CA bundle {path} ({e.GetType().Name}); it must be PEM (-----BEGIN CERTIFICATE-----)");
+            throw new ScaiVaultSettingException(setting, $"cannot read the CA bundle {path} ({e.GetType().Name}); it must be PEM (-----BEGIN CERTIFICATE-----)");
         }
 
         return bundle.Count > 0
             ? new CaBundleTrust(bundle)
-            : throw new ConfigurationException("SCAIVAULT_CA_FILE", $"{path} contains no PEM certificate; it must hold the CA that signed ScaiVault's certificate (-----BEGIN CERTIFICATE-----)");
+            : throw new ScaiVaultSettingException(setting, $"{path} contains no PEM certificate; it must hold the CA that signed ScaiVault's certificate (-----BEGIN CERTIFICATE-----)");
     }
 
     /// <summary>The <see cref="RemoteCertificateValidationCallback"/>.</summary>

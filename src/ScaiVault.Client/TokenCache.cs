@@ -1,4 +1,4 @@
-namespace LeaseAgent.ScaiVault;
+namespace ScaiVault.Client;
 
 /// <summary>
 /// The one ScaiVault bearer token a fetching token source holds (workload exchange, client credentials). Callers

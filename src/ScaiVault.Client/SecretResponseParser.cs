@@ -1,10 +1,9 @@
 using System.Text.Json;
-using LeaseAgent.Secrets;
 
-namespace LeaseAgent.ScaiVault;
+namespace ScaiVault.Client;
 
 /// <summary>Reads <c>GET /v1/secrets/{path}</c>: <c>{path, version, data{…}, …}</c>.</summary>
-public static class SecretResponseParser
+internal static class SecretResponseParser
 {
     public static SecretValue Parse(ReadOnlySpan<byte> json, string path)
     {

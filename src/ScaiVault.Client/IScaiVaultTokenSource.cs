@@ -1,4 +1,4 @@
-namespace LeaseAgent.ScaiVault;
+namespace ScaiVault.Client;
 
 /// <summary>Supplies the bearer token for ScaiVault calls.</summary>
 public interface IScaiVaultTokenSource

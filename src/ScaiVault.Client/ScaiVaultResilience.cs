@@ -2,7 +2,7 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace LeaseAgent.ScaiVault;
+namespace ScaiVault.Client;
 
 /// <summary>
 /// The Polly pipeline around one ScaiVault operation: total timeout → retry → per-attempt timeout.

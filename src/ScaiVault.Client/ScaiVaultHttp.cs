@@ -4,17 +4,17 @@ using System.Security.Authentication;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
-namespace LeaseAgent.ScaiVault;
+namespace ScaiVault.Client;
 
 /// <summary>
 /// One HTTP attempt against ScaiVault (or ScaiKey, its token issuer) and the mapping of everything that can go
-/// wrong with it onto <see cref="ScaiVaultException"/>, so callers deal with error codes only. <c>peer</c> names
-/// the server in messages, so that an operator reading "cannot reach ScaiKey" knows which URL to check.
+/// wrong with it onto <see cref="ScaiVaultException"/>, so callers deal with error codes only. The peer names
+/// the server in messages, so that an operator reading "cannot reach ScaiKey" knows which URL to check, and the
+/// caller's settings, so that the message says which one to fix.
 /// </summary>
 internal static class ScaiVaultHttp
 {
-    public const string ScaiVault = "ScaiVault";
-    public const string ScaiKey = "ScaiKey";
+    private const string ScaiVault = ScaiVaultPeer.ScaiVaultName;
 
     /// <summary>Answers larger than this are hostile or broken; a lease answer is a few hundred bytes.</summary>
     private const int MaxBodyBytes = 1 << 20;
@@ -22,30 +22,8 @@ internal static class ScaiVaultHttp
     public static Uri Combine(Uri baseUrl, string path) =>
         new(baseUrl.AbsoluteUri.TrimEnd('/') + path, UriKind.Absolute);
 
-    /// <summary>
-    /// Fills a path template. Escaping leaves <c>.</c> and <c>..</c> as they are, and the URI parser then removes such
-    /// segments (<c>/v1/dynamic/leases/../revoke</c> is <c>/v1/dynamic/revoke</c>), so those and lease ids that
-    /// ScaiVault cannot have issued are refused (<c>malformed_response</c>) before any request is built.
-    /// </summary>
-    public static string Expand(string template, string? engine = null, string? role = null, string? leaseId = null)
-    {
-        if (leaseId is not null && !LeaseIds.IsValid(leaseId))
-        {
-            throw new ScaiVaultException(null, ErrorCodes.MalformedResponse, "a lease id is not made of letters, digits and _.:- (or is . or ..); not sending it");
-        }
-
-        return template
-            .Replace("{engine}", Segment(engine), StringComparison.Ordinal)
-            .Replace("{role}", Segment(role), StringComparison.Ordinal)
-            .Replace("{lease_id}", Segment(leaseId), StringComparison.Ordinal);
-    }
-
-    private static string Segment(string? value) => value is "." or ".."
-        ? throw new ScaiVaultException(null, ErrorCodes.MalformedResponse, "a path segment is . or ..; not sending it")
-        : Uri.EscapeDataString(value ?? string.Empty);
-
     /// <summary>Sends the request and returns a successful response, or throws the mapped error.</summary>
-    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<HttpRequestMessage> createRequest, CancellationToken cancellationToken, string peer = ScaiVault)
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, Func<HttpRequestMessage> createRequest, ScaiVaultPeer peer, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         using var request = createRequest();
@@ -55,11 +33,11 @@ internal static class ScaiVaultHttp
         }
         catch (HttpRequestException e)
         {
-            throw new ScaiVaultException(null, ErrorCodes.ConnectionFailed, $"cannot reach {peer}: {e.HttpRequestError}{TlsDetail(e, peer)}", inner: e);
+            throw new ScaiVaultException(null, ErrorCodes.ConnectionFailed, $"cannot reach {peer.Name}: {e.HttpRequestError}{TlsDetail(e, peer)}", inner: e);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ScaiVaultException(null, ErrorCodes.Timeout, $"{peer} did not answer in time", inner: e);
+            throw new ScaiVaultException(null, ErrorCodes.Timeout, $"{peer.Name} did not answer in time", inner: e);
         }
 
         if (response.IsSuccessStatusCode)
@@ -125,20 +103,20 @@ internal static class ScaiVaultHttp
     /// A rejected certificate is the one connection failure an operator fixes with configuration, so it says so.
     /// The framework's message names the chain problem (e.g. UntrustedRoot) and carries no secret.
     /// </summary>
-    private static string TlsDetail(HttpRequestException e, string peer)
+    private static string TlsDetail(HttpRequestException e, ScaiVaultPeer peer)
     {
         for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
         {
             if (inner is AuthenticationException)
             {
-                return $" ({peer}'s TLS certificate was not accepted: {Sanitize(inner.Message)}; if a private CA signed it, point SCAIVAULT_CA_FILE at that CA's PEM bundle)";
+                return $" ({peer.Name}'s TLS certificate was not accepted: {Sanitize(inner.Message)}; if a private CA signed it, point {peer.CaFileSetting} at that CA's PEM bundle)";
             }
         }
 
         return string.Empty;
     }
 
-    private static async Task<ScaiVaultException> ToExceptionAsync(HttpResponseMessage response, string peer, CancellationToken cancellationToken)
+    private static async Task<ScaiVaultException> ToExceptionAsync(HttpResponseMessage response, ScaiVaultPeer peer, CancellationToken cancellationToken)
     {
         if ((int)response.StatusCode is >= 300 and < 400)
         {
@@ -150,7 +128,7 @@ internal static class ScaiVaultHttp
         string? requestId = RequestId(response);
         try
         {
-            var bytes = await ReadBodyAsync(response, cancellationToken, peer);
+            var bytes = await ReadBodyAsync(response, cancellationToken, peer.Name);
             (code, message, var bodyRequestId) = ParseError(bytes);
             requestId ??= bodyRequestId;
         }
@@ -174,7 +152,7 @@ internal static class ScaiVaultHttp
         return new ScaiVaultException(
             response.StatusCode,
             code,
-            $"{peer} answered {(int)response.StatusCode} {code}{detail}{capNote}",
+            $"{peer.Name} answered {(int)response.StatusCode} {code}{detail}{capNote}",
             requestId,
             retryAfter);
     }
@@ -184,16 +162,15 @@ internal static class ScaiVaultHttp
     /// it is a configuration or proxy problem, so it is not transient. The message names only the Location's host
     /// (its path and query could carry anything), so the operator can tell a moved service from a hostile proxy.
     /// </summary>
-    private static ScaiVaultException Redirected(HttpResponseMessage response, string peer)
+    private static ScaiVaultException Redirected(HttpResponseMessage response, ScaiVaultPeer peer)
     {
         var location = response.Headers.Location;
         var target = location is null ? "no Location" : location.IsAbsoluteUri ? "to host " + location.Authority : "within the same host";
-        var key = peer == ScaiKey ? "SCAIKEY_TOKEN_URL" : "SCAIVAULT_URL";
         return new ScaiVaultException(
             response.StatusCode,
             ErrorCodes.UnexpectedRedirect,
-            $"{peer} answered {(int)response.StatusCode} {ErrorCodes.UnexpectedRedirect} ({Sanitize(target)}); redirects are never followed, because "
-                + $"they would carry the token or the client secret elsewhere: set {key} to the address that answers without one",
+            $"{peer.Name} answered {(int)response.StatusCode} {ErrorCodes.UnexpectedRedirect} ({Sanitize(target)}); redirects are never followed, because "
+                + $"they would carry the token or the client secret elsewhere: set {peer.UrlSetting} to the address that answers without one",
             RequestId(response));
     }
 
