@@ -183,6 +183,14 @@ public class MountRequestParserTests
     }
 
     [Fact]
+    public void Parse_ObjectWithADuplicateKey_IsInvalidArgument()
+    {
+        var message = Invalid("- objectName: a\n  path: x\n  path: y\n");
+
+        Assert.StartsWith("objects is not valid YAML (line 3", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_ObjectsMissing_IsInvalidArgument()
     {
         var attributes = Attributes();
