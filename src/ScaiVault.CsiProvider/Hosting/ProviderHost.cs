@@ -47,8 +47,8 @@ public static class ProviderHost
 
         await app.StartAsync();
 
-        // Right after the bind, before the first "listening": the driver only dials once the provider says so in
-        // its logs or probes, and root owns the socket either way.
+        // Kestrel binds with the umask's mode; tightened right after. The short window between is harmless: the
+        // providers directory is a root-owned hostPath, and the driver connects as root.
         File.SetUnixFileMode(options.Endpoint, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Log.Listening(logger, ProviderVersion.Version, options.Endpoint, options.ScaiVaultUrl.ToString(), options.AllowedUrls.Count, options.DefaultAudience);
 
