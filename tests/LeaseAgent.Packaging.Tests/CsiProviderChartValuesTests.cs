@@ -76,8 +76,8 @@ public sealed partial class CsiProviderChartValuesTests
         var valueKeys = ChartValuesTests.LeavesBySchema(ChartRenderer.DefaultValues(Directory), Schema, "").ToHashSet();
         var schemaKeys = ChartValuesTests.SchemaLeaves(Schema, "").ToHashSet();
 
-        // The schema may type optional keys values.yaml leaves out: a probe's initialDelaySeconds, a RollingUpdate's settings.
-        var optional = new[] { "probes.readiness.initialDelaySeconds", "updateStrategy.rollingUpdate" };
+        // The schema may type an optional key values.yaml leaves out: the readiness probe's initialDelaySeconds.
+        var optional = new[] { "probes.readiness.initialDelaySeconds" };
         Assert.Empty(valueKeys.Except(schemaKeys).Order(StringComparer.Ordinal));
         Assert.Empty(schemaKeys.Except(valueKeys).Except(optional).Order(StringComparer.Ordinal));
     }
