@@ -1,11 +1,9 @@
 using System.Runtime.Versioning;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 using LeaseAgent.Packaging.Tests.Infrastructure;
 using ScaiVault.CsiProvider.Configuration;
 using ScaiVault.CsiProvider.Mounting;
-using MountRequest = ScaiVault.CsiProvider.V1Alpha1.MountRequest;
 
 namespace LeaseAgent.Packaging.Tests;
 
@@ -136,21 +134,8 @@ public sealed partial class CsiDocsTests
         }
     }
 
-    private static MountPlan Parse(Dictionary<string, string> parameters, bool tokens = true)
-    {
-        var attributes = new Dictionary<string, string>(parameters)
-        {
-            ["secretProviderClass"] = "reporting-secrets",
-            ["csi.storage.k8s.io/pod.namespace"] = "reporting",
-            ["csi.storage.k8s.io/pod.name"] = "reporting-7d9f-abcde",
-        };
-        if (tokens)
-        {
-            attributes["csi.storage.k8s.io/serviceAccount.tokens"] = """{"scaivault":{"token":"header.payload.signature","expirationTimestamp":"2026-12-01T22:00:00Z"}}""";
-        }
-
-        return MountRequestParser.Parse(new MountRequest { Attributes = JsonSerializer.Serialize(attributes), Secrets = "null", Permission = "420" }, Options);
-    }
+    private static MountPlan Parse(Dictionary<string, string> parameters, bool tokens = true) =>
+        MountRequestParser.Parse(DriverMountRequest.For(parameters, "reporting-secrets", "reporting", tokens ? "scaivault" : null), Options);
 
     /// <summary>flag → environment variable, from the rows of the "Provider flags" table.</summary>
     private static Dictionary<string, string> FlagRows() =>

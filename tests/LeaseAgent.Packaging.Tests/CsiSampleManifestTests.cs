@@ -5,7 +5,6 @@ using Grpc.Core;
 using LeaseAgent.Packaging.Tests.Infrastructure;
 using ScaiVault.CsiProvider.Configuration;
 using ScaiVault.CsiProvider.Mounting;
-using MountRequest = ScaiVault.CsiProvider.V1Alpha1.MountRequest;
 
 namespace LeaseAgent.Packaging.Tests;
 
@@ -218,24 +217,8 @@ public sealed partial class CsiSampleManifestTests
     /// <summary>The class as the driver hands it to the provider for a pod of app.yaml: parameters, pod info, the pod's token.</summary>
     private static MountPlan Parse(Dictionary<string, object?> spc, ProviderOptions? options = null)
     {
-        var parameters = spc.Map("spec").Map("parameters")!;
-        var audience = parameters.Str("audience") ?? "scaivault";
-        var attributes = parameters.ToDictionary(p => p.Key, p => (string)p.Value!);
-        attributes["secretProviderClass"] = spc.Name();
-        attributes["csi.storage.k8s.io/pod.name"] = "reporting-service-7d9f-abcde";
-        attributes["csi.storage.k8s.io/pod.namespace"] = spc.Map("metadata").Str("namespace")!;
-        attributes["csi.storage.k8s.io/pod.uid"] = "5a3c0000-0000-4000-8000-000000000001";
-        attributes["csi.storage.k8s.io/serviceAccount.name"] = "reporting-service";
-        attributes["csi.storage.k8s.io/ephemeral"] = "true";
-        attributes["csi.storage.k8s.io/serviceAccount.tokens"] =
-            JsonSerializer.Serialize(new Dictionary<string, Dictionary<string, string>> { [audience] = new() { ["token"] = "header.payload.signature", ["expirationTimestamp"] = "2026-12-01T22:00:00Z" } });
-        var request = new MountRequest
-        {
-            Attributes = JsonSerializer.Serialize(attributes),
-            Secrets = "null",
-            Permission = "420",
-            TargetPath = "/var/lib/kubelet/pods/5a3c0000-0000-4000-8000-000000000001/volumes/kubernetes.io~csi/scaivault-secrets/mount",
-        };
+        var parameters = spc.Map("spec").Map("parameters")!.ToDictionary(p => p.Key, p => (string)p.Value!);
+        var request = DriverMountRequest.For(parameters, spc.Name(), spc.Map("metadata").Str("namespace")!, tokenAudience: parameters.GetValueOrDefault("audience", "scaivault"));
 
         return MountRequestParser.Parse(request, options ?? ProviderOptions());
     }
