@@ -10,7 +10,8 @@ internal sealed record RenderedChart(
     Dictionary<string, object?> Values);
 
 /// <summary>
-/// What <c>helm template</c> does, for this repository's charts (charts/lease-agent unless a chart directory is given): reads Chart.yaml and values.yaml, merges overrides
+/// What <c>helm template</c> does, for this repository's charts (charts/lease-agent unless a chart directory is
+/// given): reads Chart.yaml and values.yaml, merges overrides
 /// (maps deep-merged, anything else replaced, as <c>--set</c>/<c>-f</c> do), builds <c>.Values</c>,
 /// <c>.Release</c>, <c>.Chart</c> and <c>.Capabilities</c>, renders every template with
 /// <see cref="GoTemplate"/> (files starting with <c>_</c> only contribute <c>define</c>s) and parses the
