@@ -90,10 +90,10 @@ public sealed class CsiProviderDockerfileTests
 
         Assert.Contains(ProviderProject, copied);
         Assert.Contains("src/ScaiVault.CsiProvider/", copied);
-        foreach (var project in references)
+        foreach (var reference in references)
         {
-            Assert.Contains(project, copied);
-            Assert.Contains(Path.GetDirectoryName(project)!.Replace('\\', '/') + "/", copied);
+            Assert.Contains(reference, copied);
+            Assert.Contains(Path.GetDirectoryName(reference)!.Replace('\\', '/') + "/", copied);
         }
 
         Assert.All(linked, file => Assert.True(IsCopied(file), $"{file} (compiled into the provider by link) is not copied into the build stage"));
