@@ -43,6 +43,7 @@ public sealed partial class CsiProviderChartTests
         Assert.Equal("v2", chart.Str("apiVersion"));
         Assert.Equal("scaivault-csi-provider", chart.Str("name"));
         Assert.Equal(version, chart.Str("appVersion"));
+        Assert.Equal(">=1.22.0-0", chart.Str("kubeVersion")); // CSIDriver tokenRequests are GA from 1.22
     }
 
     [Theory]
