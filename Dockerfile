@@ -5,6 +5,7 @@
 #
 #   docker build -t lease-agent:0.1.0 .                          # the agent (the default, last stage)
 #   docker build -t scaivault-emulator:0.1.0 --target emulator . # the ScaiVault emulator
+#   docker build -t scaivault-csi-provider:0.1.0 --target csi-provider .   # the Secrets Store CSI provider
 #   docker build --build-arg SOURCE_REVISION=$(git rev-parse HEAD) …   # commit for `lease-agent version`
 #
 # .dockerignore keeps .git out of the context, so the SDK cannot read the commit itself: pass it as
@@ -55,6 +56,35 @@ USER 65532:65532
 EXPOSE 8200
 ENTRYPOINT ["dotnet", "/app/scaivault-emulator.dll"]
 CMD ["--urls", "http://0.0.0.0:8200"]
+
+# ---- build-csi-provider: publish the CSI provider's AOT binary ---------------------------------
+# Its own stage on top of restore, so the agent's and the emulator's layers stay exactly as they were.
+FROM restore AS build-csi-provider
+COPY src/ScaiVault.CsiProvider/ScaiVault.CsiProvider.csproj src/ScaiVault.CsiProvider/
+RUN dotnet restore src/ScaiVault.CsiProvider/ScaiVault.CsiProvider.csproj -r linux-x64
+COPY src/ScaiVault.Client/ src/ScaiVault.Client/
+# The provider compiles two of the agent's source files by link (Duration, TextLogFormatter; see its .csproj).
+COPY src/LeaseAgent/ src/LeaseAgent/
+COPY src/ScaiVault.CsiProvider/ src/ScaiVault.CsiProvider/
+ARG SOURCE_REVISION=""
+# Output: artifacts/publish/ScaiVault.CsiProvider/release_linux-x64/scaivault-csi-provider (ArtifactsPath, as above).
+RUN dotnet publish src/ScaiVault.CsiProvider/ScaiVault.CsiProvider.csproj -c Release -r linux-x64 \
+      ${SOURCE_REVISION:+-p:SourceRevisionId=$SOURCE_REVISION} \
+ && test -x artifacts/publish/ScaiVault.CsiProvider/release_linux-x64/scaivault-csi-provider
+
+# ---- csi-provider (docker build --target csi-provider) ------------------------------------------
+# The DaemonSet of charts/scaivault-csi-provider: serves the Secrets Store CSI driver on
+# /provider/scaivault.sock, a hostPath the kubelet's node owns. Same chiseled base as the agent (no
+# shell): the liveness probe execs `scaivault-csi-provider probe`.
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS csi-provider
+ENV PATH=/usr/local/bin:/usr/bin:/bin
+COPY --from=build-csi-provider /src/artifacts/publish/ScaiVault.CsiProvider/release_linux-x64/scaivault-csi-provider /usr/local/bin/scaivault-csi-provider
+# Root, unlike the agent: the socket lives in the host's /var/run/secrets-store-csi-providers, a root-owned
+# directory shared with the driver, which connects as root; the provider creates the socket there (mode 0700)
+# and removes a stale one. It needs no capability (the chart drops ALL), no Kubernetes API and nothing else
+# of the host. The chiseled image's default user is non-root, so say so explicitly.
+USER 0:0
+ENTRYPOINT ["/usr/local/bin/scaivault-csi-provider"]
 
 # ---- agent (the default target) ------------------------------------------------------------------
 # runtime-deps carries only what a self-contained binary needs (glibc, libssl/libcrypto for TLS,

@@ -105,7 +105,7 @@ public sealed partial class ChartValuesTests
     }
 
     /// <summary>Dotted paths of the leaves: scalars, lists, empty maps, and the maps named in <paramref name="wholeMaps"/>.</summary>
-    private static IEnumerable<string> Leaves(Dictionary<string, object?> map, string prefix, string[]? wholeMaps = null)
+    internal static IEnumerable<string> Leaves(Dictionary<string, object?> map, string prefix, string[]? wholeMaps = null)
     {
         foreach (var (key, value) in map)
         {
@@ -125,7 +125,7 @@ public sealed partial class ChartValuesTests
     }
 
     /// <summary>Dotted paths of values.yaml, descending into a map only where the schema lists its properties.</summary>
-    private static IEnumerable<string> LeavesBySchema(Dictionary<string, object?> map, JsonElement schema, string prefix)
+    internal static IEnumerable<string> LeavesBySchema(Dictionary<string, object?> map, JsonElement schema, string prefix)
     {
         foreach (var (key, value) in map)
         {
@@ -147,7 +147,7 @@ public sealed partial class ChartValuesTests
         }
     }
 
-    private static IEnumerable<string> SchemaLeaves(JsonElement schema, string prefix)
+    internal static IEnumerable<string> SchemaLeaves(JsonElement schema, string prefix)
     {
         foreach (var property in schema.GetProperty("properties").EnumerateObject())
         {
@@ -167,7 +167,7 @@ public sealed partial class ChartValuesTests
         }
     }
 
-    private static void Merge(Dictionary<string, object?> target, Dictionary<string, object?> source)
+    internal static void Merge(Dictionary<string, object?> target, Dictionary<string, object?> source)
     {
         foreach (var (key, value) in source)
         {

@@ -57,7 +57,7 @@ public sealed class HelmTests
             .Select(directory => Path.Combine(directory, "helm"))
             .FirstOrDefault(File.Exists));
 
-    private static (int ExitCode, string Stdout, string Stderr) Run(string file, params string[] arguments)
+    internal static (int ExitCode, string Stdout, string Stderr) Run(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)

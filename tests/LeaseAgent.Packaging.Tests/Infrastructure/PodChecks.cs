@@ -113,7 +113,12 @@ internal static partial class PodChecks
         container.Maps("env").Where(e => e.Get("value") is string).ToDictionary(e => e.Str("name") ?? "", e => e.Str("value")!);
 
     /// <summary>Rules for every pod: hardening of every container, known fields, env value types, volumes.</summary>
-    public static List<string> CheckPods(IEnumerable<Dictionary<string, object?>> documents)
+    /// <param name="documents">The manifests.</param>
+    /// <param name="allowRoot">
+    /// Skip the non-root rules (runAsNonRoot, a non-zero runAsUser) and keep the rest: for the CSI provider's DaemonSet,
+    /// whose socket lives in a root-owned host directory.
+    /// </param>
+    public static List<string> CheckPods(IEnumerable<Dictionary<string, object?>> documents, bool allowRoot = false)
     {
         var findings = new List<string>();
         foreach (var document in documents)
@@ -164,7 +169,7 @@ internal static partial class PodChecks
                     findings.Add($"{at}: an ordinary init container cannot have probes");
                 }
 
-                CheckHardening(at, podSecurity, container.Map("securityContext"), findings);
+                CheckHardening(at, podSecurity, container.Map("securityContext"), allowRoot, findings);
 
                 foreach (var variable in container.Maps("env"))
                 {
@@ -192,16 +197,16 @@ internal static partial class PodChecks
         return findings;
     }
 
-    private static void CheckHardening(string at, Dictionary<string, object?>? pod, Dictionary<string, object?>? container, List<string> findings)
+    private static void CheckHardening(string at, Dictionary<string, object?>? pod, Dictionary<string, object?>? container, bool allowRoot, List<string> findings)
     {
         object? Effective(string key) => container.Get(key) ?? pod.Get(key);
 
-        if (Effective("runAsNonRoot") is not true)
+        if (!allowRoot && Effective("runAsNonRoot") is not true)
         {
             findings.Add($"{at}: runAsNonRoot is not true");
         }
 
-        if (K8s.Number(Effective("runAsUser")) is not { } user || user <= 0)
+        if (!allowRoot && (K8s.Number(Effective("runAsUser")) is not { } user || user <= 0))
         {
             findings.Add($"{at}: no numeric non-root runAsUser (pod or container)");
         }

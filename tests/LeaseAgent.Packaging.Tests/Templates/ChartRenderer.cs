@@ -10,7 +10,8 @@ internal sealed record RenderedChart(
     Dictionary<string, object?> Values);
 
 /// <summary>
-/// What <c>helm template</c> does, for this chart only: reads Chart.yaml and values.yaml, merges overrides
+/// What <c>helm template</c> does, for this repository's charts (charts/lease-agent unless a chart directory is
+/// given): reads Chart.yaml and values.yaml, merges overrides
 /// (maps deep-merged, anything else replaced, as <c>--set</c>/<c>-f</c> do), builds <c>.Values</c>,
 /// <c>.Release</c>, <c>.Chart</c> and <c>.Capabilities</c>, renders every template with
 /// <see cref="GoTemplate"/> (files starting with <c>_</c> only contribute <c>define</c>s) and parses the
@@ -25,19 +26,22 @@ internal static class ChartRenderer
 {
     public static string ChartDirectory => RepositoryRoot.File("charts", "lease-agent");
 
-    public static Dictionary<string, object?> DefaultValues() =>
-        YamlDocuments.LoadValues(File.ReadAllText(Path.Combine(ChartDirectory, "values.yaml")), "values.yaml");
+    public static string CsiProviderChartDirectory => RepositoryRoot.File("charts", "scaivault-csi-provider");
+
+    public static Dictionary<string, object?> DefaultValues(string? chartDirectory = null) =>
+        YamlDocuments.LoadValues(File.ReadAllText(Path.Combine(chartDirectory ?? ChartDirectory, "values.yaml")), "values.yaml");
 
     /// <summary>Renders with the default values merged with <paramref name="overrides"/> (YAML text, as with <c>-f</c>).</summary>
-    public static RenderedChart Render(string? overrides = null, string releaseName = "reporting", string releaseNamespace = "shop")
+    public static RenderedChart Render(string? overrides = null, string releaseName = "reporting", string releaseNamespace = "shop", string? chartDirectory = null)
     {
-        var values = DefaultValues();
+        var directory = chartDirectory ?? ChartDirectory;
+        var values = DefaultValues(directory);
         if (overrides is not null)
         {
             Merge(values, YamlDocuments.LoadValues(overrides, "overrides"));
         }
 
-        var chart = YamlDocuments.LoadValues(File.ReadAllText(Path.Combine(ChartDirectory, "Chart.yaml")), "Chart.yaml");
+        var chart = YamlDocuments.LoadValues(File.ReadAllText(Path.Combine(directory, "Chart.yaml")), "Chart.yaml");
         var root = new Dictionary<string, object?>
         {
             ["Values"] = values,
@@ -59,7 +63,7 @@ internal static class ChartRenderer
         };
 
         var template = new GoTemplate();
-        var templateFiles = Directory.GetFiles(Path.Combine(ChartDirectory, "templates")).Order(StringComparer.Ordinal).ToList();
+        var templateFiles = Directory.GetFiles(Path.Combine(directory, "templates")).Order(StringComparer.Ordinal).ToList();
         foreach (var file in templateFiles)
         {
             template.AddFile(Path.GetFileName(file), File.ReadAllText(file));
