@@ -133,9 +133,13 @@ public sealed class KubernetesApiClient : IDisposable
         {
             response = await _http.SendAsync(request, cancellationToken);
         }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.SecureConnectionError)
+        {
+            // Not retried: a certificate the cluster CA did not sign will not become trusted. The token was not sent.
+            throw new KubernetesApiException($"{verb} Secret {Namespace}/{name}: TLS with the API server at {_http.BaseAddress} failed ({e.InnerException?.Message ?? e.Message}); its certificate must chain to ca.crt in KUBERNETES_SERVICE_ACCOUNT_DIR and name KUBERNETES_SERVICE_HOST", 0, isTransient: false);
+        }
         catch (HttpRequestException e)
         {
-            // TLS failures land here too; the message names the cause (e.g. an untrusted certificate), not the token.
             throw new KubernetesApiException($"{verb} Secret {Namespace}/{name}: the API server at {_http.BaseAddress} did not answer ({e.HttpRequestError}: {e.InnerException?.Message ?? e.Message})", 0, isTransient: true);
         }
 

@@ -44,6 +44,7 @@ public sealed class KubernetesSecretWriter(KubernetesApiClient api, TimeProvider
         }
 
         var conflicts = 0;
+        Exception? lastFailure = null;
         var retry = new RetryStrategyOptions
         {
             MaxRetryAttempts = int.MaxValue, // bounded by the total timeout (init's deadline) and the conflict count
@@ -59,6 +60,7 @@ public sealed class KubernetesSecretWriter(KubernetesApiClient api, TimeProvider
             }),
             OnRetry = args =>
             {
+                lastFailure = args.Outcome.Exception;
                 var reason = args.Outcome.Exception is KubernetesApiException { Status: > 0 } e ? e.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "?";
                 Log.KubernetesSecretRetrying(logger, api.Namespace, secret.Name, reason, args.RetryDelay.TotalSeconds);
                 return default;
@@ -70,7 +72,15 @@ public sealed class KubernetesSecretWriter(KubernetesApiClient api, TimeProvider
             .AddRetry(retry)
             .AddTimeout(AttemptTimeout)
             .Build();
-        await pipeline.ExecuteAsync(async token => await WriteOnceAsync(secret, token), cancellationToken);
+        try
+        {
+            await pipeline.ExecuteAsync(async token => await WriteOnceAsync(secret, token), cancellationToken);
+        }
+        catch (TimeoutRejectedException) when (lastFailure is not null)
+        {
+            // Say what kept failing, not only that time ran out.
+            throw new TimeoutRejectedException($"INIT_TIMEOUT passed while retrying; the last attempt: {lastFailure.Message}");
+        }
     }
 
     private async Task WriteOnceAsync(KubernetesSecretContent secret, CancellationToken cancellationToken)

@@ -128,7 +128,8 @@ public sealed class KubernetesApiTestDouble : IAsyncDisposable
         lock (_gate)
         {
             var (status, answer) = Handle(verb, name, body, authorized, path);
-            _calls.Add($"{verb ?? method} {name ?? path} {status}");
+            var target = verb == "create" && authorized ? (JsonNode.Parse(body)?["metadata"]?["name"]?.GetValue<string>() ?? path) : name ?? path;
+            _calls.Add($"{verb ?? method} {target} {status}");
             return (status, answer.ToJsonString());
         }
     }

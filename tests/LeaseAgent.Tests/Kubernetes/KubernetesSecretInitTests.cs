@@ -61,7 +61,7 @@ public sealed class KubernetesSecretInitTests
     }
 
     [Fact]
-    public async Task Init_CreatesTheSecret_OneKeyPerField_ByteEqualToTheFiles_LabelledAndAnnotatedWithoutValues()
+    public async Task Init_CreatesTheSecret_OneKeyPerField_ByteEqualToTheFiles_LabelledAndAnnotatedWithoutValues_AndLeavesItAloneWhenUnchanged()
     {
         await using var setup = await StartAsync(null, null,
             "apps/reporting/config -> secret:reporting-config",
@@ -85,7 +85,14 @@ public sealed class KubernetesSecretInitTests
         var managed = config["metadata"]!["annotations"]!["lease-agent.scailabs.ai/managed-keys"]!.GetValue<string>();
         Assert.Contains("apps/reporting/config#api_key", managed, StringComparison.Ordinal);
         Assert.DoesNotContain(ApiKey, managed, StringComparison.Ordinal);
-        Assert.Equal(["get reporting-api 404", "create reporting-api 201", "get reporting-config 404", "create reporting-config 201"], setup.Api.Calls.Order(StringComparer.Ordinal));
+        Assert.Equal(["get reporting-config 404", "create reporting-config 201", "get reporting-api 404", "create reporting-api 201"], setup.Api.Calls);
+
+        // Again, nothing changed in ScaiVault: read, compared, not written (no new resourceVersion).
+        var (again, againOutput) = await InitAsync(setup);
+
+        Assert.True(again == 0, againOutput);
+        Assert.Equal(["get reporting-config 200", "get reporting-api 200"], setup.Api.Calls.Skip(4));
+        Assert.Contains("already holds these keys and values; not written", againOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -172,7 +179,8 @@ public sealed class KubernetesSecretInitTests
         var (exitCode, output) = await InitAsync(setup);
 
         Assert.True(exitCode == 1, output);
-        Assert.Contains("did not answer", output, StringComparison.Ordinal);
+        Assert.Contains("must chain to ca.crt", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("retrying", output, StringComparison.Ordinal); // an untrusted certificate does not become trusted
         Assert.Empty(setup.Api.Calls); // the token never crossed
         Assert.True(setup.Api.AbortedConnections > 0);
     }
