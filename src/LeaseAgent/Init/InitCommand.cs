@@ -41,6 +41,7 @@ public sealed class InitCommand(
             }
 
             var files = options.Secrets.Mappings.Select(mapping => (mapping.File, values[mapping.Path].Render(mapping))).ToList();
+
             // A field that cannot be a key, or two lines on one key: a ConfigurationException, exit 2 (before any lease).
             var secrets = KubernetesSecretContent.Plan(options.Secrets.KubernetesSecrets, values);
 
