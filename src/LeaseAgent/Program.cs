@@ -3,6 +3,7 @@ using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Hosting;
 using LeaseAgent.Init;
+using LeaseAgent.Kubernetes;
 using LeaseAgent.Leasing;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
@@ -70,6 +71,15 @@ public static class Program
     {
         var separator = Array.IndexOf(args, "--");
         var options = LoadOptions(separator < 0 ? args : args[..separator]);
+        if (options.Secrets.KubernetesSecrets is [var secretTarget, ..])
+        {
+            // run would keep the Secret fresh for the pod's lifetime, so the app pod would need update rights on it
+            // all that time, and pods that read a Secret as env never see an update anyway.
+            throw new ConfigurationException(
+                "SECRETS",
+                $"'{secretTarget}' writes a Kubernetes Secret, which only lease-agent init does (once, from a pre-deploy Job with a Role for that Secret); run keeps files fresh: give the mapping a file target");
+        }
+
         if (separator >= 0)
         {
             if (separator == args.Length - 1)
@@ -128,12 +138,17 @@ public static class Program
         using var host = AgentHost.Build(options); // for its services only: init is one pass, not a host run
         var services = host.Services;
         StartupWarnings.Log(options, services.GetRequiredService<ILogger<InitCommand>>());
+
+        // Built first: a missing ca.crt or namespace file is a configuration error (exit 2) before ScaiVault is asked.
+        using var kubernetes = options.Kubernetes is { } cluster ? KubernetesApiClient.Create(cluster, options.ScaiVault.RequestTimeout) : null;
+        var time = services.GetRequiredService<TimeProvider>();
         var init = new InitCommand(
             options,
             services.GetRequiredService<IScaiVaultClient>(),
             services.GetService<ICredentialProbe>(),
-            services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<InitCommand>>());
+            time,
+            services.GetRequiredService<ILogger<InitCommand>>(),
+            kubernetes is null ? null : new KubernetesSecretWriter(kubernetes, time, services.GetRequiredService<ILogger<KubernetesSecretWriter>>()));
 
         // SIGTERM or Ctrl-C while init retries: stop, write nothing, revoke what was generated.
         using var stop = new CancellationTokenSource();

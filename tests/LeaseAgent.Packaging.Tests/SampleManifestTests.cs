@@ -21,7 +21,7 @@ public sealed class SampleManifestTests
         var all = SampleFiles().ToDictionary(f => f, Load);
         var agents = all.ToDictionary(p => p.Key, p => PodChecks.Agents(p.Value));
 
-        Assert.Equal(5, all.Count);
+        Assert.Equal(6, all.Count);
         Assert.Contains(agents, p => p.Value.Any(a => a.Role == AgentRole.Init && a.Environment.ContainsKey("SECRETS")));
         Assert.Contains(agents, p => p.Value.Any(a => a.Role == AgentRole.NativeSidecar && a.Environment.ContainsKey("LEASE_ENGINE")));
         Assert.Contains(agents, p => p.Value.Any(a => a.Role == AgentRole.ClassicSidecar && a.Environment.ContainsKey("RELOAD_PROCESS_NAME")));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
+using LeaseAgent.Kubernetes;
 using LeaseAgent.Secrets;
 using Microsoft.Extensions.Logging;
 
@@ -28,6 +29,7 @@ public static class AgentConfiguration
         "SHUTDOWN_TIMEOUT", "REVOKE_ON_SHUTDOWN", "REVOKE_DELAY", "HEALTH_ADDRESS", "LOG_FORMAT", "LOG_LEVEL",
         "RELOAD_SIGNAL", "RELOAD_PID_FILE", "RELOAD_PROCESS_NAME",
         "SECRETS", "REFRESH_INTERVAL", "SUBSCRIBE", "INIT_TIMEOUT",
+        "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "KUBERNETES_SERVICE_ACCOUNT_DIR",
     ];
 
     /// <summary>
@@ -109,9 +111,11 @@ public static class AgentConfiguration
             Environment.SetEnvironmentVariable("SCAIVAULT_TOKEN", null);
         }
 
+        var mappings = SecretMappingParser.ParseAll(config[SecretMappingParser.Key]);
         var secrets = new SecretsOptions
         {
-            Mappings = SecretMappingParser.Parse(config[SecretMappingParser.Key]),
+            Mappings = mappings.Files,
+            KubernetesSecrets = mappings.KubernetesSecrets,
             RefreshInterval = reader.Duration("REFRESH_INTERVAL", TimeSpan.FromMinutes(5), min: TimeSpan.FromSeconds(1), max: TimeSpan.FromDays(7)),
             Subscribe = reader.Boolean("SUBSCRIBE", fallback: false),
             InitTimeout = reader.Duration("INIT_TIMEOUT", TimeSpan.FromSeconds(60), min: TimeSpan.FromSeconds(1), max: LongestWait),
@@ -121,7 +125,7 @@ public static class AgentConfiguration
         var role = reader.Optional("LEASE_ROLE");
         LeaseOptions? lease = null;
         DatabaseOptions? database = null;
-        if (LeasesACredential(reader, secrets.Mappings))
+        if (LeasesACredential(reader, mappings))
         {
             if (engine is null || role is null)
             {
@@ -145,7 +149,7 @@ public static class AgentConfiguration
             File = OutputFile(reader),
             Format = reader.Enum("OUTPUT_FORMAT", OutputFormat.Json),
             Mode = reader.FileMode("OUTPUT_MODE", UnixFileMode.UserRead | UnixFileMode.UserWrite),
-            StateDirectory = StateDirectory(reader, secrets.Mappings),
+            StateDirectory = StateDirectory(reader, mappings),
         };
         SecretMappingParser.CheckTargets(secrets.Mappings, output.StateDirectory, lease is null ? null : output.File);
 
@@ -187,7 +191,24 @@ public static class AgentConfiguration
             Reload = reload,
             Secrets = secrets,
             FailOpen = reader.Boolean("FAIL_OPEN", fallback: false),
+            Kubernetes = mappings.KubernetesSecrets.Count > 0 ? ReadKubernetes(reader) : null,
         };
+    }
+
+    /// <summary>In-cluster settings, as every Kubernetes client reads them; the files are checked when init uses them.</summary>
+    private static KubernetesOptions ReadKubernetes(Reader reader)
+    {
+        const string inPod = "secret: targets in SECRETS are written through the Kubernetes API, and the kubelet sets it in every container: run lease-agent init in a pod (a pre-deploy Job)";
+        var host = reader.Required("KUBERNETES_SERVICE_HOST", inPod);
+        var port = reader.Integer("KUBERNETES_SERVICE_PORT", 443, 1, 65535);
+        var bracketed = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+        if (!Uri.TryCreate($"https://{bracketed}:{port}/", UriKind.Absolute, out var apiServer) || apiServer.AbsolutePath != "/" || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            throw new ConfigurationException("KUBERNETES_SERVICE_HOST", $"'{host}' is not a host name or IP address");
+        }
+
+        var directory = reader.FullPath("KUBERNETES_SERVICE_ACCOUNT_DIR") ?? KubernetesOptions.DefaultServiceAccountDirectory;
+        return new KubernetesOptions { ApiServer = apiServer, ServiceAccountDirectory = directory };
     }
 
     /// <summary>
@@ -196,15 +217,17 @@ public static class AgentConfiguration
     /// uses this too, so that it looks exactly where <c>run</c> writes.
     /// </summary>
     public static string StateDirectory(IConfiguration config) =>
-        StateDirectory(new Reader(config), SecretMappingParser.Parse(config[SecretMappingParser.Key]));
+        StateDirectory(new Reader(config), SecretMappingParser.ParseAll(config[SecretMappingParser.Key]));
 
-    private static string StateDirectory(Reader reader, IReadOnlyList<SecretMapping> secrets) =>
+    // With only secret: targets (init, which keeps no state) there is no file to sit beside: OUTPUT_FILE's directory.
+    private static string StateDirectory(Reader reader, SecretMappings secrets) =>
         reader.FullPath("STATE_DIR") ?? Path.Combine(
-            Path.GetDirectoryName(LeasesACredential(reader, secrets) ? OutputFile(reader) : secrets[0].File)!, ".lease-agent");
+            Path.GetDirectoryName(LeasesACredential(reader, secrets) || secrets.Files.Count == 0 ? OutputFile(reader) : secrets.Files[0].File)!, ".lease-agent");
 
     /// <summary>A credential is leased unless only <c>SECRETS</c> is configured.</summary>
-    private static bool LeasesACredential(Reader reader, IReadOnlyList<SecretMapping> secrets) =>
-        reader.Optional("LEASE_ENGINE") is not null || reader.Optional("LEASE_ROLE") is not null || secrets.Count == 0;
+    private static bool LeasesACredential(Reader reader, SecretMappings secrets) =>
+        reader.Optional("LEASE_ENGINE") is not null || reader.Optional("LEASE_ROLE") is not null
+        || secrets.Files.Count + secrets.KubernetesSecrets.Count == 0;
 
     private static string OutputFile(Reader reader)
     {

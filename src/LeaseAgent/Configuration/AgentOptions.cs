@@ -26,6 +26,9 @@ public sealed record AgentOptions(
     /// </summary>
     public bool FailOpen { get; init; }
 
+    /// <summary>The Kubernetes API, for <c>secret:</c> targets; set exactly when <c>SECRETS</c> has one.</summary>
+    public LeaseAgent.Kubernetes.KubernetesOptions? Kubernetes { get; init; }
+
     /// <summary>Supervisor mode: the command after <c>run --</c>, started once the credential is published.</summary>
     public IReadOnlyList<string>? ChildCommand { get; init; }
 }
@@ -35,6 +38,9 @@ public sealed record SecretsOptions
 {
     /// <summary><c>SECRETS</c>: one <c>path[#field] -> /file</c> mapping per line.</summary>
     public IReadOnlyList<Secrets.SecretMapping> Mappings { get; init; } = [];
+
+    /// <summary><c>SECRETS</c> lines whose target is <c>secret:name[/key]</c>: written by <c>init</c> only.</summary>
+    public IReadOnlyList<Kubernetes.KubernetesSecretMapping> KubernetesSecrets { get; init; } = [];
 
     /// <summary><c>REFRESH_INTERVAL</c>, default 5 min: how often <c>run</c> re-reads the secrets (±10 % jitter).</summary>
     public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMinutes(5);

@@ -246,6 +246,22 @@ internal static partial class Log
     [LoggerMessage(9400, LogLevel.Warning, "Removed {Count} stale temp files left by an agent killed while writing them")]
     public static partial void StaleTempFilesRemoved(ILogger logger, int count);
 
+    // 98xx init writing Kubernetes Secrets (secret: targets): names, namespaces and counts only
+    [LoggerMessage(9800, LogLevel.Information, "init: created Secret {Namespace}/{Name} with {Keys} key(s)")]
+    public static partial void KubernetesSecretCreated(ILogger logger, string @namespace, string name, int keys);
+
+    [LoggerMessage(9801, LogLevel.Information, "init: updated {Keys} key(s) of Secret {Namespace}/{Name}; kept its {Others} other key(s)")]
+    public static partial void KubernetesSecretUpdated(ILogger logger, string @namespace, string name, int keys, int others);
+
+    [LoggerMessage(9802, LogLevel.Information, "init: Secret {Namespace}/{Name} already holds these keys and values; not written")]
+    public static partial void KubernetesSecretUnchanged(ILogger logger, string @namespace, string name);
+
+    [LoggerMessage(9803, LogLevel.Warning, "init: writing Secret {Namespace}/{Name} failed ({Reason}); reading it again in {RetryInSeconds:0.0} s")]
+    public static partial void KubernetesSecretRetrying(ILogger logger, string @namespace, string name, string reason, double retryInSeconds);
+
+    [LoggerMessage(9804, LogLevel.Information, "init: wrote {Secrets} Kubernetes Secret(s) in namespace {Namespace}")]
+    public static partial void KubernetesSecretsWritten(ILogger logger, int secrets, string @namespace);
+
     // 97xx servers that differ from the contract
     [LoggerMessage(9700, LogLevel.Warning, "ScaiVault refused a generate that carried client_ref ({Code}: {Message}) and accepted it without; from now on the agent leaves client_ref out, so a lease whose answer is lost can no longer be found and revoked early and expires at its TTL")]
     public static partial void ClientRefRefused(ILogger logger, string code, string message);

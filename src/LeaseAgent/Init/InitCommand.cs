@@ -1,5 +1,6 @@
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
+using LeaseAgent.Kubernetes;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
 using LeaseAgent.ScaiVault;
@@ -15,13 +16,16 @@ namespace LeaseAgent.Init;
 /// <c>LEASE_ENGINE</c>/<c>LEASE_ROLE</c> are set, one probed dynamic credential (not renewed: it lives until its
 /// TTL), then writes all the files or none. Transient failures are retried until <c>INIT_TIMEOUT</c>; then it fails
 /// closed (exit 1, nothing written) unless <c>FAIL_OPEN</c> says to let the pod start without the files.
+/// <c>secret:</c> targets are written into Kubernetes Secrets of the pod's namespace (a pre-deploy Job): every secret
+/// is read and rendered first, files are staged, then the Secrets are written one by one, then the files committed.
 /// </summary>
 public sealed class InitCommand(
     AgentOptions options,
     IScaiVaultClient vault,
     ICredentialProbe? probe,
     TimeProvider time,
-    ILogger<InitCommand> logger)
+    ILogger<InitCommand> logger,
+    KubernetesSecretWriter? secretWriter = null)
 {
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -29,12 +33,17 @@ public sealed class InitCommand(
         LeaseGrant? lease = null;
         try
         {
-            var files = new List<(string File, byte[] Content)>();
-            foreach (var secret in options.Secrets.Mappings.GroupBy(m => m.Path, StringComparer.Ordinal))
+            // One read per path, whatever its targets; nothing is written unless every read and rendering succeeded.
+            var values = new Dictionary<string, SecretValue>(StringComparer.Ordinal);
+            foreach (var path in options.Secrets.Mappings.Select(m => m.Path).Concat(options.Secrets.KubernetesSecrets.Select(m => m.Path)).Distinct(StringComparer.Ordinal))
             {
-                var value = await RetryTransientAsync(() => vault.GetSecretAsync(secret.Key, deadline, cancellationToken), $"secret {secret.Key}", deadline, cancellationToken);
-                files.AddRange(secret.Select(mapping => (mapping.File, value.Render(mapping))));
+                values[path] = await RetryTransientAsync(() => vault.GetSecretAsync(path, deadline, cancellationToken), $"secret {path}", deadline, cancellationToken);
             }
+
+            var files = options.Secrets.Mappings.Select(mapping => (mapping.File, values[mapping.Path].Render(mapping))).ToList();
+
+            // A field that cannot be a key, or two lines on one key: a ConfigurationException, exit 2 (before any lease).
+            var secrets = KubernetesSecretContent.Plan(options.Secrets.KubernetesSecrets, values);
 
             if (options is { Lease: not null, Database: { } database })
             {
@@ -43,12 +52,12 @@ public sealed class InitCommand(
                 files.Add((options.Output.File, CredentialFormatter.Render(document, options.Output.Format)));
             }
 
-            WriteAllOrNothing(files, options.Output.Mode);
+            await WriteAllOrNothingAsync(files, options.Output.Mode, secrets, deadline, cancellationToken);
             Log.InitWrote(logger, files.Count, lease?.LeaseId ?? "none");
             return Program.ExitOk;
         }
         catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or IOException or UnauthorizedAccessException
-            or SecretFieldMissingException or InitProbeFailedException or OperationCanceledException)
+            or SecretFieldMissingException or InitProbeFailedException or OperationCanceledException or KubernetesApiException)
         {
             if (lease is not null)
             {
@@ -69,9 +78,11 @@ public sealed class InitCommand(
 
     /// <summary>
     /// Stages every file (temp file, fsync) before renaming any: a failure while writing leaves no file behind,
-    /// and a rename failing midway removes the ones already renamed.
+    /// and a rename failing midway removes the ones already renamed. The Secrets are written between staging and
+    /// renaming, so a refused Secret leaves no file either. Across Secrets there is no transaction: each is written
+    /// whole (one PUT), but a failure at the second leaves the first written; running init again completes it.
     /// </summary>
-    private static void WriteAllOrNothing(List<(string File, byte[] Content)> files, UnixFileMode mode)
+    private async Task WriteAllOrNothingAsync(List<(string File, byte[] Content)> files, UnixFileMode mode, List<KubernetesSecretContent> secrets, long deadline, CancellationToken cancellationToken)
     {
         var staged = new List<StagedFile>();
         var committed = new List<string>();
@@ -81,6 +92,17 @@ public sealed class InitCommand(
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(file)!);
                 staged.Add(AtomicFileWriter.Stage(file, content, mode));
+            }
+
+            if (secrets.Count > 0)
+            {
+                var writer = secretWriter ?? throw new InvalidOperationException("secret: targets need the Kubernetes API client");
+                foreach (var secret in secrets)
+                {
+                    await writer.WriteAsync(secret, deadline, cancellationToken);
+                }
+
+                Log.KubernetesSecretsWritten(logger, secrets.Count, writer.Namespace);
             }
 
             foreach (var file in staged)

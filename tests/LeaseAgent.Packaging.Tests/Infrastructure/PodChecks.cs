@@ -11,7 +11,7 @@ public enum AgentRole
     /// <summary>A regular container running <c>lease-agent run</c> beside other containers.</summary>
     ClassicSidecar,
 
-    /// <summary>An ordinary init container running <c>lease-agent init</c>.</summary>
+    /// <summary>An ordinary init container running <c>lease-agent init</c>, or a Job's container doing so (a pre-deploy Job).</summary>
     Init,
 
     /// <summary><c>lease-agent run -- CMD</c>: the agent supervises the command.</summary>
@@ -82,7 +82,9 @@ internal static partial class PodChecks
             {
                 if (Invocation(container) is { } invocation)
                 {
-                    var role = invocation.Contains("--") ? AgentRole.Supervisor : AgentRole.ClassicSidecar;
+                    var role = invocation.Contains("--") ? AgentRole.Supervisor
+                        : invocation.FirstOrDefault() == "init" && document.Kind() is "Job" or "CronJob" ? AgentRole.Init // runs once, then the Job completes
+                        : AgentRole.ClassicSidecar;
                     agents.Add(new AgentContainer(document, pod, container, role, Env(container)));
                 }
             }
@@ -301,8 +303,10 @@ internal static partial class PodChecks
                 outputs.Add(env.GetValueOrDefault("OUTPUT_FILE", DefaultOutputFile));
             }
 
-            outputs.AddRange(SecretTargets(env.GetValueOrDefault("SECRETS", "")));
-            if (outputs.Count == 0)
+            // secret: targets go to the Kubernetes API, not to a file of the pod.
+            var targets = SecretTargets(env.GetValueOrDefault("SECRETS", ""));
+            outputs.AddRange(targets.Where(t => !t.StartsWith("secret:", StringComparison.Ordinal)));
+            if (outputs.Count == 0 && targets.Count == 0)
             {
                 findings.Add($"{at}: writes nothing (no LEASE_ENGINE and no SECRETS)");
             }

@@ -27,6 +27,10 @@ public sealed class AgentConfigurationKeyTableTests
         ["SCAIVAULT_CLIENT_ID"] = new() { ["SCAIVAULT_CLIENT_SECRET_FILE"] = ExistingFile, ["SCAIKEY_TOKEN_URL"] = "https://scaikey.example/oauth/token" },
         ["SCAIVAULT_CLIENT_SECRET_FILE"] = new() { ["SCAIVAULT_CLIENT_ID"] = "reporting", ["SCAIKEY_TOKEN_URL"] = "https://scaikey.example/oauth/token" },
         ["SCAIKEY_TOKEN_URL"] = new() { ["SCAIVAULT_CLIENT_ID"] = "reporting", ["SCAIVAULT_CLIENT_SECRET_FILE"] = ExistingFile },
+        ["SECRETS"] = new() { ["KUBERNETES_SERVICE_HOST"] = "10.96.0.1" }, // for secret: targets
+        ["KUBERNETES_SERVICE_HOST"] = new() { ["SECRETS"] = "apps/config -> secret:app-config" },
+        ["KUBERNETES_SERVICE_PORT"] = new() { ["SECRETS"] = "apps/config -> secret:app-config", ["KUBERNETES_SERVICE_HOST"] = "10.96.0.1" },
+        ["KUBERNETES_SERVICE_ACCOUNT_DIR"] = new() { ["SECRETS"] = "apps/config -> secret:app-config", ["KUBERNETES_SERVICE_HOST"] = "10.96.0.1" },
     };
 
     /// <summary>What every key is also fed: numbers at and past every limit, units past a day, blanks and junk.</summary>
@@ -167,6 +171,20 @@ public sealed class AgentConfigurationKeyTableTests
         ("INIT_TIMEOUT", "24h", Accepted),
         ("INIT_TIMEOUT", "25h", Refused),
         ("INIT_TIMEOUT", "99999999999999999", Refused),
+        ("SECRETS", "apps/config -> secret:app-config", Accepted),
+        ("SECRETS", "apps/config#api_key -> secret:app-config/api-key", Accepted),
+        ("SECRETS", "apps/config -> secret:App_Config", Refused),
+        ("SECRETS", "apps/config -> secret:other-ns/app-config/key", Refused),
+        ("KUBERNETES_SERVICE_HOST", "10.96.0.1", Accepted),
+        ("KUBERNETES_SERVICE_HOST", "fd00:10:96::1", Accepted),
+        ("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc", Accepted),
+        ("KUBERNETES_SERVICE_HOST", "", Refused), // with a secret: target: init must run in a pod
+        ("KUBERNETES_SERVICE_HOST", "10.96.0.1/api", Refused),
+        ("KUBERNETES_SERVICE_PORT", "6443", Accepted),
+        ("KUBERNETES_SERVICE_PORT", "0", Refused),
+        ("KUBERNETES_SERVICE_PORT", "https", Refused),
+        ("KUBERNETES_SERVICE_ACCOUNT_DIR", "/var/run/secrets/kube-api", Accepted),
+        ("KUBERNETES_SERVICE_ACCOUNT_DIR", "/var/run/\u0001", Refused),
     ];
 
     public static TheoryData<string, string, bool> Rows()

@@ -1,4 +1,5 @@
 using LeaseAgent.Configuration;
+using LeaseAgent.Kubernetes;
 using LeaseAgent.Secrets;
 using Microsoft.Extensions.Configuration;
 
@@ -111,5 +112,99 @@ public sealed class SecretMappingParserTests
         var error = Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse("a -> /run/x\nb -> /run/x"));
 
         Assert.Contains("/run/x", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ParseAll_SecretTargets_AllFourForms_BesideFiles()
+    {
+        var mappings = SecretMappingParser.ParseAll("""
+            apps/reporting/config -> secret:reporting-config
+            apps/reporting/config#api_key -> secret:reporting-api/api-key
+            apps/reporting/config -> secret:reporting-api/config.json
+            apps/reporting/tls#ca -> secret:reporting.tls
+            apps/reporting/config -> /run/secrets/config.json
+            """);
+
+        Assert.Equal([new SecretMapping("apps/reporting/config", null, "/run/secrets/config.json")], mappings.Files);
+        Assert.Equal(
+            [
+                new KubernetesSecretMapping("apps/reporting/config", null, "reporting-config", null),
+                new KubernetesSecretMapping("apps/reporting/config", "api_key", "reporting-api", "api-key"),
+                new KubernetesSecretMapping("apps/reporting/config", null, "reporting-api", "config.json"),
+                new KubernetesSecretMapping("apps/reporting/tls", "ca", "reporting.tls", "ca"), // keyed by the field
+            ],
+            mappings.KubernetesSecrets);
+        Assert.Single(SecretMappingParser.Parse("a -> secret:s\nb -> /run/b")); // Parse: the files only
+    }
+
+    [Theory]
+    [InlineData("a -> secret:", "names Secret ''")]
+    [InlineData("a -> secret:Reporting", "names Secret 'Reporting'")] // upper case
+    [InlineData("a -> secret:-reporting", "names Secret '-reporting'")]
+    [InlineData("a -> secret:reporting_config", "names Secret 'reporting_config'")]
+    [InlineData("a -> secret:reporting/", "writes key ''")]
+    [InlineData("a -> secret:reporting/api key", "writes key 'api key'")]
+    [InlineData("a -> secret:reporting/..data", "writes key '..data'")] // the kubelet's own directory in a Secret volume
+    [InlineData("a -> secret:reporting/.", "writes key '.'")]
+    [InlineData("a#b:c -> secret:reporting", "writes key 'b:c'")] // a field that is no key needs an explicit one
+    [InlineData("a -> secret:other-namespace/reporting/key", "pod's own namespace")]
+    public void Parse_MalformedSecretTarget_NamesTheLineAndTheRule(string text, string problem)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse(text));
+
+        Assert.Equal("SECRETS", error.Key);
+        Assert.Contains("line 1 ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_SecretNameOrKeyOfTheMaximumLength_IsAccepted_OneMore_IsRefused()
+    {
+        var name = string.Join('.', Enumerable.Repeat(new string('a', 63), 4))[..253];
+        var key = new string('k', 253);
+
+        Assert.Single(SecretMappingParser.ParseAll($"a -> secret:{name}/{key}").KubernetesSecrets);
+        Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse($"a -> secret:{name}a/k"));
+        Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse($"a -> secret:s/{key}k"));
+    }
+
+    [Fact]
+    public void Parse_TwoMappingsToOneSecretKey_IsRefused_OtherKeysOfOneSecretAreCombined()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => SecretMappingParser.Parse("a#x -> secret:s/k\nb#y -> secret:s/k"));
+
+        Assert.Contains("key 'k' of Secret s", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, SecretMappingParser.ParseAll("a#x -> secret:s/k\nb#k -> secret:t\na#y -> secret:s").KubernetesSecrets.Count(m => m.SecretName == "s"));
+    }
+
+    [Fact]
+    public void Load_OnlySecretTargets_NeedsNoLease_AndReadsTheInClusterSettings()
+    {
+        var options = AgentConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SCAIVAULT_URL"] = "https://scaivault.example",
+            ["SECRETS"] = "apps/reporting/config -> secret:reporting-config",
+            ["KUBERNETES_SERVICE_HOST"] = "10.96.0.1",
+            ["KUBERNETES_SERVICE_PORT"] = "443",
+        }).Build());
+
+        Assert.Null(options.Lease);
+        Assert.Empty(options.Secrets.Mappings);
+        Assert.Single(options.Secrets.KubernetesSecrets);
+        Assert.Equal(new Uri("https://10.96.0.1:443/"), options.Kubernetes!.ApiServer);
+        Assert.Equal(KubernetesOptions.DefaultServiceAccountDirectory, options.Kubernetes.ServiceAccountDirectory);
+    }
+
+    [Fact]
+    public void Load_SecretTargetOutsideAPod_NamesKubernetesServiceHost()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => AgentConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SCAIVAULT_URL"] = "https://scaivault.example",
+            ["SECRETS"] = "apps/reporting/config -> secret:reporting-config",
+        }).Build()));
+
+        Assert.Equal("KUBERNETES_SERVICE_HOST", error.Key);
+        Assert.Contains("pre-deploy Job", error.Message, StringComparison.Ordinal);
     }
 }
