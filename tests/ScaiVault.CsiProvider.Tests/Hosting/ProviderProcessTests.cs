@@ -161,16 +161,28 @@ public partial class ProviderProcessTests
     }
 
     [Fact]
-    public async Task Mount_ValidRequest_IsUnimplementedUntilTheScaiVaultReadIsBuilt()
+    public async Task Mount_ValidRequest_ReadsTheSecretFromScaiVault()
     {
+        await using var emulator = await CsiEmulator.StartAsync();
+        await emulator.PutSecretAsync("apps/billing/database", new { password = "sentinel-aot-password" });
         using var directory = new SocketDirectory();
-        await using var provider = await ProviderInstance.StartAsync(directory.Socket);
+        await using var provider = await ProviderInstance.StartAsync(directory.Socket, "provider", "--scaivault-url", emulator.BaseAddress.ToString());
         using var driver = new FakeDriver(directory.Socket);
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => driver.MountAsync(MountRequests.Request(MountRequests.Attributes())));
+        var token = await emulator.MintAsync();
 
-        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
-        Assert.Equal("reading from ScaiVault is not built yet", e.Status.Detail);
+        var response = await driver.MountAsync(MountRequests.ForPod(token, "- objectName: db-password\n  path: apps/billing/database\n  field: password\n"));
+
+        var file = Assert.Single(response.Files);
+        Assert.Equal(("db-password", 420, "sentinel-aot-password"), (file.Path, file.Mode, file.Contents.ToStringUtf8()));
+        Assert.Matches("^1-[0-9a-f]{8}$", Assert.Single(response.ObjectVersion).Version);
+        provider.Terminate(); // flushes the console logger
+        await provider.WaitForExitAsync(ExitTimeout);
+        Assert.Single(provider.Lines, l => l.Contains("\"EventId\":1200", StringComparison.Ordinal));
+        foreach (var sentinel in new[] { token.Jwt, token.Jwt.Split('.')[1], "sentinel-aot-password", "svt_" })
+        {
+            Assert.DoesNotContain(sentinel, provider.Output, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -188,7 +200,7 @@ public partial class ProviderProcessTests
 
         V1Alpha1.MountRequest[] requests =
         [
-            MountRequests.Request(MountRequests.Attributes(), secrets),                       // accepted, then unimplemented
+            MountRequests.Request(MountRequests.Attributes(), secrets),                       // accepted; ScaiVault unreachable
             MountRequests.Request(MountRequests.Attributes(tokenAudience: "vault"), secrets), // no token for the audience
             MountRequests.Request(unknownKey, secrets),                                       // unknown parameter
             badJson,                                                                          // attributes not JSON
@@ -202,7 +214,7 @@ public partial class ProviderProcessTests
         provider.Terminate(); // flushes the console logger
         await provider.WaitForExitAsync(ExitTimeout);
         Assert.Equal(4, provider.Lines.Count(l => l.Contains("\"EventId\":1100", StringComparison.Ordinal)));
-        Assert.Equal(1, provider.Lines.Count(l => l.Contains("\"EventId\":1101", StringComparison.Ordinal)));
+        Assert.InRange(provider.Lines.Count(l => l.Contains("\"EventId\":1201", StringComparison.Ordinal)), 1, 3); // the driver retries UNAVAILABLE
         foreach (var sentinel in new[] { MountRequests.Token, "sentinel-pod-token", MountRequests.SecretSentinel, attributeValue })
         {
             Assert.DoesNotContain(sentinel, provider.Output, StringComparison.Ordinal);
@@ -213,6 +225,8 @@ public partial class ProviderProcessTests
     [InlineData("MAX_CONCURRENCY", "--max-concurrency", "0")]
     [InlineData("REQUEST_TIMEOUT", "--request-timeout", "forever")]
     [InlineData("--bogus", "--bogus", "1")]
+    [InlineData("CA_FILE", "--ca-file", "/etc/passwd")] // exists, but holds no PEM certificate: found when the client is built
+    [InlineData("TOKEN_CACHE_SIZE", "--token-cache-size", "0")]
     public async Task BadConfiguration_ExitsTwoWithOneLineNamingTheKey(string key, string flag, string value)
     {
         using var directory = new SocketDirectory();
@@ -231,7 +245,7 @@ public partial class ProviderProcessTests
         var (exitCode, output, _) = await RunAsync("--help");
 
         Assert.Equal(0, exitCode);
-        foreach (var flag in new[] { "--endpoint", "--scaivault-url", "--allowed-url", "--default-audience", "--max-concurrency", "--request-timeout", "--log-format", "probe" })
+        foreach (var flag in new[] { "--endpoint", "--scaivault-url", "--allowed-url", "--ca-file", "--default-audience", "--token-cache-size", "--max-concurrency", "--max-response-bytes", "--request-timeout", "--log-format", "probe" })
         {
             Assert.Contains(flag, output, StringComparison.Ordinal);
         }
