@@ -122,7 +122,7 @@ public sealed partial class CsiProviderChartTests
         Assert.Null(Container(Render()).Get("command")); // the image's ENTRYPOINT serves
     }
 
-    [PendingProviderFlagsFact]
+    [Fact]
     public void Render_EveryValueSet_EveryFlagIsAProviderFlag()
     {
         var args = Container(Render(AllValues)).Strings("args");
@@ -158,9 +158,9 @@ public sealed partial class CsiProviderChartTests
     }
 
     [Fact]
-    public void Render_ExistingFlags_WithEveryValueSet_AreAcceptedByTheProvider()
+    public void Render_EveryProviderValueSet_IsAcceptedByTheProvider()
     {
-        // The flags the provider has on every branch, with the chart's values: each must pass its validation.
+        // Every flag the chart can pass, with the chart's values: each must pass the provider's own validation.
         var chart = Render("""
             provider:
               scaivaultUrl: https://vault.eu.example
@@ -168,6 +168,8 @@ public sealed partial class CsiProviderChartTests
               defaultAudience: vault.example
               maxConcurrency: 32
               requestTimeout: 30s
+              maxResponseBytes: 1048576
+              tokenCacheSize: 5000
               logFormat: text
             """);
 
@@ -175,6 +177,8 @@ public sealed partial class CsiProviderChartTests
 
         Assert.Equal(32, options.MaxConcurrency);
         Assert.Equal(TimeSpan.FromSeconds(30), options.RequestTimeout);
+        Assert.Equal(1048576, options.MaxResponseBytes);
+        Assert.Equal(5000, options.TokenCacheSize);
         Assert.Equal(new Uri("https://vault.us.example"), Assert.Single(options.AllowedUrls));
         Assert.False(options.JsonLogs);
     }
@@ -307,24 +311,4 @@ public sealed partial class CsiProviderChartTests
     internal static Dictionary<string, object?> DaemonSet(RenderedChart chart) => Assert.Single(chart.Documents, d => d.Kind() == "DaemonSet");
 
     internal static Dictionary<string, object?> Container(RenderedChart chart) => Assert.Single(DaemonSet(chart).PodSpec()!.Maps("containers"));
-}
-
-/// <summary>
-/// A fact that runs once the provider has the flags issue 12 adds (<c>--ca-file</c>, <c>--token-cache-size</c>,
-/// <c>--max-response-bytes</c>) and is skipped, with the reason, while it has none of them. Once any one exists, the
-/// test runs and fails for a missing or renamed one.
-/// </summary>
-[AttributeUsage(AttributeTargets.Method)]
-[SupportedOSPlatform("linux")]
-public sealed class PendingProviderFlagsFactAttribute : FactAttribute
-{
-    private static readonly string[] Pending = ["CA_FILE", "TOKEN_CACHE_SIZE", "MAX_RESPONSE_BYTES"];
-
-    public PendingProviderFlagsFactAttribute()
-    {
-        if (!Pending.Any(ProviderConfiguration.Keys.Contains))
-        {
-            Skip = "scaivault-csi-provider does not have --ca-file, --token-cache-size or --max-response-bytes yet (issue 12 adds them); the chart passes them only when set";
-        }
-    }
 }
