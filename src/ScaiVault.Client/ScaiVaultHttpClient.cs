@@ -14,7 +14,18 @@ public static class ScaiVaultHttpClient
     /// no redirects, so a 3xx is an error (<see cref="ErrorCodes.UnexpectedRedirect"/>).
     /// </summary>
     /// <exception cref="ScaiVaultSettingException">The CA bundle cannot be read or holds no certificate.</exception>
-    public static HttpClient Create(ScaiVaultClientOptions options)
+    public static HttpClient Create(ScaiVaultClientOptions options) =>
+        new(CreateHandler(options))
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+    /// <summary>
+    /// The handler <see cref="Create"/> wraps, for a caller that puts its own <see cref="DelegatingHandler"/> in front
+    /// (the CSI provider's per-process bulkhead); its <see cref="HttpClient"/> must have no timeout of its own either.
+    /// </summary>
+    /// <exception cref="ScaiVaultSettingException">The CA bundle cannot be read or holds no certificate.</exception>
+    public static SocketsHttpHandler CreateHandler(ScaiVaultClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
 
@@ -34,9 +45,6 @@ public static class ScaiVaultHttpClient
             handler.SslOptions.RemoteCertificateValidationCallback = trust.Validate;
         }
 
-        return new HttpClient(handler)
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        return handler;
     }
 }

@@ -42,6 +42,20 @@ public sealed class SecretValue(string path, int version, byte[] data)
             : Encoding.UTF8.GetBytes(value.GetRawText());
     }
 
+    /// <summary>
+    /// A field's value when it is a JSON string, for callers that decode it further (the CSI provider's
+    /// <c>encoding: base64</c>); null when the field holds another JSON kind. Never put the result in a message.
+    /// </summary>
+    /// <exception cref="SecretFieldMissingException">The secret has no field <paramref name="field"/>.</exception>
+    public string? StringField(string field, string? usedBy = null)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        using var document = JsonDocument.Parse(data);
+        return !document.RootElement.TryGetProperty(field, out var value) ? throw new SecretFieldMissingException(Path, field, usedBy)
+            : value.ValueKind == JsonValueKind.String ? value.GetString()
+            : null;
+    }
+
     public override string ToString() => $"SecretValue {{ Path = {Path}, Version = {Version} }}";
 }
 

@@ -49,6 +49,11 @@ public static class Program
         {
             return Fail(e.Message, ExitBadConfiguration);
         }
+        catch (ScaiVault.Client.ScaiVaultSettingException e)
+        {
+            // An unusable --ca-file, found when the ScaiVault client is built at start.
+            return Fail(e.Message, ExitBadConfiguration);
+        }
         catch (EndpointInUseException e)
         {
             return Fail(e.Message, ExitEndpointInUse);

@@ -14,7 +14,10 @@ public static class ProviderConfiguration
 
     /// <summary>Every key the provider understands, in <c>--help</c> order.</summary>
     public static readonly IReadOnlyList<string> Keys =
-        ["ENDPOINT", "SCAIVAULT_URL", "ALLOWED_URL", "DEFAULT_AUDIENCE", "MAX_CONCURRENCY", "REQUEST_TIMEOUT", "LOG_FORMAT"];
+        [
+            "ENDPOINT", "SCAIVAULT_URL", "ALLOWED_URL", "CA_FILE", "DEFAULT_AUDIENCE", "TOKEN_CACHE_SIZE", "MAX_CONCURRENCY",
+            "MAX_RESPONSE_BYTES", "REQUEST_TIMEOUT", "LOG_FORMAT",
+        ];
 
     private const string RepeatableKey = "ALLOWED_URL";
 
@@ -76,8 +79,11 @@ public static class ProviderConfiguration
             Endpoint = Endpoint(reader),
             ScaiVaultUrl = scaiVaultUrl,
             AllowedUrls = allowed,
+            CaFile = reader.ExistingFile("CA_FILE"),
             DefaultAudience = reader.Optional("DEFAULT_AUDIENCE") ?? "scaivault",
+            TokenCacheSize = reader.Integer("TOKEN_CACHE_SIZE", 1000, 1, 1_000_000),
             MaxConcurrency = reader.Integer("MAX_CONCURRENCY", 16, 1, 1024),
+            MaxResponseBytes = reader.Integer("MAX_RESPONSE_BYTES", ProviderOptions.DefaultMaxResponseBytes, 1024, 256 * 1024 * 1024),
             RequestTimeout = reader.Duration("REQUEST_TIMEOUT", TimeSpan.FromSeconds(45), min: TimeSpan.FromSeconds(1), max: TimeSpan.FromMinutes(2)),
             JsonLogs = logFormat == "json",
         };
@@ -147,6 +153,17 @@ public static class ProviderConfiguration
         private static bool IsLoopback(Uri url) =>
             url.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
             || (System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
+
+        /// <summary>
+        /// A file that exists now; its content (a PEM bundle) is checked when the ScaiVault client is built at start,
+        /// which also exits 2 naming the key.
+        /// </summary>
+        public string? ExistingFile(string key)
+        {
+            var path = Optional(key);
+            return path is null || File.Exists(path) ? path
+                : throw new ConfigurationException(key, $"'{path}' does not exist; mount the PEM bundle of the CA that signed ScaiVault's certificate there");
+        }
 
         public int Integer(string key, int fallback, int min, int max)
         {

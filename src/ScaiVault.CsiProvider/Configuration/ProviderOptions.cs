@@ -15,6 +15,21 @@ public sealed record ProviderOptions
     /// </summary>
     public required IReadOnlyList<Uri> AllowedUrls { get; init; }
 
+    /// <summary>The driver's default receive limit (<c>--max-call-recv-msg-size</c>), 4 MiB.</summary>
+    public const int DefaultMaxResponseBytes = 4 * 1024 * 1024;
+
+    /// <summary><c>CA_FILE</c> / <c>--ca-file</c>: a PEM bundle trusted for ScaiVault besides the system store. Default none.</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary><c>TOKEN_CACHE_SIZE</c> / <c>--token-cache-size</c>: ScaiVault tokens kept, one per pod identity; the least recently used goes first. Default 1000.</summary>
+    public int TokenCacheSize { get; init; } = 1000;
+
+    /// <summary>
+    /// <c>MAX_RESPONSE_BYTES</c> / <c>--max-response-bytes</c>: the largest Mount answer; keep it at or below the driver's
+    /// <c>--max-call-recv-msg-size</c>. Default 4 MiB.
+    /// </summary>
+    public int MaxResponseBytes { get; init; } = DefaultMaxResponseBytes;
+
     /// <summary><c>DEFAULT_AUDIENCE</c> / <c>--default-audience</c>: the token audience when the SecretProviderClass names none. Default <c>scaivault</c>.</summary>
     public required string DefaultAudience { get; init; }
 

@@ -4,7 +4,7 @@ namespace ScaiVault.CsiProvider.Diagnostics;
 
 /// <summary>
 /// Every log event of the provider, source-generated. Event ids are 1xxx, apart from the agent's (1xx–9xx):
-/// 10xx lifecycle and socket, 11xx mounts. No parameter is ever a token, a secret value, or the raw
+/// 10xx lifecycle and socket, 11xx mount requests, 12xx ScaiVault reads of mounts. No parameter is ever a token, a secret value, or the raw
 /// <c>attributes</c> or <c>secrets</c> of a request.
 /// </summary>
 internal static partial class Log
@@ -26,6 +26,13 @@ internal static partial class Log
     [LoggerMessage(1100, LogLevel.Warning, "Mount into {TargetPath} refused ({Code}): {Reason}")]
     public static partial void MountRefused(ILogger logger, string targetPath, string code, string reason);
 
-    [LoggerMessage(1101, LogLevel.Information, "Mount for pod {Pod}: {Objects} object(s) from {ScaiVaultUrl}, audience {Audience}: reading from ScaiVault is not built yet")]
-    public static partial void MountNotImplemented(ILogger logger, string pod, int objects, string scaiVaultUrl, string audience);
+    // 12xx ScaiVault reads of mounts
+    [LoggerMessage(1200, LogLevel.Information, "Mounted {Objects} object(s) for pod {Namespace}/{PodName} (uid {PodUid}) with {Reads} ScaiVault read(s), {PayloadBytes} bytes, in {ElapsedMs:0} ms")]
+    public static partial void MountServed(ILogger logger, string @namespace, string podName, string podUid, int objects, int reads, int payloadBytes, double elapsedMs);
+
+    [LoggerMessage(1201, LogLevel.Warning, "Mount for pod {Namespace}/{PodName} (uid {PodUid}) failed with {Code} after {ElapsedMs:0} ms: {Reason}")]
+    public static partial void MountFailed(ILogger logger, string @namespace, string podName, string podUid, string code, string reason, double elapsedMs);
+
+    [LoggerMessage(1202, LogLevel.Warning, "Mount payload for pod {Namespace}/{PodName} (uid {PodUid}) is {PayloadBytes} bytes, above 1 MiB: the driver serves it but warns that syncing it as a Kubernetes Secret may fail")]
+    public static partial void LargePayload(ILogger logger, string @namespace, string podName, string podUid, int payloadBytes);
 }

@@ -33,7 +33,7 @@ public static class ProviderHost
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.ListenUnixSocket(options.Endpoint, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
-        builder.Services.AddSingleton(options);
+        builder.Services.AddMounting(options);
         builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = MaxMessageBytes);
 
         await using var app = builder.Build();

@@ -8,7 +8,11 @@ using ScaiVault.CsiProvider.V1Alpha1;
 namespace ScaiVault.CsiProvider.Mounting;
 
 /// <summary>The <c>v1alpha1.CSIDriverProvider</c> service the driver calls over the Unix socket.</summary>
-internal sealed class CsiDriverProviderService(ProviderOptions options, ILogger<CsiDriverProviderService> logger)
+internal sealed class CsiDriverProviderService(
+    ProviderOptions options,
+    SecretMounter mounter,
+    TimeProvider time,
+    ILogger<CsiDriverProviderService> logger)
     : CSIDriverProvider.CSIDriverProviderBase
 {
     public override Task<VersionResponse> Version(VersionRequest request, ServerCallContext context) =>
@@ -19,7 +23,7 @@ internal sealed class CsiDriverProviderService(ProviderOptions options, ILogger<
             RuntimeVersion = ProviderVersion.Version,
         });
 
-    public override Task<MountResponse> Mount(MountRequest request, ServerCallContext context)
+    public override async Task<MountResponse> Mount(MountRequest request, ServerCallContext context)
     {
         MountPlan plan;
         try
@@ -32,8 +36,19 @@ internal sealed class CsiDriverProviderService(ProviderOptions options, ILogger<
             throw new RpcException(new Status(e.Code, e.Message));
         }
 
-        // Next: exchange plan.Token per pod, read each distinct (path, version) once, render, version (issue 12).
-        Log.MountNotImplemented(logger, plan.Pod.ToString(), plan.Objects.Count, plan.ScaiVaultUrl.ToString(), plan.Audience);
-        throw new RpcException(new Status(StatusCode.Unimplemented, "reading from ScaiVault is not built yet"));
+        // current_object_version is not read: driver v1.6 always sends it empty, and every Mount reads afresh anyway.
+        var started = time.GetTimestamp();
+        var pod = plan.Pod;
+        try
+        {
+            var result = await mounter.MountAsync(plan, context.Deadline, context.CancellationToken);
+            Log.MountServed(logger, pod.Namespace ?? "?", pod.Name ?? "?", pod.Uid ?? "?", plan.Objects.Count, result.Reads, result.PayloadBytes, time.GetElapsedTime(started).TotalMilliseconds);
+            return result.Response;
+        }
+        catch (MountRequestException e)
+        {
+            Log.MountFailed(logger, pod.Namespace ?? "?", pod.Name ?? "?", pod.Uid ?? "?", e.Code.ToString(), e.Message, time.GetElapsedTime(started).TotalMilliseconds);
+            throw new RpcException(new Status(e.Code, e.Message));
+        }
     }
 }

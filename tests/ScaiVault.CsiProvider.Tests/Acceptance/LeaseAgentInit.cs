@@ -11,13 +11,13 @@ public static class LeaseAgentInit
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Runs <c>init</c> with one <c>path[#field] -> file</c> line per entry and returns each file's bytes by its key.</summary>
-    public static async Task<Dictionary<string, byte[]>> WriteAsync(AcceptanceProvider world, IReadOnlyDictionary<string, string> secretByFile)
+    public static async Task<Dictionary<string, byte[]>> WriteAsync(AcceptanceWorld world, IReadOnlyDictionary<string, string> secretByFile)
     {
         var directory = Directory.CreateTempSubdirectory("sv-init-");
         try
         {
             var tokenFile = Path.Combine(directory.FullName, "token");
-            await File.WriteAllTextAsync(tokenFile, await world.MintPodTokenAsync());
+            await File.WriteAllTextAsync(tokenFile, (await world.MintPodTokenAsync()).Jwt);
             var environment = new Dictionary<string, string>
             {
                 ["SCAIVAULT_URL"] = world.Emulator.BaseAddress.ToString(),

@@ -11,7 +11,7 @@ namespace ScaiVault.CsiProvider.Tests.Acceptance;
 /// real emulator over real Postgres, each answer handled as driver v1.6.0 handles it (path checks, atomic writer,
 /// Secret sync).
 /// </summary>
-public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixture<AcceptanceProvider>
+public sealed class MountAcceptanceTests(AcceptanceWorld world) : IClassFixture<AcceptanceWorld>
 {
     private const int DefaultMode = 420; // 0644, the driver's permission
     private const int Mode0640 = 416;
@@ -45,17 +45,19 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
     /// <summary>The ScaiVault-version part of an object version (<c>&lt;version&gt;-&lt;config hash&gt;</c>, brief §6.2).</summary>
     private static string ScaiVaultPart(string version) => version.Split('-')[0];
 
-    [Fact] // check 5
-    public async Task Mount_WholeStringNumberAndBase64Objects_FourFilesByteIdenticalToLeaseAgentInit()
+    [Theory] // check 5
+    [InlineData(ProviderHostKind.InProcess)]
+    [InlineData(ProviderHostKind.Aot)]
+    public async Task Mount_WholeStringNumberAndBase64Objects_FourFilesByteIdenticalToLeaseAgentInit(ProviderHostKind host)
     {
-        var path = AcceptanceProvider.NewPath("database");
+        var path = AcceptanceWorld.NewPath("database");
         await world.PutSecretAsync(path, Database("p@ss-" + Guid.NewGuid().ToString("N")));
-        using var volume = world.NewVolume();
+        using var volume = await world.NewVolumeAsync(host);
         var request = await world.RequestAsync(
             Object("db.json", path) + Object("db-password", path, field: "password", mode: "0640")
             + Object("db-port", path, field: "port") + Object("blob.bin", path, field: "blob", encoding: "base64"));
 
-        var response = await world.Driver.MountAsync(request);
+        var response = await (await world.DriverAsync(host)).MountAsync(request);
         var outcome = MountContent.Handle(response, volume.TargetPath);
 
         string[] names = ["blob.bin", "db-password", "db-port", "db.json"];
@@ -86,13 +88,13 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
     [Fact] // check 6
     public async Task Mount_NestedObjectName_PassesTheDriversPathRules_AndMountsThroughTheAtomicWriter()
     {
-        var path = AcceptanceProvider.NewPath("certs");
+        var path = AcceptanceWorld.NewPath("certs");
         var (certificate, key) = DriverEmulationTests.SelfSigned(ec: false);
         await world.PutSecretAsync(path, new JsonObject { ["certificate"] = certificate, ["key"] = key });
-        using var volume = world.NewVolume();
+        using var volume = await world.NewVolumeAsync();
         var request = await world.RequestAsync(Object("tls/tls.crt", path, field: "certificate") + Object("tls/tls.key", path, field: "key", mode: "0400"));
 
-        var response = await world.Driver.MountAsync(request);
+        var response = await world.InProcess.Driver.MountAsync(request);
         DriverPaths.Validate(response.Files.Select(f => f.Path));
         var outcome = MountContent.Handle(response, volume.TargetPath);
 
@@ -106,11 +108,11 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
     [Fact] // check 7
     public async Task SecretObjects_FromTheMount_OpaqueEqualsTheFile_TlsSplits_AndAnUnreturnedObjectNameIsNotFound()
     {
-        var path = AcceptanceProvider.NewPath("billing");
+        var path = AcceptanceWorld.NewPath("billing");
         var (certificate, key) = DriverEmulationTests.SelfSigned(ec: true);
         var password = "pw-" + Guid.NewGuid().ToString("N");
         await world.PutSecretAsync(path, new JsonObject { ["password"] = password, ["bundle"] = key + certificate });
-        using var volume = world.NewVolume();
+        using var volume = await world.NewVolumeAsync();
         await volume.MountAsync(await world.RequestAsync(Object("db-password", path, field: "password") + Object("tls/bundle.pem", path, field: "bundle")));
 
         var opaque = volume.SyncSecret(new SecretObject("billing-db", "Opaque", [new("db-password", "password")]));
@@ -128,12 +130,14 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
         Assert.Equal("file matching objectName db.json not found in the pod", missing.Message);
     }
 
-    [Fact] // check 10
-    public async Task Mount_Twice_WithoutAChange_SameVersionsAndBytes_AndTheWriterWritesNothing()
+    [Theory] // check 10
+    [InlineData(ProviderHostKind.InProcess)]
+    [InlineData(ProviderHostKind.Aot)]
+    public async Task Mount_Twice_WithoutAChange_SameVersionsAndBytes_AndTheWriterWritesNothing(ProviderHostKind host)
     {
-        var path = AcceptanceProvider.NewPath("database");
+        var path = AcceptanceWorld.NewPath("database");
         await world.PutSecretAsync(path, Database("p-" + Guid.NewGuid().ToString("N")));
-        using var volume = world.NewVolume();
+        using var volume = await world.NewVolumeAsync(host);
         var objects = Object("db.json", path) + Object("db-password", path, field: "password");
         var podUid = Guid.NewGuid().ToString();
 
@@ -151,11 +155,11 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
     [Fact] // check 11
     public async Task Mount_AfterANewSecretVersion_ChangesOnlyItsObjectsVersions_AndTheSyncedSecretFollows()
     {
-        var changed = AcceptanceProvider.NewPath("database");
-        var unchanged = AcceptanceProvider.NewPath("other");
+        var changed = AcceptanceWorld.NewPath("database");
+        var unchanged = AcceptanceWorld.NewPath("other");
         await world.PutSecretAsync(changed, Database("old-" + Guid.NewGuid().ToString("N")));
         await world.PutSecretAsync(unchanged, new JsonObject { ["token"] = "t-" + Guid.NewGuid().ToString("N") });
-        using var volume = world.NewVolume();
+        using var volume = await world.NewVolumeAsync();
         var objects = Object("db.json", changed) + Object("db-password", changed, field: "password") + Object("other.json", unchanged);
         var secretObject = new SecretObject("billing-db", "Opaque", [new("db-password", "password")]);
         var before = await volume.MountAsync(await world.RequestAsync(objects));
@@ -178,10 +182,10 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
     [InlineData("mode")]
     public async Task Mount_AfterOnlyAnObjectsFieldOrModeChanged_ChangesItsVersion_NotTheScaiVaultVersion(string change)
     {
-        var path = AcceptanceProvider.NewPath("database");
+        var path = AcceptanceWorld.NewPath("database");
         await world.PutSecretAsync(path, Database("p-" + Guid.NewGuid().ToString("N")));
         var scaiVaultVersion = await world.SecretVersionAsync(path);
-        using var volume = world.NewVolume();
+        using var volume = await world.NewVolumeAsync();
         var other = Object("db.json", path);
         var before = await volume.MountAsync(await world.RequestAsync(other + Object("item", path, field: "username", mode: "0640")));
 
@@ -201,11 +205,11 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
     [Fact] // check 13
     public async Task Mount_PinnedVersion_NeverChangesAcrossASecretUpdate()
     {
-        var path = AcceptanceProvider.NewPath("database");
+        var path = AcceptanceWorld.NewPath("database");
         var oldPassword = "v1-" + Guid.NewGuid().ToString("N");
         await world.PutSecretAsync(path, Database(oldPassword));
         var pinned = await world.SecretVersionAsync(path);
-        using var volume = world.NewVolume();
+        using var volume = await world.NewVolumeAsync();
         var objects = Object("db-password", path, field: "password", version: pinned.ToString(System.Globalization.CultureInfo.InvariantCulture)) + Object("current", path, field: "password");
         var before = await volume.MountAsync(await world.RequestAsync(objects));
 
@@ -221,11 +225,11 @@ public sealed class MountAcceptanceTests(AcceptanceProvider world) : IClassFixtu
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5350", Justification = "SHA-1 is what a careless provider might put in a version; the test looks for it.")]
     public async Task Mount_Versions_CarryNoHashOfTheContents()
     {
-        var path = AcceptanceProvider.NewPath("database");
+        var path = AcceptanceWorld.NewPath("database");
         await world.PutSecretAsync(path, Database("p-" + Guid.NewGuid().ToString("N")));
         var request = await world.RequestAsync(Object("db.json", path) + Object("db-password", path, field: "password") + Object("blob.bin", path, field: "blob", encoding: "base64"));
 
-        var response = await world.Driver.MountAsync(request);
+        var response = await world.InProcess.Driver.MountAsync(request);
 
         Assert.Equal(3, response.Files.Count);
         foreach (var file in response.Files)

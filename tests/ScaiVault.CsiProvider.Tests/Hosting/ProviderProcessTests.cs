@@ -161,16 +161,19 @@ public partial class ProviderProcessTests
     }
 
     [Fact]
-    public async Task Mount_ValidRequest_IsUnimplementedUntilTheScaiVaultReadIsBuilt()
+    public async Task Mount_ValidRequest_ReadsTheSecretFromScaiVault()
     {
+        await using var emulator = await CsiEmulator.StartAsync();
+        await emulator.PutSecretAsync("apps/billing/database", new { password = "sentinel-aot-password" });
         using var directory = new SocketDirectory();
-        await using var provider = await ProviderInstance.StartAsync(directory.Socket);
+        await using var provider = await ProviderInstance.StartAsync(directory.Socket, "provider", "--scaivault-url", emulator.BaseAddress.ToString());
         using var driver = new FakeDriver(directory.Socket);
 
-        var e = await Assert.ThrowsAsync<RpcException>(() => driver.MountAsync(MountRequests.Request(MountRequests.Attributes())));
+        var response = await driver.MountAsync(MountRequests.ForPod(await emulator.MintAsync(), "- objectName: db-password\n  path: apps/billing/database\n  field: password\n"));
 
-        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
-        Assert.Equal("reading from ScaiVault is not built yet", e.Status.Detail);
+        var file = Assert.Single(response.Files);
+        Assert.Equal(("db-password", 420, "sentinel-aot-password"), (file.Path, file.Mode, file.Contents.ToStringUtf8()));
+        Assert.Matches("^1-[0-9a-f]{8}$", Assert.Single(response.ObjectVersion).Version);
     }
 
     [Fact]
@@ -188,7 +191,7 @@ public partial class ProviderProcessTests
 
         V1Alpha1.MountRequest[] requests =
         [
-            MountRequests.Request(MountRequests.Attributes(), secrets),                       // accepted, then unimplemented
+            MountRequests.Request(MountRequests.Attributes(), secrets),                       // accepted; ScaiVault unreachable
             MountRequests.Request(MountRequests.Attributes(tokenAudience: "vault"), secrets), // no token for the audience
             MountRequests.Request(unknownKey, secrets),                                       // unknown parameter
             badJson,                                                                          // attributes not JSON
@@ -202,7 +205,7 @@ public partial class ProviderProcessTests
         provider.Terminate(); // flushes the console logger
         await provider.WaitForExitAsync(ExitTimeout);
         Assert.Equal(4, provider.Lines.Count(l => l.Contains("\"EventId\":1100", StringComparison.Ordinal)));
-        Assert.Equal(1, provider.Lines.Count(l => l.Contains("\"EventId\":1101", StringComparison.Ordinal)));
+        Assert.InRange(provider.Lines.Count(l => l.Contains("\"EventId\":1201", StringComparison.Ordinal)), 1, 3); // the driver retries UNAVAILABLE
         foreach (var sentinel in new[] { MountRequests.Token, "sentinel-pod-token", MountRequests.SecretSentinel, attributeValue })
         {
             Assert.DoesNotContain(sentinel, provider.Output, StringComparison.Ordinal);

@@ -18,10 +18,18 @@ public static class ProviderInstance
         return process;
     }
 
+    /// <summary>
+    /// Starts the provider on <paramref name="socket"/> with JSON logs. Without <c>--scaivault-url</c> in
+    /// <paramref name="extraArgs"/>, ScaiVault is an address where nothing listens (every read fails UNAVAILABLE).
+    /// </summary>
     public static AgentProcess Start(string binary, string socket, string name = "provider", params string[] extraArgs) =>
         AgentProcess.Start(
             binary,
             new Dictionary<string, string>(),
-            ["--endpoint", socket, "--scaivault-url", "http://127.0.0.1:1", "--log-format", "json", .. extraArgs],
+            [
+                "--endpoint", socket, "--log-format", "json",
+                .. extraArgs.Any(a => a.StartsWith("--scaivault-url", StringComparison.Ordinal)) ? [] : new[] { "--scaivault-url", "http://127.0.0.1:1" },
+                .. extraArgs,
+            ],
             name);
 }

@@ -39,11 +39,41 @@ internal static class MountRequests
     }
 
     public static string Tokens(params (string Audience, string Token)[] tokens) =>
+        Tokens(DateTimeOffset.Parse("2026-12-01T22:00:00Z", System.Globalization.CultureInfo.InvariantCulture), tokens);
+
+    /// <summary>The kubelet's token map, every token expiring at <paramref name="expiresAt"/>.</summary>
+    public static string Tokens(DateTimeOffset expiresAt, params (string Audience, string Token)[] tokens) =>
         JsonSerializer.Serialize(tokens.ToDictionary(t => t.Audience, t => new Dictionary<string, string>
         {
             ["token"] = t.Token,
-            ["expirationTimestamp"] = "2026-12-01T22:00:00Z",
+            ["expirationTimestamp"] = expiresAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
         }));
+
+    /// <summary>
+    /// A Mount for one pod with a real JWT (e.g. minted by the emulator), as the driver sends it; the pod's UID also
+    /// goes into the kubelet-shaped target path.
+    /// </summary>
+    public static MountRequest ForPod(
+        (string Jwt, DateTimeOffset ExpiresAt) token,
+        string objects,
+        string podUid = "5a3c0000-0000-4000-8000-000000000001",
+        string podName = "reporting-7d9f-abcde",
+        string @namespace = "reporting",
+        string serviceAccount = "reporting",
+        string tokenAudience = "scaivault",
+        Action<Dictionary<string, string>>? edit = null)
+    {
+        var attributes = Attributes(objects);
+        attributes["csi.storage.k8s.io/pod.uid"] = podUid;
+        attributes["csi.storage.k8s.io/pod.name"] = podName;
+        attributes["csi.storage.k8s.io/pod.namespace"] = @namespace;
+        attributes["csi.storage.k8s.io/serviceAccount.name"] = serviceAccount;
+        attributes["csi.storage.k8s.io/serviceAccount.tokens"] = Tokens(token.ExpiresAt, (tokenAudience, token.Jwt));
+        edit?.Invoke(attributes);
+        var request = Request(attributes);
+        request.TargetPath = $"/var/lib/kubelet/pods/{podUid}/volumes/kubernetes.io~csi/secrets/mount";
+        return request;
+    }
 
     public static MountRequest Request(Dictionary<string, string> attributes, string secrets = "null", string permission = "420") => new()
     {
