@@ -111,7 +111,7 @@ public sealed class MountAcceptanceTests(AcceptanceWorld world) : IClassFixture<
         var path = AcceptanceWorld.NewPath("billing");
         var (certificate, key) = DriverEmulationTests.SelfSigned(ec: true);
         var password = "pw-" + Guid.NewGuid().ToString("N");
-        await world.PutSecretAsync(path, new JsonObject { ["password"] = password, ["bundle"] = key + certificate });
+        await world.PutSecretAsync(path, new JsonObject { ["password"] = password, ["bundle"] = key + "\n" + certificate + "\n" });
         using var volume = await world.NewVolumeAsync();
         await volume.MountAsync(await world.RequestAsync(Object("db-password", path, field: "password") + Object("tls/bundle.pem", path, field: "bundle")));
 
