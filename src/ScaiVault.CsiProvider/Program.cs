@@ -23,9 +23,14 @@ public static class Program
           --scaivault-url URL       ScaiVault's base URL, for every SecretProviderClass without scaivaultUrl (required)
           --allowed-url URL         another server a SecretProviderClass may name in scaivaultUrl; repeatable
                                     (ALLOWED_URL: comma-separated)
+          --ca-file PATH            a PEM CA bundle trusted for ScaiVault besides the system store (default none)
           --default-audience NAME   the service-account token audience without an SPC audience (default scaivault)
-          --max-concurrency N       concurrent ScaiVault calls per node, 1-1024 (default 16)
-          --request-timeout D       the longest one Mount may take, 1s-2m (default 45s)
+          --token-cache-size N      ScaiVault tokens kept, one per pod; least recently used evicted (default 1000)
+          --max-concurrency N       concurrent ScaiVault calls (exchanges and reads) per node, 1-1024 (default 16)
+          --max-response-bytes N    the largest Mount answer; keep it <= the driver's --max-call-recv-msg-size
+                                    (default 4194304)
+          --request-timeout D       the longest one Mount may take, capped by the driver's deadline, 1s-2m
+                                    (default 45s)
           --log-format F            json (default) or text
 
         exit codes: 0 stopped cleanly; 1 failed; 2 bad configuration (one line naming the key); 3 another process

@@ -35,7 +35,7 @@ internal static class MountErrors
             StatusCode.Unauthenticated => $"; ScaiVault did not accept the pod's service-account token for audience '{audience}' (even after one fresh exchange): check that ScaiVault trusts this cluster's token issuer and audience",
             StatusCode.PermissionDenied => "; the pod's service account may not read this secret: grant it in ScaiVault",
             StatusCode.NotFound => "; check path (and version) in the SecretProviderClass",
-            StatusCode.ResourceExhausted when e.RetryAfter is { } wait => string.Create(CultureInfo.InvariantCulture, $"; ScaiVault asked to retry after {wait.TotalSeconds:0.#} s, beyond this Mount's budget of {budget.TotalSeconds:0.#} s, so the kubelet will retry with backoff"),
+            StatusCode.ResourceExhausted when e.RetryAfter is { } wait => string.Create(CultureInfo.InvariantCulture, $"; ScaiVault asked to retry after {wait.TotalSeconds:0.#} s, later than what is left of this Mount's budget of {budget.TotalSeconds:0.#} s, so the kubelet will retry with backoff"),
             _ => string.Empty,
         };
         var requestId = e.RequestId is { } id ? ", request id " + id : string.Empty;

@@ -21,6 +21,21 @@ public class ProviderConfigurationTests
         Assert.Equal(16, options.MaxConcurrency);
         Assert.Equal(TimeSpan.FromSeconds(45), options.RequestTimeout);
         Assert.True(options.JsonLogs);
+        Assert.Null(options.CaFile);
+        Assert.Equal(1000, options.TokenCacheSize);
+        Assert.Equal(4194304, options.MaxResponseBytes);
+    }
+
+    [Fact]
+    public void Load_TheReadFlags_AreRead()
+    {
+        var caFile = typeof(ProviderConfigurationTests).Assembly.Location; // any existing file: its content is checked at start
+
+        var options = Load([.. Required, "--ca-file", caFile, "--token-cache-size", "5", "--max-response-bytes", "8388608"]);
+        var fromEnvironment = Load(Required, new() { ["CA_FILE"] = caFile, ["TOKEN_CACHE_SIZE"] = "7", ["MAX_RESPONSE_BYTES"] = "1024" });
+
+        Assert.Equal((caFile, 5, 8388608), (options.CaFile, options.TokenCacheSize, options.MaxResponseBytes));
+        Assert.Equal((caFile, 7, 1024), (fromEnvironment.CaFile, fromEnvironment.TokenCacheSize, fromEnvironment.MaxResponseBytes));
     }
 
     [Fact]
@@ -75,6 +90,11 @@ public class ProviderConfigurationTests
     [InlineData("ENDPOINT", new[] { "--scaivault-url", "https://s.example", "--endpoint", "scaivault.sock" })]
     [InlineData("ENDPOINT", new[] { "--scaivault-url", "https://s.example", "--endpoint", "unix:///provider/scaivault.sock" })]
     [InlineData("ENDPOINT", new[] { "--scaivault-url", "https://s.example", "--endpoint", "/provider/" })]
+    [InlineData("CA_FILE", new[] { "--scaivault-url", "https://s.example", "--ca-file", "/nonexistent/ca.pem" })]
+    [InlineData("TOKEN_CACHE_SIZE", new[] { "--scaivault-url", "https://s.example", "--token-cache-size", "0" })]
+    [InlineData("TOKEN_CACHE_SIZE", new[] { "--scaivault-url", "https://s.example", "--token-cache-size", "lots" })]
+    [InlineData("MAX_RESPONSE_BYTES", new[] { "--scaivault-url", "https://s.example", "--max-response-bytes", "4MiB" })]
+    [InlineData("MAX_RESPONSE_BYTES", new[] { "--scaivault-url", "https://s.example", "--max-response-bytes", "10" })]
     [InlineData("--bogus", new[] { "--scaivault-url", "https://s.example", "--bogus", "1" })]
     [InlineData("--scaivault-token", new[] { "--scaivault-token", "x" })]
     [InlineData("--endpoint", new[] { "--scaivault-url", "https://s.example", "--endpoint" })]
@@ -86,6 +106,14 @@ public class ProviderConfigurationTests
         Assert.Equal(key, e.Key);
         Assert.StartsWith(key + ": ", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void Keys_AreAllInTheReadmesFlagTable()
+    {
+        var readme = File.ReadAllText(Path.Combine(LeaseAgent.Testing.RepositoryRoot.Path, "src/ScaiVault.CsiProvider/README.md"));
+
+        Assert.All(ProviderConfiguration.Keys, key => Assert.Contains($"| `{ProviderConfiguration.FlagOf(key)}", readme, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -216,6 +216,8 @@ public partial class ProviderProcessTests
     [InlineData("MAX_CONCURRENCY", "--max-concurrency", "0")]
     [InlineData("REQUEST_TIMEOUT", "--request-timeout", "forever")]
     [InlineData("--bogus", "--bogus", "1")]
+    [InlineData("CA_FILE", "--ca-file", "/etc/passwd")] // exists, but holds no PEM certificate: found when the client is built
+    [InlineData("TOKEN_CACHE_SIZE", "--token-cache-size", "0")]
     public async Task BadConfiguration_ExitsTwoWithOneLineNamingTheKey(string key, string flag, string value)
     {
         using var directory = new SocketDirectory();
@@ -234,7 +236,7 @@ public partial class ProviderProcessTests
         var (exitCode, output, _) = await RunAsync("--help");
 
         Assert.Equal(0, exitCode);
-        foreach (var flag in new[] { "--endpoint", "--scaivault-url", "--allowed-url", "--default-audience", "--max-concurrency", "--request-timeout", "--log-format", "probe" })
+        foreach (var flag in new[] { "--endpoint", "--scaivault-url", "--allowed-url", "--ca-file", "--default-audience", "--token-cache-size", "--max-concurrency", "--max-response-bytes", "--request-timeout", "--log-format", "probe" })
         {
             Assert.Contains(flag, output, StringComparison.Ordinal);
         }

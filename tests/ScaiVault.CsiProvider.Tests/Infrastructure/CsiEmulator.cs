@@ -53,8 +53,8 @@ public sealed class CsiEmulator : IAsyncDisposable
     /// <summary>Exchanges of workload tokens that arrived (successful or not).</summary>
     public int Exchanges => Count("POST", "/v1/auth/exchange");
 
-    /// <summary>Requests from anyone but the test's admin client.</summary>
-    public int WorkloadRequests => _log.Lines.Count(l => !l.EndsWith(" admin", StringComparison.Ordinal));
+    /// <summary>Requests from anyone but the test's admin client, emulator-only endpoints (minting JWTs, faults) excluded.</summary>
+    public int WorkloadRequests => _log.Lines.Count(l => !l.EndsWith(" admin", StringComparison.Ordinal) && !l.Contains(" /_emulator/", StringComparison.Ordinal));
 
     /// <summary>A workload JWT as the kubelet projects it for <c>system:serviceaccount:ns:sa</c>, and its expiry.</summary>
     public async Task<(string Jwt, DateTimeOffset ExpiresAt)> MintAsync(string @namespace = "reporting", string serviceAccount = "reporting", string audience = "scaivault", string ttl = "1h")
