@@ -169,11 +169,20 @@ public partial class ProviderProcessTests
         await using var provider = await ProviderInstance.StartAsync(directory.Socket, "provider", "--scaivault-url", emulator.BaseAddress.ToString());
         using var driver = new FakeDriver(directory.Socket);
 
-        var response = await driver.MountAsync(MountRequests.ForPod(await emulator.MintAsync(), "- objectName: db-password\n  path: apps/billing/database\n  field: password\n"));
+        var token = await emulator.MintAsync();
+
+        var response = await driver.MountAsync(MountRequests.ForPod(token, "- objectName: db-password\n  path: apps/billing/database\n  field: password\n"));
 
         var file = Assert.Single(response.Files);
         Assert.Equal(("db-password", 420, "sentinel-aot-password"), (file.Path, file.Mode, file.Contents.ToStringUtf8()));
         Assert.Matches("^1-[0-9a-f]{8}$", Assert.Single(response.ObjectVersion).Version);
+        provider.Terminate(); // flushes the console logger
+        await provider.WaitForExitAsync(ExitTimeout);
+        Assert.Single(provider.Lines, l => l.Contains("\"EventId\":1200", StringComparison.Ordinal));
+        foreach (var sentinel in new[] { token.Jwt, token.Jwt.Split('.')[1], "sentinel-aot-password", "svt_" })
+        {
+            Assert.DoesNotContain(sentinel, provider.Output, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
