@@ -3,21 +3,23 @@ using System.Text;
 namespace ScaiVault.CsiProvider.Mounting;
 
 /// <summary>
-/// The driver's checks of a returned file path (<c>pkg/util/fileutil</c>: relative, at most 4096 characters, no
+/// The driver's checks of a returned file path (<c>pkg/util/fileutil</c>: relative, at most 4096 bytes (Go's <c>len</c>), no
 /// <c>..</c>, each element at most 255 bytes, <c>filepath.Clean(p) == p</c>), made before any ScaiVault call so a
 /// bad <c>objectName</c> fails with a message naming it instead of the driver's generic write error.
 /// </summary>
 internal static class ObjectNameRules
 {
-    public const int MaxPathLength = 4096;
+    public const int MaxPathLength = 4096; // bytes
     public const int MaxElementBytes = 255;
 
     /// <summary>Why <paramref name="name"/> is not a path the driver will write, or null when it is.</summary>
     public static string? Problem(string name)
     {
-        if (name.Length > MaxPathLength)
+        // Go's len counts UTF-8 bytes, not characters: 2,175 'é's pass a character count and fail the driver.
+        var bytes = Encoding.UTF8.GetByteCount(name);
+        if (bytes > MaxPathLength)
         {
-            return $"is {name.Length} characters long; the driver writes paths of at most {MaxPathLength}";
+            return $"is {bytes} bytes long; the driver writes paths of at most {MaxPathLength} bytes";
         }
 
         if (name.Any(char.IsControl))

@@ -140,7 +140,7 @@ public sealed class MountAcceptanceTests(AcceptanceWorld world) : IClassFixture<
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, Assert.IsType<Grpc.Core.RpcException>(failure.InnerException).StatusCode);
     }
 
-    [Fact(Skip = "provider bug: ObjectNameRules.Problem limits the path to 4096 characters, the driver to 4096 bytes; unskip with the fix")] // check 6
+    [Fact] // check 6: the driver counts bytes
     public Task Mount_ObjectNameLongerThanTheDriversLimitInBytesOnly_IsInvalidArgument() =>
         Mount_ObjectNameTheDriverWouldRefuse_IsInvalidArgument_NeverAResponseTheDriverFails(LongInBytesOnly);
 
