@@ -16,8 +16,10 @@ public sealed record BenchOptions
           --fleet N             fleet size (default 200; quick: 20)
           --fleet-limit N       the emulator's generations per minute for the fleet (default 100; quick: 10)
           --rotations N         rotations under the query loop, figure 5 (default 100; quick: 10)
+          --csi-pods N          concurrent Mounts of distinct pods, figure 9 (default 50; quick: 10)
+          --csi-mounts N        Mounts before the provider's memory is read, figure 9 (default 1000; quick: 200)
           --no-publish          reuse the binaries in artifacts/bench instead of publishing them
-        LEASEAGENT_BINARY names an agent binary to measure instead of publishing one.
+        LEASEAGENT_BINARY (SCAIVAULT_CSI_PROVIDER_BINARY) names an agent (CSI provider) binary to measure instead of publishing one.
         Exit code 1 means the harness failed (e.g. an agent never published); missed goals never fail it.
         """;
 
@@ -50,6 +52,12 @@ public sealed record BenchOptions
 
     public int FleetLimit { get; init; } = 100;
 
+    /// <summary>Mounts of distinct pods sent to the CSI provider at once (figure 9).</summary>
+    public int CsiPods { get; init; } = 50;
+
+    /// <summary>Mounts the CSI provider has answered when its memory is read again (figure 9).</summary>
+    public int CsiMounts { get; init; } = 1000;
+
     public string Mode => Quick ? "quick" : "full";
 
     public bool Measures(int figure) => Only.Count == 0 || Only.Contains(figure);
@@ -59,7 +67,7 @@ public sealed record BenchOptions
     {
         var quick = args.Contains("--quick");
         var options = quick
-            ? new BenchOptions { Quick = true, Runs = 1, IdleWindow = TimeSpan.FromSeconds(10), RotationsPerRun = 3, QueryLoopRotations = 10, FleetSize = 20, FleetLimit = 10 }
+            ? new BenchOptions { Quick = true, Runs = 1, IdleWindow = TimeSpan.FromSeconds(10), RotationsPerRun = 3, QueryLoopRotations = 10, FleetSize = 20, FleetLimit = 10, CsiPods = 10, CsiMounts = 200 }
             : new BenchOptions();
 
         for (var i = 0; i < args.Count; i++)
@@ -78,6 +86,8 @@ public sealed record BenchOptions
                 "--fleet" => options with { FleetSize = Number() },
                 "--fleet-limit" => options with { FleetLimit = Number() },
                 "--rotations" => options with { QueryLoopRotations = Number() },
+                "--csi-pods" => options with { CsiPods = Number() },
+                "--csi-mounts" => options with { CsiMounts = Number() },
                 "--no-publish" => options with { Publish = false },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };

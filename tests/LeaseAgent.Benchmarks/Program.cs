@@ -152,6 +152,14 @@ public static class Program
             {
                 report.Add(BinarySize.Measure(bench));
             }
+
+            if (options.Measures(9))
+            {
+                Progress($"figure 9: the CSI provider, {options.CsiPods} Mounts at once, {options.CsiMounts} in all");
+                var csi = new CsiProvider();
+                await csi.MeasureAsync(bench);
+                report.AddRange(csi.Results);
+            }
         }
 
         machine.LoadAtEnd = ProcFs.LoadAverage();

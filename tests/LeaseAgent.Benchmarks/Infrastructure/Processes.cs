@@ -164,6 +164,13 @@ public static class ProcFs
         return new Memory(Field(status, "VmRSS"), Field(status, "RssAnon"), Field(status, "RssFile"));
     }
 
+    /// <summary><c>VmHWM</c> of <c>/proc/&lt;pid&gt;/status</c>: the highest resident set size so far, in KiB.</summary>
+    public static long ReadPeakRssKiB(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// Proportional set size in KiB (<c>/proc/&lt;pid&gt;/smaps_rollup</c>): resident pages, each shared page divided
     /// among the processes that map it. Summed over processes, it is the physical memory they use together.
