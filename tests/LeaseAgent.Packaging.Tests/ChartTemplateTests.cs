@@ -312,5 +312,5 @@ public sealed class ChartTemplateTests
     private static Dictionary<string, object?> Deployment(RenderedChart chart) => Assert.Single(chart.Documents, d => d.Kind() == "Deployment");
 
     private static string ProjectVersion() =>
-        System.Xml.Linq.XDocument.Load(RepositoryRoot.File("src", "LeaseAgent", "LeaseAgent.csproj")).Descendants("Version").Single().Value;
+        System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryRoot.Path, "src", "LeaseAgent", "LeaseAgent.csproj")).Descendants("Version").Single().Value;
 }

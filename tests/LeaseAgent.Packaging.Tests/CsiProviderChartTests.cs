@@ -38,7 +38,7 @@ public sealed partial class CsiProviderChartTests
     public void ChartYaml_NamesTheChartAndTheProvidersVersion()
     {
         var chart = YamlDocuments.LoadValues(File.ReadAllText(Path.Combine(ChartRenderer.CsiProviderChartDirectory, "Chart.yaml")), "Chart.yaml");
-        var version = System.Xml.Linq.XDocument.Load(RepositoryRoot.File("src", "ScaiVault.CsiProvider", "ScaiVault.CsiProvider.csproj")).Descendants("Version").Single().Value;
+        var version = System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryRoot.Path, "src", "ScaiVault.CsiProvider", "ScaiVault.CsiProvider.csproj")).Descendants("Version").Single().Value;
 
         Assert.Equal("v2", chart.Str("apiVersion"));
         Assert.Equal("scaivault-csi-provider", chart.Str("name"));

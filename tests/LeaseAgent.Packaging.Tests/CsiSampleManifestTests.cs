@@ -16,7 +16,7 @@ namespace LeaseAgent.Packaging.Tests;
 [SupportedOSPlatform("linux")] // the provider is a Linux-only assembly
 public sealed partial class CsiSampleManifestTests
 {
-    private static readonly string Directory = RepositoryRoot.File("samples", "kubernetes", "csi");
+    private static readonly string Directory = Path.Combine(RepositoryRoot.Path, "samples", "kubernetes", "csi");
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

@@ -74,7 +74,7 @@ public sealed class PodChecksTests
 
     private static List<Dictionary<string, object?>> Mutated(string sample, string good, string bad)
     {
-        var text = File.ReadAllText(RepositoryRoot.File("samples", "kubernetes", sample));
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "samples", "kubernetes", sample));
 
         Assert.Contains(good, text, StringComparison.Ordinal);
         return YamlDocuments.LoadAll(text.Replace(good, bad, StringComparison.Ordinal), sample + " (mutated)");

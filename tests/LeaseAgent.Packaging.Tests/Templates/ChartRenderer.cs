@@ -24,9 +24,9 @@ internal sealed record RenderedChart(
 /// </remarks>
 internal static class ChartRenderer
 {
-    public static string ChartDirectory => RepositoryRoot.File("charts", "lease-agent");
+    public static string ChartDirectory => Path.Combine(RepositoryRoot.Path, "charts", "lease-agent");
 
-    public static string CsiProviderChartDirectory => RepositoryRoot.File("charts", "scaivault-csi-provider");
+    public static string CsiProviderChartDirectory => Path.Combine(RepositoryRoot.Path, "charts", "scaivault-csi-provider");
 
     public static Dictionary<string, object?> DefaultValues(string? chartDirectory = null) =>
         YamlDocuments.LoadValues(File.ReadAllText(Path.Combine(chartDirectory ?? ChartDirectory, "values.yaml")), "values.yaml");
