@@ -37,23 +37,6 @@ internal static partial class PodChecks
     private const string DefaultTokenFile = "/var/run/secrets/scaivault/token";
     private const string DefaultOutputFile = "/run/secrets/db.json";
 
-    // The fields these checks know; anything else in a container or pod spec is reported, which catches typos
-    // such as "readinesProbe" that the API server would reject.
-    private static readonly HashSet<string> ContainerFields =
-    [
-        "name", "image", "imagePullPolicy", "command", "args", "workingDir", "env", "envFrom", "ports", "resources",
-        "volumeMounts", "securityContext", "startupProbe", "readinessProbe", "livenessProbe", "lifecycle",
-        "restartPolicy", "terminationMessagePath", "terminationMessagePolicy", "stdin", "tty",
-    ];
-
-    private static readonly HashSet<string> PodFields =
-    [
-        "serviceAccountName", "automountServiceAccountToken", "terminationGracePeriodSeconds", "shareProcessNamespace",
-        "securityContext", "initContainers", "containers", "volumes", "restartPolicy", "imagePullSecrets",
-        "nodeSelector", "affinity", "tolerations", "priorityClassName", "topologySpreadConstraints",
-        "activeDeadlineSeconds", "enableServiceLinks",
-    ];
-
     /// <summary>Every container running lease-agent in <paramref name="documents"/>.</summary>
     public static List<AgentContainer> Agents(IEnumerable<Dictionary<string, object?>> documents)
     {
@@ -114,7 +97,10 @@ internal static partial class PodChecks
     public static Dictionary<string, string> Env(Dictionary<string, object?> container) =>
         container.Maps("env").Where(e => e.Get("value") is string).ToDictionary(e => e.Str("name") ?? "", e => e.Str("value")!);
 
-    /// <summary>Rules for every pod: hardening of every container, known fields, env value types, volumes.</summary>
+    /// <summary>
+    /// Rules for every manifest and pod: each manifest decodes strictly into its Kubernetes API type
+    /// (<see cref="KubernetesApiTypes"/>), then the hardening of every container, init-container rules, volumes.
+    /// </summary>
     /// <param name="documents">The manifests.</param>
     /// <param name="allowRoot">
     /// Skip the non-root rules (runAsNonRoot, a non-zero runAsUser) and keep the rest: for the CSI provider's DaemonSet,
@@ -122,8 +108,9 @@ internal static partial class PodChecks
     /// </param>
     public static List<string> CheckPods(IEnumerable<Dictionary<string, object?>> documents, bool allowRoot = false)
     {
-        var findings = new List<string>();
-        foreach (var document in documents)
+        var manifests = documents.ToList();
+        var findings = KubernetesApiTypes.Check(manifests);
+        foreach (var document in manifests)
         {
             if (document.PodSpec() is not { } pod)
             {
@@ -131,10 +118,6 @@ internal static partial class PodChecks
             }
 
             var where = document.Describe();
-            foreach (var field in pod.Keys.Where(k => !PodFields.Contains(k)))
-            {
-                findings.Add($"{where}: unknown pod spec field '{field}'");
-            }
 
             var podSecurity = pod.Map("securityContext");
             var volumes = pod.Maps("volumes").ToDictionary(v => v.Str("name") ?? "?");
@@ -150,10 +133,6 @@ internal static partial class PodChecks
             foreach (var (container, isInit) in pod.Maps("initContainers").Select(c => (c, true)).Concat(pod.Maps("containers").Select(c => (c, false))))
             {
                 var at = $"{where} container {container.Str("name")}";
-                foreach (var field in container.Keys.Where(k => !ContainerFields.Contains(k)))
-                {
-                    findings.Add($"{at}: unknown container field '{field}'");
-                }
 
                 if (!isInit && container.ContainsKey("restartPolicy"))
                 {
@@ -172,19 +151,6 @@ internal static partial class PodChecks
                 }
 
                 CheckHardening(at, podSecurity, container.Map("securityContext"), allowRoot, findings);
-
-                foreach (var variable in container.Maps("env"))
-                {
-                    if (variable.Str("name") is not { Length: > 0 })
-                    {
-                        findings.Add($"{at}: an env entry has no name");
-                    }
-
-                    if (variable.ContainsKey("value") && variable.Get("value") is not string)
-                    {
-                        findings.Add($"{at}: env {variable.Str("name")} has a non-string value ({variable.Get("value")}); quote it");
-                    }
-                }
 
                 foreach (var mount in container.Maps("volumeMounts"))
                 {
