@@ -20,7 +20,7 @@ internal sealed record RenderedChart(
 /// <remarks>
 /// Not covered: subcharts, <c>.Files</c>, <c>lookup</c>, <c>tpl</c>, hooks and Helm's ordering of kinds;
 /// the chart uses none of them, and an attempt to use one fails the render. Schema validation is separate
-/// (<see cref="JsonSchemaSubset"/>), as in Helm it happens before rendering.
+/// (<see cref="Infrastructure.ValuesSchema"/>), as in Helm it happens before rendering.
 /// </remarks>
 internal static class ChartRenderer
 {
