@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LeaseAgent.Packaging.Tests.Infrastructure;
-using LeaseAgent.Packaging.Tests.Templates;
 
 namespace LeaseAgent.Packaging.Tests;
 

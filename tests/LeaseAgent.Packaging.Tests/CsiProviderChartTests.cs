@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using LeaseAgent.Packaging.Tests.Infrastructure;
-using LeaseAgent.Packaging.Tests.Templates;
 using ScaiVault.CsiProvider.Configuration;
 
 namespace LeaseAgent.Packaging.Tests;
@@ -259,7 +258,7 @@ public sealed partial class CsiProviderChartTests
     [Fact]
     public void Render_CaFromBothAConfigMapAndASecret_Fails()
     {
-        var error = Assert.Throws<TemplateException>(() => Render("provider:\n  caFile:\n    configMap: a\n    secret: b\n"));
+        var error = Assert.Throws<HelmException>(() => Render("provider:\n  caFile:\n    configMap: a\n    secret: b\n"));
 
         Assert.Contains("provider.caFile: set configMap or secret, not both", error.Message, StringComparison.Ordinal);
     }
