@@ -1,11 +1,10 @@
 using LeaseAgent.Packaging.Tests.Infrastructure;
-using LeaseAgent.Packaging.Tests.Templates;
 
 namespace LeaseAgent.Packaging.Tests;
 
 /// <summary>
-/// charts/lease-agent rendered by <see cref="ChartRenderer"/> (this repository's Go-template subset, not
-/// helm) with the default values and with each mode, then checked like the samples.
+/// charts/lease-agent rendered by helm (<see cref="ChartRenderer"/>) with the default values and with each mode,
+/// then checked like the samples.
 /// </summary>
 public sealed class ChartTemplateTests
 {
@@ -170,7 +169,7 @@ public sealed class ChartTemplateTests
     [Fact]
     public void Render_ClassicSidecarWithoutProcessName_Fails()
     {
-        var error = Assert.Throws<TemplateException>(() => ChartRenderer.Render("mode: classic-sidecar\n"));
+        var error = Assert.Throws<HelmException>(() => ChartRenderer.Render("mode: classic-sidecar\n"));
 
         Assert.Contains("agent.reload.processName is required", error.Message, StringComparison.Ordinal);
     }
@@ -312,5 +311,5 @@ public sealed class ChartTemplateTests
     private static Dictionary<string, object?> Deployment(RenderedChart chart) => Assert.Single(chart.Documents, d => d.Kind() == "Deployment");
 
     private static string ProjectVersion() =>
-        System.Xml.Linq.XDocument.Load(RepositoryRoot.File("src", "LeaseAgent", "LeaseAgent.csproj")).Descendants("Version").Single().Value;
+        System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryRoot.Path, "src", "LeaseAgent", "LeaseAgent.csproj")).Descendants("Version").Single().Value;
 }

@@ -15,7 +15,7 @@ namespace LeaseAgent.Packaging.Tests;
 [SupportedOSPlatform("linux")] // the provider is a Linux-only assembly
 public sealed partial class CsiDocsTests
 {
-    private static readonly string Text = File.ReadAllText(RepositoryRoot.File("docs", "csi.md"));
+    private static readonly string Text = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "csi.md"));
 
     private static readonly ProviderOptions Options = ProviderConfiguration.Load(["--scaivault-url=https://scaivault.scailabs.ai"], _ => null);
 
@@ -128,7 +128,7 @@ public sealed partial class CsiDocsTests
         foreach (Match link in RelativeLink().Matches(Text))
         {
             var target = link.Groups["path"].Value;
-            var path = Path.GetFullPath(Path.Combine(RepositoryRoot.File("docs"), target));
+            var path = Path.GetFullPath(Path.Combine(RepositoryRoot.Path, "docs", target));
 
             Assert.True(File.Exists(path) || System.IO.Directory.Exists(path), $"docs/csi.md links to {target}, which does not exist");
         }

@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using LeaseAgent.Packaging.Tests.Infrastructure;
-using LeaseAgent.Packaging.Tests.Templates;
 using ScaiVault.CsiProvider.Configuration;
 
 namespace LeaseAgent.Packaging.Tests;
@@ -38,7 +37,7 @@ public sealed partial class CsiProviderChartTests
     public void ChartYaml_NamesTheChartAndTheProvidersVersion()
     {
         var chart = YamlDocuments.LoadValues(File.ReadAllText(Path.Combine(ChartRenderer.CsiProviderChartDirectory, "Chart.yaml")), "Chart.yaml");
-        var version = System.Xml.Linq.XDocument.Load(RepositoryRoot.File("src", "ScaiVault.CsiProvider", "ScaiVault.CsiProvider.csproj")).Descendants("Version").Single().Value;
+        var version = System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryRoot.Path, "src", "ScaiVault.CsiProvider", "ScaiVault.CsiProvider.csproj")).Descendants("Version").Single().Value;
 
         Assert.Equal("v2", chart.Str("apiVersion"));
         Assert.Equal("scaivault-csi-provider", chart.Str("name"));
@@ -259,7 +258,7 @@ public sealed partial class CsiProviderChartTests
     [Fact]
     public void Render_CaFromBothAConfigMapAndASecret_Fails()
     {
-        var error = Assert.Throws<TemplateException>(() => Render("provider:\n  caFile:\n    configMap: a\n    secret: b\n"));
+        var error = Assert.Throws<HelmException>(() => Render("provider:\n  caFile:\n    configMap: a\n    secret: b\n"));
 
         Assert.Contains("provider.caFile: set configMap or secret, not both", error.Message, StringComparison.Ordinal);
     }

@@ -14,7 +14,7 @@ public sealed class CsiProviderDockerfileTests
     private const string ProviderProject = "src/ScaiVault.CsiProvider/ScaiVault.CsiProvider.csproj";
     private const string PublishedBinary = "artifacts/publish/ScaiVault.CsiProvider/release_linux-x64/scaivault-csi-provider";
 
-    private static readonly List<Stage> Stages = Dockerfile.Parse(File.ReadAllText(RepositoryRoot.File("Dockerfile")));
+    private static readonly List<Stage> Stages = Dockerfile.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "Dockerfile")));
 
     [Fact]
     public void CsiProviderStage_IsOnTheAgentsChiseledRuntimeDepsBase_AndNotTheDefaultTarget()
@@ -33,7 +33,7 @@ public sealed class CsiProviderDockerfileTests
         // so root must be explicit, and the reason must sit next to it.
         var provider = Stage("csi-provider");
         var user = provider.Last("USER");
-        var dockerfile = File.ReadAllLines(RepositoryRoot.File("Dockerfile"));
+        var dockerfile = File.ReadAllLines(Path.Combine(RepositoryRoot.Path, "Dockerfile"));
         var comment = dockerfile.Take(user!.Line - 1).Reverse().TakeWhile(l => l.StartsWith('#')).ToList();
 
         Assert.Equal("0:0", user.Arguments);
@@ -70,8 +70,8 @@ public sealed class CsiProviderDockerfileTests
     [Fact]
     public void BuildStage_CopiesEveryProjectAndLinkedSourceTheProviderNeeds()
     {
-        var project = XDocument.Load(RepositoryRoot.File(ProviderProject));
-        var projectDirectory = RepositoryRoot.File("src", "ScaiVault.CsiProvider");
+        var project = XDocument.Load(Path.Combine(RepositoryRoot.Path, ProviderProject));
+        var projectDirectory = Path.Combine(RepositoryRoot.Path, "src", "ScaiVault.CsiProvider");
         string Relative(string include) =>
             Path.GetRelativePath(RepositoryRoot.Path, Path.GetFullPath(Path.Combine(projectDirectory, include.Replace('\\', '/')))).Replace('\\', '/');
 

@@ -16,7 +16,7 @@ namespace LeaseAgent.Packaging.Tests;
 [SupportedOSPlatform("linux")] // the provider is a Linux-only assembly
 public sealed partial class CsiSampleManifestTests
 {
-    private static readonly string Directory = RepositoryRoot.File("samples", "kubernetes", "csi");
+    private static readonly string Directory = Path.Combine(RepositoryRoot.Path, "samples", "kubernetes", "csi");
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -127,10 +127,14 @@ public sealed partial class CsiSampleManifestTests
     }
 
     [Fact]
-    public void Class_EveryParameterIsAString()
+    public void Class_DecodesStrictlyIntoTheDriversCrd()
     {
+        var spc = KubernetesApiTypes.Decode<SecretProviderClass>(Class());
+
         // The CRD's parameters are map[string]string: an unquoted number or bool is refused by the API server.
-        Assert.All(Class().Map("spec").Map("parameters")!, p => Assert.IsType<string>(p.Value));
+        var unquoted = Load("secretproviderclass.yaml", "audience: \"scaivault\"", "audience: 1");
+        Assert.Equal("scaivault", spc.Spec.Provider);
+        Assert.Contains("$.spec.parameters.audience", Assert.Throws<ManifestException>(() => KubernetesApiTypes.Decode(Assert.Single(unquoted))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -225,6 +229,13 @@ public sealed partial class CsiSampleManifestTests
 
     private static List<Dictionary<string, object?>> Load(string file) =>
         YamlDocuments.LoadAll(File.ReadAllText(Path.Combine(Directory, file)), "samples/kubernetes/csi/" + file);
+
+    private static List<Dictionary<string, object?>> Load(string file, string good, string bad)
+    {
+        var text = File.ReadAllText(Path.Combine(Directory, file));
+        Assert.Contains(good, text, StringComparison.Ordinal);
+        return YamlDocuments.LoadAll(text.Replace(good, bad, StringComparison.Ordinal), "samples/kubernetes/csi/" + file + " (mutated)");
+    }
 
     /// <summary>A value as JSON with every map's keys sorted, so two manifests compare by content, not by key order.</summary>
     private static string Canonical(object? value)

@@ -12,7 +12,7 @@ public sealed partial class DockerfileTests
 {
     private const string PublishedBinary = "artifacts/publish/LeaseAgent/release_linux-x64/lease-agent";
 
-    private static readonly List<Stage> Stages = Dockerfile.Parse(File.ReadAllText(RepositoryRoot.File("Dockerfile")));
+    private static readonly List<Stage> Stages = Dockerfile.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "Dockerfile")));
 
     public static TheoryData<string> FinalStages => ["agent", "emulator"];
 
@@ -103,7 +103,7 @@ public sealed partial class DockerfileTests
     [Fact]
     public void DirectoryBuildProps_PutsPublishOutputWhereTheDockerfileCopiesItFrom()
     {
-        var props = XDocument.Load(RepositoryRoot.File("Directory.Build.props"));
+        var props = XDocument.Load(Path.Combine(RepositoryRoot.Path, "Directory.Build.props"));
         var artifactsPath = props.Descendants("ArtifactsPath").Select(e => e.Value).SingleOrDefault();
 
         Assert.Equal("$(MSBuildThisFileDirectory)artifacts", artifactsPath);
@@ -123,9 +123,9 @@ public sealed partial class DockerfileTests
     [Fact]
     public void BuildStages_CopyEveryProjectTheAgentReferences_ForRestoreAndForPublish()
     {
-        var agentProject = XDocument.Load(RepositoryRoot.File("src/LeaseAgent/LeaseAgent.csproj"));
+        var agentProject = XDocument.Load(Path.Combine(RepositoryRoot.Path, "src/LeaseAgent/LeaseAgent.csproj"));
         var referenced = agentProject.Descendants("ProjectReference")
-            .Select(r => Path.GetRelativePath(RepositoryRoot.Path, Path.GetFullPath(Path.Combine(RepositoryRoot.File("src/LeaseAgent"), r.Attribute("Include")!.Value))).Replace('\\', '/'))
+            .Select(r => Path.GetRelativePath(RepositoryRoot.Path, Path.GetFullPath(Path.Combine(RepositoryRoot.Path, "src/LeaseAgent", r.Attribute("Include")!.Value))).Replace('\\', '/'))
             .ToList();
         var copied = Stages.SelectMany(s => s.All("COPY"))
             .Where(c => !c.Flags.Any(f => f.StartsWith("--from=", StringComparison.Ordinal)))
@@ -143,7 +143,7 @@ public sealed partial class DockerfileTests
     [Fact]
     public void CopiedSources_ExistAndAreNotDockerignored()
     {
-        var ignore = new DockerIgnore(File.ReadAllText(RepositoryRoot.File(".dockerignore")));
+        var ignore = new DockerIgnore(File.ReadAllText(Path.Combine(RepositoryRoot.Path, ".dockerignore")));
         var sources = Stages.SelectMany(s => s.All("COPY"))
             .Where(c => !c.Flags.Any(f => f.StartsWith("--from=", StringComparison.Ordinal)))
             .SelectMany(c => c.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1])
@@ -152,13 +152,13 @@ public sealed partial class DockerfileTests
         Assert.NotEmpty(sources);
         foreach (var source in sources)
         {
-            var path = RepositoryRoot.File(source.TrimEnd('/'));
+            var path = Path.Combine(RepositoryRoot.Path, source.TrimEnd('/'));
             Assert.True(File.Exists(path) || Directory.Exists(path), $"COPY source {source} does not exist");
             Assert.False(ignore.IsExcluded(source.TrimEnd('/')), $"COPY source {source} is excluded by .dockerignore");
         }
 
         // Nothing under the copied directories that the build needs is ignored either, except build output.
-        foreach (var file in Directory.EnumerateFiles(RepositoryRoot.File("src", "LeaseAgent"), "*.cs", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "src", "LeaseAgent"), "*.cs", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(RepositoryRoot.Path, file).Replace('\\', '/');
             Assert.False(ignore.IsExcluded(relative), $"{relative} is excluded by .dockerignore");
@@ -173,7 +173,7 @@ public sealed partial class DockerfileTests
     [InlineData("tests/LeaseAgent.Tests/LeaseAgent.Tests.csproj")]
     public void Dockerignore_KeepsHostBuildOutputAndTheRestOutOfTheContext(string path)
     {
-        var ignore = new DockerIgnore(File.ReadAllText(RepositoryRoot.File(".dockerignore")));
+        var ignore = new DockerIgnore(File.ReadAllText(Path.Combine(RepositoryRoot.Path, ".dockerignore")));
 
         Assert.True(ignore.IsExcluded(path), $"{path} would be sent to the Docker daemon");
     }

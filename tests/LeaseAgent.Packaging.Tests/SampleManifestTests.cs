@@ -8,7 +8,7 @@ namespace LeaseAgent.Packaging.Tests;
 /// </summary>
 public sealed class SampleManifestTests
 {
-    private static readonly string Directory = RepositoryRoot.File("samples", "kubernetes");
+    private static readonly string Directory = Path.Combine(RepositoryRoot.Path, "samples", "kubernetes");
 
     public static TheoryData<string> Samples() => new(SampleFiles());
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using k8s.Models;
 
 namespace LeaseAgent.Packaging.Tests.Infrastructure;
 
@@ -36,23 +37,6 @@ internal static partial class PodChecks
 
     private const string DefaultTokenFile = "/var/run/secrets/scaivault/token";
     private const string DefaultOutputFile = "/run/secrets/db.json";
-
-    // The fields these checks know; anything else in a container or pod spec is reported, which catches typos
-    // such as "readinesProbe" that the API server would reject.
-    private static readonly HashSet<string> ContainerFields =
-    [
-        "name", "image", "imagePullPolicy", "command", "args", "workingDir", "env", "envFrom", "ports", "resources",
-        "volumeMounts", "securityContext", "startupProbe", "readinessProbe", "livenessProbe", "lifecycle",
-        "restartPolicy", "terminationMessagePath", "terminationMessagePolicy", "stdin", "tty",
-    ];
-
-    private static readonly HashSet<string> PodFields =
-    [
-        "serviceAccountName", "automountServiceAccountToken", "terminationGracePeriodSeconds", "shareProcessNamespace",
-        "securityContext", "initContainers", "containers", "volumes", "restartPolicy", "imagePullSecrets",
-        "nodeSelector", "affinity", "tolerations", "priorityClassName", "topologySpreadConstraints",
-        "activeDeadlineSeconds", "enableServiceLinks",
-    ];
 
     /// <summary>Every container running lease-agent in <paramref name="documents"/>.</summary>
     public static List<AgentContainer> Agents(IEnumerable<Dictionary<string, object?>> documents)
@@ -114,7 +98,10 @@ internal static partial class PodChecks
     public static Dictionary<string, string> Env(Dictionary<string, object?> container) =>
         container.Maps("env").Where(e => e.Get("value") is string).ToDictionary(e => e.Str("name") ?? "", e => e.Str("value")!);
 
-    /// <summary>Rules for every pod: hardening of every container, known fields, env value types, volumes.</summary>
+    /// <summary>
+    /// Rules for every manifest and pod: each manifest decodes strictly into its Kubernetes API type
+    /// (<see cref="KubernetesApiTypes"/>), then the hardening of every container, init-container rules, volumes.
+    /// </summary>
     /// <param name="documents">The manifests.</param>
     /// <param name="allowRoot">
     /// Skip the non-root rules (runAsNonRoot, a non-zero runAsUser) and keep the rest: for the CSI provider's DaemonSet,
@@ -125,73 +112,52 @@ internal static partial class PodChecks
         var findings = new List<string>();
         foreach (var document in documents)
         {
-            if (document.PodSpec() is not { } pod)
+            object model;
+            try
+            {
+                model = KubernetesApiTypes.Decode(document);
+            }
+            catch (ManifestException e)
+            {
+                findings.Add(e.Message);
+                continue;
+            }
+
+            if (PodSpecOf(model) is not { } pod)
             {
                 continue;
             }
 
             var where = document.Describe();
-            foreach (var field in pod.Keys.Where(k => !PodFields.Contains(k)))
+            var volumes = (pod.Volumes ?? []).ToDictionary(v => v.Name);
+            foreach (var volume in volumes.Values.Where(v => v.EmptyDir is { SizeLimit: null }))
             {
-                findings.Add($"{where}: unknown pod spec field '{field}'");
+                findings.Add($"{where}: emptyDir volume '{volume.Name}' has no sizeLimit");
             }
 
-            var podSecurity = pod.Map("securityContext");
-            var volumes = pod.Maps("volumes").ToDictionary(v => v.Str("name") ?? "?");
-            foreach (var volume in volumes.Values)
+            foreach (var (container, isInit) in (pod.InitContainers ?? []).Select(c => (c, true)).Concat(pod.Containers.Select(c => (c, false))))
             {
-                var emptyDir = volume.Map("emptyDir");
-                if (emptyDir is not null && emptyDir.Get("sizeLimit") is null)
-                {
-                    findings.Add($"{where}: emptyDir volume '{volume.Str("name")}' has no sizeLimit");
-                }
-            }
-
-            foreach (var (container, isInit) in pod.Maps("initContainers").Select(c => (c, true)).Concat(pod.Maps("containers").Select(c => (c, false))))
-            {
-                var at = $"{where} container {container.Str("name")}";
-                foreach (var field in container.Keys.Where(k => !ContainerFields.Contains(k)))
-                {
-                    findings.Add($"{at}: unknown container field '{field}'");
-                }
-
-                if (!isInit && container.ContainsKey("restartPolicy"))
+                var at = $"{where} container {container.Name}";
+                if (!isInit && container.RestartPolicy is not null)
                 {
                     findings.Add($"{at}: restartPolicy is only allowed on init containers");
                 }
 
-                if (isInit && container.Str("restartPolicy") is { } policy && policy != "Always")
+                if (isInit && container.RestartPolicy is { } policy && policy != "Always")
                 {
                     findings.Add($"{at}: an init container's restartPolicy can only be Always");
                 }
 
-                if (isInit && container.Str("restartPolicy") != "Always"
-                    && (container.ContainsKey("readinessProbe") || container.ContainsKey("livenessProbe") || container.ContainsKey("startupProbe")))
+                if (isInit && container.RestartPolicy != "Always" && (container.ReadinessProbe ?? container.LivenessProbe ?? container.StartupProbe) is not null)
                 {
                     findings.Add($"{at}: an ordinary init container cannot have probes");
                 }
 
-                CheckHardening(at, podSecurity, container.Map("securityContext"), allowRoot, findings);
+                CheckHardening(at, pod.SecurityContext, container.SecurityContext, allowRoot, findings);
 
-                foreach (var variable in container.Maps("env"))
+                foreach (var mount in (container.VolumeMounts ?? []).Where(m => !volumes.ContainsKey(m.Name)))
                 {
-                    if (variable.Str("name") is not { Length: > 0 })
-                    {
-                        findings.Add($"{at}: an env entry has no name");
-                    }
-
-                    if (variable.ContainsKey("value") && variable.Get("value") is not string)
-                    {
-                        findings.Add($"{at}: env {variable.Str("name")} has a non-string value ({variable.Get("value")}); quote it");
-                    }
-                }
-
-                foreach (var mount in container.Maps("volumeMounts"))
-                {
-                    if (!volumes.ContainsKey(mount.Str("name") ?? ""))
-                    {
-                        findings.Add($"{at}: volumeMount '{mount.Str("name")}' names no volume of the pod");
-                    }
+                    findings.Add($"{at}: volumeMount '{mount.Name}' names no volume of the pod");
                 }
             }
         }
@@ -199,47 +165,57 @@ internal static partial class PodChecks
         return findings;
     }
 
-    private static void CheckHardening(string at, Dictionary<string, object?>? pod, Dictionary<string, object?>? container, bool allowRoot, List<string> findings)
+    /// <summary>The pod template of a workload, or the spec of a Pod; null for other kinds.</summary>
+    private static V1PodSpec? PodSpecOf(object model) => model switch
     {
-        object? Effective(string key) => container.Get(key) ?? pod.Get(key);
+        V1Pod pod => pod.Spec,
+        V1Deployment deployment => deployment.Spec.Template.Spec,
+        V1StatefulSet statefulSet => statefulSet.Spec.Template.Spec,
+        V1DaemonSet daemonSet => daemonSet.Spec.Template.Spec,
+        V1ReplicaSet replicaSet => replicaSet.Spec.Template?.Spec,
+        V1Job job => job.Spec.Template.Spec,
+        V1CronJob cronJob => cronJob.Spec.JobTemplate.Spec?.Template.Spec,
+        _ => null,
+    };
 
-        if (!allowRoot && Effective("runAsNonRoot") is not true)
+    private static void CheckHardening(string at, V1PodSecurityContext? pod, V1SecurityContext? container, bool allowRoot, List<string> findings)
+    {
+        if (!allowRoot && (container?.RunAsNonRoot ?? pod?.RunAsNonRoot) is not true)
         {
             findings.Add($"{at}: runAsNonRoot is not true");
         }
 
-        if (!allowRoot && (K8s.Number(Effective("runAsUser")) is not { } user || user <= 0))
+        if (!allowRoot && (container?.RunAsUser ?? pod?.RunAsUser) is not > 0)
         {
             findings.Add($"{at}: no numeric non-root runAsUser (pod or container)");
         }
 
-        if (container.Get("readOnlyRootFilesystem") is not true)
+        if (container?.ReadOnlyRootFilesystem is not true)
         {
             findings.Add($"{at}: readOnlyRootFilesystem is not true");
         }
 
-        if (container.Get("allowPrivilegeEscalation") is not false)
+        if (container?.AllowPrivilegeEscalation is not false)
         {
             findings.Add($"{at}: allowPrivilegeEscalation is not false");
         }
 
-        if (container.Get("privileged") is true)
+        if (container?.Privileged is true)
         {
             findings.Add($"{at}: privileged");
         }
 
-        if (!container.Map("capabilities").Strings("drop").Contains("ALL"))
+        if (container?.Capabilities?.Drop?.Contains("ALL") is not true)
         {
             findings.Add($"{at}: capabilities do not drop ALL");
         }
 
-        if (container.Map("capabilities").List("add").Count > 0)
+        if (container?.Capabilities?.Add is { Count: > 0 })
         {
             findings.Add($"{at}: adds capabilities");
         }
 
-        var seccomp = (container.Map("seccompProfile") ?? pod.Map("seccompProfile")).Str("type");
-        if (seccomp != "RuntimeDefault")
+        if ((container?.SeccompProfile ?? pod?.SeccompProfile)?.Type != "RuntimeDefault")
         {
             findings.Add($"{at}: seccompProfile is not RuntimeDefault");
         }
