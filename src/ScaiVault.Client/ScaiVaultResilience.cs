@@ -11,8 +11,8 @@ namespace ScaiVault.Client;
 /// </summary>
 public static class ScaiVaultResilience
 {
-    /// <summary>The moment (on <see cref="TimeProvider.GetTimestamp"/>) after which retrying is pointless.</summary>
-    public static readonly ResiliencePropertyKey<long> Deadline = new("leaseagent.deadline");
+    /// <summary>The moment after which retrying is pointless: no retry is scheduled past it.</summary>
+    public static readonly ResiliencePropertyKey<Deadline> Deadline = new("leaseagent.deadline");
 
     /// <summary>The longest <c>Retry-After</c> the pipeline waits itself before retrying.</summary>
     public static readonly TimeSpan LongestRetryAfterWaitedInline = TimeSpan.FromSeconds(2);
@@ -98,7 +98,5 @@ public static class ScaiVaultResilience
     }
 
     private static TimeSpan TimeLeft(ResilienceContext context, TimeProvider time) =>
-        context.Properties.TryGetValue(Deadline, out var deadline)
-            ? time.GetElapsedTime(time.GetTimestamp(), deadline)
-            : TimeSpan.MaxValue;
+        context.Properties.TryGetValue(Deadline, out var deadline) ? deadline.Remaining(time) : TimeSpan.MaxValue;
 }

@@ -6,7 +6,6 @@ using LeaseAgent.Publishing;
 using LeaseAgent.ScaiVault;
 using LeaseAgent.Secrets;
 using Microsoft.Extensions.Logging;
-using Polly.Timeout;
 using ScaiVault.Client;
 
 namespace LeaseAgent.Init;
@@ -27,9 +26,11 @@ public sealed class InitCommand(
     ILogger<InitCommand> logger,
     KubernetesSecretWriter? secretWriter = null)
 {
+    private static readonly TimeSpan RevokeBudget = TimeSpan.FromSeconds(10);
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var deadline = time.GetTimestamp() + (long)(options.Secrets.InitTimeout.TotalSeconds * time.TimestampFrequency);
+        var deadline = Deadline.From(time, options.Secrets.InitTimeout);
         LeaseGrant? lease = null;
         try
         {
@@ -56,7 +57,7 @@ public sealed class InitCommand(
             Log.InitWrote(logger, files.Count, lease?.LeaseId ?? "none");
             return Program.ExitOk;
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or IOException or UnauthorizedAccessException
+        catch (Exception e) when (e is ScaiVaultException or IOException or UnauthorizedAccessException
             or SecretFieldMissingException or InitProbeFailedException or OperationCanceledException or KubernetesApiException)
         {
             if (lease is not null)
@@ -82,7 +83,7 @@ public sealed class InitCommand(
     /// renaming, so a refused Secret leaves no file either. Across Secrets there is no transaction: each is written
     /// whole (one PUT), but a failure at the second leaves the first written; running init again completes it.
     /// </summary>
-    private async Task WriteAllOrNothingAsync(List<(string File, byte[] Content)> files, UnixFileMode mode, List<KubernetesSecretContent> secrets, long deadline, CancellationToken cancellationToken)
+    private async Task WriteAllOrNothingAsync(List<(string File, byte[] Content)> files, UnixFileMode mode, List<KubernetesSecretContent> secrets, Deadline deadline, CancellationToken cancellationToken)
     {
         var staged = new List<StagedFile>();
         var committed = new List<string>();
@@ -119,7 +120,7 @@ public sealed class InitCommand(
         }
     }
 
-    private async Task<LeaseGrant> AcquireProbedCredentialAsync(long deadline, CancellationToken cancellationToken)
+    private async Task<LeaseGrant> AcquireProbedCredentialAsync(Deadline deadline, CancellationToken cancellationToken)
     {
         var credentialProbe = probe ?? throw new InvalidOperationException("a dynamic credential needs the probe");
         for (var attempt = 0; ; attempt++)
@@ -142,7 +143,7 @@ public sealed class InitCommand(
         }
     }
 
-    private async Task<T> RetryTransientAsync<T>(Func<Task<T>> operation, string what, long deadline, CancellationToken cancellationToken)
+    private async Task<T> RetryTransientAsync<T>(Func<Task<T>> operation, string what, Deadline deadline, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -150,10 +151,10 @@ public sealed class InitCommand(
             {
                 return await operation();
             }
-            catch (Exception e) when (e is ScaiVaultException { IsTransient: true } or TimeoutRejectedException)
+            catch (ScaiVaultException e) when (e.IsTransient)
             {
                 var retryIn = ScaiVaultResilience.BackoffAfterFailure(attempt, e, Random.Shared);
-                Log.InitRetrying(logger, what, (e as ScaiVaultException)?.Code ?? "timeout", retryIn.TotalSeconds);
+                Log.InitRetrying(logger, what, e.Code, retryIn.TotalSeconds);
                 if (!await WaitUnlessPastAsync(retryIn, deadline, cancellationToken))
                 {
                     throw;
@@ -163,9 +164,9 @@ public sealed class InitCommand(
     }
 
     /// <summary>Waits, unless the wait would end past the deadline; then returns false at once.</summary>
-    private async Task<bool> WaitUnlessPastAsync(TimeSpan wait, long deadline, CancellationToken cancellationToken)
+    private async Task<bool> WaitUnlessPastAsync(TimeSpan wait, Deadline deadline, CancellationToken cancellationToken)
     {
-        if (time.GetElapsedTime(time.GetTimestamp(), deadline) <= wait)
+        if (deadline.Remaining(time) <= wait)
         {
             return false;
         }
@@ -178,10 +179,10 @@ public sealed class InitCommand(
     {
         try
         {
-            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await vault.RevokeAsync(leaseId, time.GetTimestamp() + (long)(10 * time.TimestampFrequency), budget.Token);
+            using var budget = new CancellationTokenSource(RevokeBudget);
+            await vault.RevokeAsync(leaseId, Deadline.From(time, RevokeBudget), budget.Token);
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is ScaiVaultException or OperationCanceledException)
         {
             // Unrevoked, the lease still ends at its TTL: the emulator's and ScaiVault's sweepers drop the user.
             Log.InitRevokeFailed(logger, leaseId, e.Message);
