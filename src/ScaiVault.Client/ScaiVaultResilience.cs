@@ -97,6 +97,7 @@ public static class ScaiVaultResilience
         return delay < left ? delay : left;
     }
 
-    private static TimeSpan TimeLeft(ResilienceContext context, TimeProvider time) =>
+    /// <summary>The time left before the context's <see cref="Deadline"/>; <see cref="TimeSpan.MaxValue"/> when it has none.</summary>
+    public static TimeSpan TimeLeft(ResilienceContext context, TimeProvider time) =>
         context.Properties.TryGetValue(Deadline, out var deadline) ? deadline.Remaining(time) : TimeSpan.MaxValue;
 }
