@@ -5,7 +5,7 @@ namespace ScaiVault.Client;
 
 /// <summary>
 /// How every ScaiVault call is made: inside the resilience pipeline (retries never scheduled past the caller's
-/// deadline, a <see cref="TimeProvider.GetTimestamp"/> value), with the bearer token of the caller's token source;
+/// <see cref="Deadline"/>), with the bearer token of the caller's token source;
 /// a stale token (<c>token_expired</c>/<c>token_invalid</c>) is exchanged again and the request sent once more.
 /// </summary>
 internal sealed class ScaiVaultCalls(HttpClient http, ScaiVaultClientOptions options, TimeProvider time)
@@ -18,7 +18,11 @@ internal sealed class ScaiVaultCalls(HttpClient http, ScaiVaultClientOptions opt
         maxRetries: 3,
         time);
 
-    public async Task<T> ExecuteAsync<T>(long deadline, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    /// <exception cref="ScaiVaultException">
+    /// Every failure, timeouts included: Polly's <see cref="Polly.Timeout.TimeoutRejectedException"/> never reaches a
+    /// caller, so callers catch one type (only a cancelled <paramref name="cancellationToken"/> ends otherwise).
+    /// </exception>
+    public async Task<T> ExecuteAsync<T>(Deadline deadline, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(ScaiVaultResilience.Deadline, deadline);

@@ -11,8 +11,8 @@ namespace ScaiVault.Client;
 /// </summary>
 public static class ScaiVaultResilience
 {
-    /// <summary>The moment (on <see cref="TimeProvider.GetTimestamp"/>) after which retrying is pointless.</summary>
-    public static readonly ResiliencePropertyKey<long> Deadline = new("leaseagent.deadline");
+    /// <summary>The moment after which retrying is pointless: no retry is scheduled past it.</summary>
+    public static readonly ResiliencePropertyKey<Deadline> Deadline = new("leaseagent.deadline");
 
     /// <summary>The longest <c>Retry-After</c> the pipeline waits itself before retrying.</summary>
     public static readonly TimeSpan LongestRetryAfterWaitedInline = TimeSpan.FromSeconds(2);
@@ -58,20 +58,16 @@ public static class ScaiVaultResilience
     {
         if (error is not ScaiVaultException { RetryAfter: { } retryAfter })
         {
-            return FullJitter(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), random);
+            return Backoff.ScaiVaultOperation.Delay(attempt, random);
         }
 
-        var spread = Math.Min(RateLimitWindow.TotalMilliseconds, 10_000 * Math.Pow(2, Math.Min(attempt, 10)));
         var wait = retryAfter < LongestRetryAfter ? retryAfter : LongestRetryAfter;
-        return wait + TimeSpan.FromMilliseconds(random.NextDouble() * spread);
+        return wait + Backoff.RateLimitSpread.Delay(attempt, random);
     }
 
-    /// <summary>Full jitter: uniform in [0, min(cap, base · 2^attempt)] (AWS architecture blog's "full jitter").</summary>
-    public static TimeSpan FullJitter(int attempt, TimeSpan baseDelay, TimeSpan cap, Random random)
-    {
-        var ceiling = baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
-        return TimeSpan.FromMilliseconds(random.NextDouble() * Math.Min(cap.TotalMilliseconds, ceiling));
-    }
+    /// <summary>Full jitter: uniform in [0, min(cap, base · 2^attempt)]. Kept for callers not yet on a named <see cref="Backoff"/> profile.</summary>
+    public static TimeSpan FullJitter(int attempt, TimeSpan baseDelay, TimeSpan cap, Random random) =>
+        new Backoff(nameof(FullJitter), baseDelay, cap, FullJitter: true).Delay(attempt, random);
 
     internal static bool ShouldRetry(Exception? exception, int attempt, ResilienceContext context, TimeProvider time)
     {
@@ -94,15 +90,14 @@ public static class ScaiVaultResilience
     internal static TimeSpan NextDelay(Exception? exception, int attempt, ResilienceContext context, TimeProvider time)
     {
         var delay = exception is ScaiVaultException { RetryAfter: { } retryAfter }
-            ? retryAfter + FullJitter(0, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250), Random.Shared)
-            : FullJitter(attempt, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), Random.Shared);
+            ? retryAfter + Backoff.AfterShortRetryAfter.Delay(0, Random.Shared)
+            : Backoff.WithinCall.Delay(attempt, Random.Shared);
 
         var left = TimeLeft(context, time);
         return delay < left ? delay : left;
     }
 
-    private static TimeSpan TimeLeft(ResilienceContext context, TimeProvider time) =>
-        context.Properties.TryGetValue(Deadline, out var deadline)
-            ? time.GetElapsedTime(time.GetTimestamp(), deadline)
-            : TimeSpan.MaxValue;
+    /// <summary>The time left before the context's <see cref="Deadline"/>; <see cref="TimeSpan.MaxValue"/> when it has none.</summary>
+    public static TimeSpan TimeLeft(ResilienceContext context, TimeProvider time) =>
+        context.Properties.TryGetValue(Deadline, out var deadline) ? deadline.Remaining(time) : TimeSpan.MaxValue;
 }

@@ -20,9 +20,9 @@ public sealed class ScaiVaultSecretReader
 
     /// <summary>The secret at <paramref name="path"/>: its latest version, or <paramref name="version"/> when given.</summary>
     /// <param name="tokens">Whose identity reads it (e.g. a <see cref="WorkloadTokenExchange"/> per pod).</param>
-    /// <param name="deadline">A <see cref="TimeProvider.GetTimestamp"/> value: no retry is scheduled past it.</param>
-    /// <exception cref="ScaiVaultException">ScaiVault refused, failed or could not be reached; its <see cref="ScaiVaultException.Code"/> says why.</exception>
-    public Task<SecretValue> ReadAsync(IScaiVaultTokenSource tokens, string path, int? version, long deadline, CancellationToken cancellationToken)
+    /// <param name="deadline">No retry is scheduled past it (<see cref="Deadline.From"/> the caller's budget).</param>
+    /// <exception cref="ScaiVaultException">ScaiVault refused, failed, could not be reached or did not answer in time; its <see cref="ScaiVaultException.Code"/> says why.</exception>
+    public Task<SecretValue> ReadAsync(IScaiVaultTokenSource tokens, string path, int? version, Deadline deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentException.ThrowIfNullOrEmpty(path);

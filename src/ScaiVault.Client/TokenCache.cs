@@ -19,7 +19,7 @@ internal sealed class TokenCache(TimeProvider time) : IDisposable
     /// <summary>Returns the cached token while it is fresh; otherwise fetches one (token and its <c>expires_in</c>).</summary>
     public async ValueTask<string> GetAsync(Func<CancellationToken, Task<(string Token, TimeSpan Lifetime)>> fetch, CancellationToken cancellationToken)
     {
-        if (_entry is { } cached && time.GetTimestamp() < cached.ValidUntil)
+        if (_entry is { } cached && !cached.ValidUntil.IsPast(time))
         {
             return cached.Token;
         }
@@ -27,13 +27,13 @@ internal sealed class TokenCache(TimeProvider time) : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_entry is { } raced && time.GetTimestamp() < raced.ValidUntil)
+            if (_entry is { } raced && !raced.ValidUntil.IsPast(time))
             {
                 return raced.Token;
             }
 
             var (token, lifetime) = await fetch(cancellationToken);
-            _entry = new Entry(token, time.GetTimestamp() + (long)(CacheTime(lifetime).TotalSeconds * time.TimestampFrequency));
+            _entry = new Entry(token, Deadline.From(time, CacheTime(lifetime)));
             return token;
         }
         finally
@@ -62,5 +62,5 @@ internal sealed class TokenCache(TimeProvider time) : IDisposable
     public static TimeSpan Lifetime(double? expiresIn) =>
         expiresIn is > 0 and < 86_400 * 30 ? TimeSpan.FromSeconds(expiresIn.Value) : UnknownLifetime;
 
-    private sealed record Entry(string Token, long ValidUntil);
+    private sealed record Entry(string Token, Deadline ValidUntil);
 }

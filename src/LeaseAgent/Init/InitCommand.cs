@@ -6,7 +6,8 @@ using LeaseAgent.Publishing;
 using LeaseAgent.ScaiVault;
 using LeaseAgent.Secrets;
 using Microsoft.Extensions.Logging;
-using Polly.Timeout;
+using Polly;
+using Polly.Retry;
 using ScaiVault.Client;
 
 namespace LeaseAgent.Init;
@@ -14,8 +15,9 @@ namespace LeaseAgent.Init;
 /// <summary>
 /// <c>lease-agent init</c>, the init-container pattern: reads every <c>SECRETS</c> mapping and, when
 /// <c>LEASE_ENGINE</c>/<c>LEASE_ROLE</c> are set, one probed dynamic credential (not renewed: it lives until its
-/// TTL), then writes all the files or none. Transient failures are retried until <c>INIT_TIMEOUT</c>; then it fails
-/// closed (exit 1, nothing written) unless <c>FAIL_OPEN</c> says to let the pod start without the files.
+/// TTL), then writes all the files or none. Transient failures (and failed probes) are retried with
+/// <see cref="ScaiVaultResilience.BackoffAfterFailure"/> as long as the wait ends before <c>INIT_TIMEOUT</c>; then
+/// it fails closed (exit 1, nothing written) unless <c>FAIL_OPEN</c> says to let the pod start without the files.
 /// <c>secret:</c> targets are written into Kubernetes Secrets of the pod's namespace (a pre-deploy Job): every secret
 /// is read and rendered first, files are staged, then the Secrets are written one by one, then the files committed.
 /// </summary>
@@ -27,9 +29,14 @@ public sealed class InitCommand(
     ILogger<InitCommand> logger,
     KubernetesSecretWriter? secretWriter = null)
 {
+    private static readonly TimeSpan RevokeBudget = TimeSpan.FromSeconds(10);
+
+    /// <summary>The backoff a retry predicate drew, for the delay generator to wait (one draw, logged and waited).</summary>
+    private static readonly ResiliencePropertyKey<TimeSpan> RetryIn = new("init.retry-in");
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        var deadline = time.GetTimestamp() + (long)(options.Secrets.InitTimeout.TotalSeconds * time.TimestampFrequency);
+        var deadline = Deadline.From(time, options.Secrets.InitTimeout);
         LeaseGrant? lease = null;
         try
         {
@@ -56,7 +63,7 @@ public sealed class InitCommand(
             Log.InitWrote(logger, files.Count, lease?.LeaseId ?? "none");
             return Program.ExitOk;
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or IOException or UnauthorizedAccessException
+        catch (Exception e) when (e is ScaiVaultException or IOException or UnauthorizedAccessException
             or SecretFieldMissingException or InitProbeFailedException or OperationCanceledException or KubernetesApiException)
         {
             if (lease is not null)
@@ -82,7 +89,7 @@ public sealed class InitCommand(
     /// renaming, so a refused Secret leaves no file either. Across Secrets there is no transaction: each is written
     /// whole (one PUT), but a failure at the second leaves the first written; running init again completes it.
     /// </summary>
-    private async Task WriteAllOrNothingAsync(List<(string File, byte[] Content)> files, UnixFileMode mode, List<KubernetesSecretContent> secrets, long deadline, CancellationToken cancellationToken)
+    private async Task WriteAllOrNothingAsync(List<(string File, byte[] Content)> files, UnixFileMode mode, List<KubernetesSecretContent> secrets, Deadline deadline, CancellationToken cancellationToken)
     {
         var staged = new List<StagedFile>();
         var committed = new List<string>();
@@ -119,75 +126,108 @@ public sealed class InitCommand(
         }
     }
 
-    private async Task<LeaseGrant> AcquireProbedCredentialAsync(long deadline, CancellationToken cancellationToken)
+    private async Task<LeaseGrant> AcquireProbedCredentialAsync(Deadline deadline, CancellationToken cancellationToken)
     {
         var credentialProbe = probe ?? throw new InvalidOperationException("a dynamic credential needs the probe");
-        for (var attempt = 0; ; attempt++)
-        {
-            var grant = await RetryTransientAsync(() => vault.GenerateAsync(options.Lease!.Ttl, clientRef: null, deadline, cancellationToken), "generate", deadline, cancellationToken);
-            var result = await credentialProbe.ProbeAsync(grant.Credential!, cancellationToken);
-            if (result.Passed)
+        var (grant, result) = await RetryUntilDeadlineAsync(
+            async token =>
             {
-                Log.ProbePassed(logger, grant.Credential!.Username, result.Attempts);
-                return grant;
-            }
-
-            Log.ProbeFailed(logger, grant.Credential!.Username, result.Attempts, result.Failure.ToString(), result.Error);
-            await RevokeQuietlyAsync(grant.LeaseId);
-            var retryIn = ScaiVaultResilience.BackoffAfterFailure(attempt, error: null, Random.Shared);
-            if (!await WaitUnlessPastAsync(retryIn, deadline, cancellationToken))
-            {
-                throw new InitProbeFailedException($"the new credential of {grant.Credential.Username} failed its probe ({result.Failure}: {result.Error})");
-            }
-        }
-    }
-
-    private async Task<T> RetryTransientAsync<T>(Func<Task<T>> operation, string what, long deadline, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await operation();
-            }
-            catch (Exception e) when (e is ScaiVaultException { IsTransient: true } or TimeoutRejectedException)
-            {
-                var retryIn = ScaiVaultResilience.BackoffAfterFailure(attempt, e, Random.Shared);
-                Log.InitRetrying(logger, what, (e as ScaiVaultException)?.Code ?? "timeout", retryIn.TotalSeconds);
-                if (!await WaitUnlessPastAsync(retryIn, deadline, cancellationToken))
+                var generated = await RetryTransientAsync(() => vault.GenerateAsync(options.Lease!.Ttl, clientRef: null, deadline, token), "generate", deadline, token);
+                var probed = await credentialProbe.ProbeAsync(generated.Credential!, token);
+                if (!probed.Passed)
                 {
-                    throw;
+                    Log.ProbeFailed(logger, generated.Credential!.Username, probed.Attempts, probed.Failure.ToString(), probed.Error);
+                    await RevokeQuietlyAsync(generated.LeaseId);
                 }
-            }
+
+                return new ProbedGrant(generated, probed);
+            },
+            outcome => outcome.Result is ProbedGrant { Result.Passed: false },
+            onRetrying: null,
+            deadline,
+            cancellationToken);
+
+        if (!result.Passed)
+        {
+            throw new InitProbeFailedException($"the new credential of {grant.Credential!.Username} failed its probe ({result.Failure}: {result.Error})");
         }
+
+        Log.ProbePassed(logger, grant.Credential!.Username, result.Attempts);
+        return grant;
     }
 
-    /// <summary>Waits, unless the wait would end past the deadline; then returns false at once.</summary>
-    private async Task<bool> WaitUnlessPastAsync(TimeSpan wait, long deadline, CancellationToken cancellationToken)
-    {
-        if (time.GetElapsedTime(time.GetTimestamp(), deadline) <= wait)
-        {
-            return false;
-        }
+    private Task<T> RetryTransientAsync<T>(Func<Task<T>> operation, string what, Deadline deadline, CancellationToken cancellationToken) =>
+        RetryUntilDeadlineAsync(
+            _ => operation(),
+            outcome => outcome.Exception is ScaiVaultException { IsTransient: true },
+            (outcome, retryIn) => Log.InitRetrying(logger, what, ((ScaiVaultException)outcome.Exception!).Code, retryIn.TotalSeconds),
+            deadline,
+            cancellationToken);
 
-        await Task.Delay(wait, time, cancellationToken);
-        return true;
+    /// <summary>
+    /// Runs <paramref name="operation"/> again while its outcome is <paramref name="retryable"/> and the backoff
+    /// (after a <c>Retry-After</c> when ScaiVault gave one) ends before <paramref name="deadline"/>; otherwise the
+    /// last outcome stands (a failure is thrown as it was). <paramref name="onRetrying"/> hears of every backoff
+    /// drawn, also the one that no longer fits.
+    /// </summary>
+    private async Task<T> RetryUntilDeadlineAsync<T>(
+        Func<CancellationToken, Task<T>> operation,
+        Func<Outcome<object>, bool> retryable,
+        Action<Outcome<object>, TimeSpan>? onRetrying,
+        Deadline deadline,
+        CancellationToken cancellationToken)
+    {
+        // Untyped (the callback's type is the execution's, not the pipeline's): a typed pipeline needs its result
+        // type's members kept for the trimmer.
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue, // bounded by the deadline
+                ShouldHandle = args =>
+                {
+                    if (!retryable(args.Outcome))
+                    {
+                        return ValueTask.FromResult(false);
+                    }
+
+                    var retryIn = ScaiVaultResilience.BackoffAfterFailure(args.AttemptNumber, args.Outcome.Exception, Random.Shared);
+                    args.Context.Properties.Set(RetryIn, retryIn);
+                    onRetrying?.Invoke(args.Outcome, retryIn);
+                    return ValueTask.FromResult(ScaiVaultResilience.TimeLeft(args.Context, time) > retryIn);
+                },
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Context.Properties.GetValue(RetryIn, TimeSpan.Zero)),
+            })
+            .Build();
+
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(ScaiVaultResilience.Deadline, deadline);
+        try
+        {
+            return await pipeline.ExecuteAsync(async ctx => await operation(ctx.CancellationToken), context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
 
     private async Task RevokeQuietlyAsync(string leaseId)
     {
         try
         {
-            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await vault.RevokeAsync(leaseId, time.GetTimestamp() + (long)(10 * time.TimestampFrequency), budget.Token);
+            using var budget = new CancellationTokenSource(RevokeBudget);
+            await vault.RevokeAsync(leaseId, Deadline.From(time, RevokeBudget), budget.Token);
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is ScaiVaultException or OperationCanceledException)
         {
             // Unrevoked, the lease still ends at its TTL: the emulator's and ScaiVault's sweepers drop the user.
             Log.InitRevokeFailed(logger, leaseId, e.Message);
         }
     }
 }
+
+/// <summary>A generated credential and how its probe went.</summary>
+internal sealed record ProbedGrant(LeaseGrant Grant, ProbeResult Result);
 
 /// <summary>The dynamic credential never passed its probe before <c>INIT_TIMEOUT</c>.</summary>
 public sealed class InitProbeFailedException(string message) : Exception(message);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Kubernetes;
 
@@ -33,14 +34,15 @@ public sealed class KubernetesSecretWriter(KubernetesApiClient api, TimeProvider
     /// <summary>The namespace every Secret is written in: the pod's own.</summary>
     public string Namespace => api.Namespace;
 
-    /// <summary>Writes <paramref name="secret"/>; gives up at <paramref name="deadline"/> (a <see cref="TimeProvider"/> timestamp).</summary>
-    public async Task WriteAsync(KubernetesSecretContent secret, long deadline, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="secret"/>; gives up at <paramref name="deadline"/>.</summary>
+    /// <exception cref="KubernetesApiException">Every failure, running out of time included (status 0, transient).</exception>
+    public async Task WriteAsync(KubernetesSecretContent secret, Deadline deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        var remaining = time.GetElapsedTime(time.GetTimestamp(), deadline);
+        var remaining = deadline.Remaining(time);
         if (remaining <= TimeSpan.Zero)
         {
-            throw new TimeoutRejectedException($"INIT_TIMEOUT passed before Secret {api.Namespace}/{secret.Name} was written");
+            throw TimedOut(secret, lastFailure: null);
         }
 
         var conflicts = 0;
@@ -76,12 +78,19 @@ public sealed class KubernetesSecretWriter(KubernetesApiClient api, TimeProvider
         {
             await pipeline.ExecuteAsync(async token => await WriteOnceAsync(secret, token), cancellationToken);
         }
-        catch (TimeoutRejectedException) when (lastFailure is not null)
+        catch (TimeoutRejectedException)
         {
-            // Say what kept failing, not only that time ran out.
-            throw new TimeoutRejectedException($"INIT_TIMEOUT passed while retrying; the last attempt: {lastFailure.Message}");
+            throw TimedOut(secret, lastFailure);
         }
     }
+
+    /// <summary>Says what kept failing, not only that time ran out; as this writer's own exception, so that init need not know Polly.</summary>
+    private KubernetesApiException TimedOut(KubernetesSecretContent secret, Exception? lastFailure) => new(
+        lastFailure is null
+            ? $"INIT_TIMEOUT passed before Secret {api.Namespace}/{secret.Name} was written"
+            : $"INIT_TIMEOUT passed while retrying; the last attempt: {lastFailure.Message}",
+        status: 0,
+        isTransient: true);
 
     private async Task WriteOnceAsync(KubernetesSecretContent secret, CancellationToken cancellationToken)
     {

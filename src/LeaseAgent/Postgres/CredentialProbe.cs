@@ -1,6 +1,9 @@
 using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
 using Npgsql;
+using Polly;
+using Polly.Retry;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Postgres;
 
@@ -14,32 +17,52 @@ public interface ICredentialProbe
 /// <summary>
 /// Opens one unpooled connection as the new user, checks <c>current_user</c> and runs the optional
 /// <c>DB_PROBE_QUERY</c>. Failed logins and unreachable servers are retried within
-/// <see cref="DatabaseOptions.ProbeWindow"/>, because a freshly created role can take a moment to reach a
-/// replica or a pooler; a wrong user or a failing probe query are final.
+/// <see cref="DatabaseOptions.ProbeWindow"/> (<see cref="Backoff.ProbeLogin"/>, a retry only if it starts within the
+/// window), because a freshly created role can take a moment to reach a replica or a pooler; a wrong user or a
+/// failing probe query are final.
 /// </summary>
-public sealed class CredentialProbe(DatabaseOptions database, TimeProvider time) : ICredentialProbe
+public sealed class CredentialProbe : ICredentialProbe
 {
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
+    private readonly DatabaseOptions _database;
+    private readonly TimeProvider _time;
+
+    /// <summary>Retries a failed login while the next attempt starts before the window's end (the context's <see cref="ScaiVaultResilience.Deadline"/>).</summary>
+    private readonly ResiliencePipeline<ProbeResult> _withinWindow;
+
+    public CredentialProbe(DatabaseOptions database, TimeProvider time)
+    {
+        _database = database;
+        _time = time;
+        _withinWindow = new ResiliencePipelineBuilder<ProbeResult> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<ProbeResult>
+            {
+                MaxRetryAttempts = int.MaxValue, // bounded by the window
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Result is { Failure: ProbeFailure.AuthenticationFailed or ProbeFailure.Unreachable }
+                    && Backoff.ProbeLogin.Ceiling(args.AttemptNumber) <= ScaiVaultResilience.TimeLeft(args.Context, time)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Backoff.ProbeLogin.Ceiling(args.AttemptNumber)),
+            })
+            .Build();
+    }
 
     public async Task<ProbeResult> ProbeAsync(DatabaseCredential credential, CancellationToken cancellationToken, TimeSpan? retryWindow = null)
     {
-        var window = retryWindow ?? database.ProbeWindow;
-        var started = time.GetTimestamp();
-        var delay = FirstRetryDelay;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(ScaiVaultResilience.Deadline, Deadline.From(_time, retryWindow ?? _database.ProbeWindow));
         var attempts = 0;
-        while (true)
+        try
         {
-            attempts++;
-            var (failure, error) = await AttemptAsync(credential, cancellationToken);
-            var retryable = failure is ProbeFailure.AuthenticationFailed or ProbeFailure.Unreachable;
-            if (failure == ProbeFailure.None || !retryable || time.GetElapsedTime(started) + delay > window)
-            {
-                return new ProbeResult(failure, attempts, error);
-            }
-
-            await Task.Delay(delay, time, cancellationToken);
-            delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+            return await _withinWindow.ExecuteAsync(
+                async ctx =>
+                {
+                    var (failure, error) = await AttemptAsync(credential, ctx.CancellationToken);
+                    return new ProbeResult(failure, ++attempts, error);
+                },
+                context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -67,7 +90,7 @@ public sealed class CredentialProbe(DatabaseOptions database, TimeProvider time)
     {
         try
         {
-            await using var connection = new NpgsqlConnection(ConnectionString(database, credential, forProbe: true));
+            await using var connection = new NpgsqlConnection(ConnectionString(_database, credential, forProbe: true));
             await connection.OpenAsync(cancellationToken);
 
             await using (var whoAmI = new NpgsqlCommand("SELECT current_user", connection))
@@ -79,7 +102,7 @@ public sealed class CredentialProbe(DatabaseOptions database, TimeProvider time)
                 }
             }
 
-            if (database.ProbeQuery is { } query)
+            if (_database.ProbeQuery is { } query)
             {
                 try
                 {

@@ -11,39 +11,39 @@ namespace LeaseAgent.ScaiVault;
 public interface IScaiVaultClient
 {
     /// <param name="clientRef">Stored on the lease by servers that support it; see <see cref="FindByClientRefAsync"/>.</param>
-    Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken);
+    Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, Deadline deadline, CancellationToken cancellationToken);
 
     /// <summary>
     /// The ids of this identity's active leases that carry <paramref name="clientRef"/>. Only leases whose
     /// answer echoes the same reference count, so a server that ignores the filter yields none rather than
     /// another pod's leases (service-account identities are shared by replicas).
     /// </summary>
-    Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken);
+    Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, Deadline deadline, CancellationToken cancellationToken);
 
-    Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken);
+    Task<LeaseGrant> LookupAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken);
 
-    Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken);
+    Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, Deadline deadline, CancellationToken cancellationToken);
 
-    Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken);
+    Task RevokeAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken);
 
     /// <summary>A static secret's current version (<c>GET /v1/secrets/{path}</c>).</summary>
-    Task<SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken);
+    Task<SecretValue> GetSecretAsync(string path, Deadline deadline, CancellationToken cancellationToken);
 }
 
 /// <summary>ScaiVault's polling subscriptions: hear of a changed secret at once instead of at the next poll.</summary>
 public interface IScaiVaultSubscriptions
 {
     /// <summary>Creates a polling subscription (<c>POST /v1/subscriptions</c>) and returns its id.</summary>
-    Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, long deadline, CancellationToken cancellationToken);
+    Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, Deadline deadline, CancellationToken cancellationToken);
 
     /// <summary>Long-polls for events, waiting at most <paramref name="wait"/> (whole seconds) when none is pending.</summary>
-    Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, long deadline, CancellationToken cancellationToken);
+    Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, Deadline deadline, CancellationToken cancellationToken);
 
     /// <summary>Acknowledges events; events not acknowledged are delivered again.</summary>
-    Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, long deadline, CancellationToken cancellationToken);
+    Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, Deadline deadline, CancellationToken cancellationToken);
 
     /// <summary>Deletes a subscription and its queued events (<c>DELETE /v1/subscriptions/{id}</c>).</summary>
-    Task UnsubscribeAsync(string subscriptionId, long deadline, CancellationToken cancellationToken);
+    Task UnsubscribeAsync(string subscriptionId, Deadline deadline, CancellationToken cancellationToken);
 }
 
 /// <summary>One delivered event: which secret it is about.</summary>
@@ -53,7 +53,8 @@ public sealed record SecretEvent(string EventId, string EventType, string Path);
 /// Speaks the contract in <c>docs/scaivault-api.md</c>. Every call runs through the resilience pipeline; a stale
 /// ScaiVault token (<c>token_expired</c>/<c>token_invalid</c>) is exchanged again and the call retried once
 /// (<see cref="ScaiVaultCalls"/>, shared with the CSI provider through ScaiVault.Client, as is the secret read).
-/// Deadlines are <see cref="TimeProvider.GetTimestamp"/> values: retries are never scheduled past them.
+/// Retries are never scheduled past a call's <see cref="Deadline"/>; every failure, a timeout included, is a
+/// <see cref="ScaiVaultException"/> (callers catch that one type: Polly stays inside ScaiVault.Client).
 /// </summary>
 public sealed class ScaiVaultClient(
     HttpClient http,
@@ -78,7 +79,7 @@ public sealed class ScaiVaultClient(
     /// <c>client_ref</c>): a failure is then marked <see cref="ScaiVaultException.MayHaveTakenEffect"/>, and a grant
     /// <see cref="LeaseGrant.MayHaveTwins"/>, so that the caller looks the reference up.
     /// </summary>
-    public async Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
+    public async Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, Deadline deadline, CancellationToken cancellationToken)
     {
         if (clientRef is null || _clientRefRefused)
         {
@@ -101,7 +102,7 @@ public sealed class ScaiVaultClient(
         }
     }
 
-    private async Task<LeaseGrant> GenerateOnceAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
+    private async Task<LeaseGrant> GenerateOnceAsync(TimeSpan? ttl, string? clientRef, Deadline deadline, CancellationToken cancellationToken)
     {
         var mayHaveTakenEffect = false;
         try
@@ -138,7 +139,7 @@ public sealed class ScaiVaultClient(
         }
     }
 
-    public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -149,7 +150,7 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    public Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
+    public Task<LeaseGrant> LookupAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -160,7 +161,7 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    public Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken) =>
+    public Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -180,7 +181,7 @@ public sealed class ScaiVaultClient(
     private async Task<LeaseGrant> ParseGrantAsync(HttpResponseMessage response, long sentAt, bool expectCredential, CancellationToken token) =>
         LeaseResponseParser.Parse(await ScaiVaultHttp.ReadBodyAsync(response, token), time.GetUtcNow(), expectCredential) with { SentAt = sentAt };
 
-    public Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
+    public Task RevokeAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -190,10 +191,10 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    public Task<SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
+    public Task<SecretValue> GetSecretAsync(string path, Deadline deadline, CancellationToken cancellationToken) =>
         new ScaiVaultSecretReader(_calls).ReadAsync(tokens, path, version: null, deadline, cancellationToken);
 
-    public Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, long deadline, CancellationToken cancellationToken) =>
+    public Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -204,7 +205,7 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    public Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, long deadline, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -215,7 +216,7 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    public Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, long deadline, CancellationToken cancellationToken) =>
+    public Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -226,7 +227,7 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    public Task UnsubscribeAsync(string subscriptionId, long deadline, CancellationToken cancellationToken) =>
+    public Task UnsubscribeAsync(string subscriptionId, Deadline deadline, CancellationToken cancellationToken) =>
         ExecuteAsync(
             deadline,
             async token =>
@@ -236,7 +237,7 @@ public sealed class ScaiVaultClient(
             },
             cancellationToken);
 
-    private Task<T> ExecuteAsync<T>(long deadline, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken) =>
+    private Task<T> ExecuteAsync<T>(Deadline deadline, Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken) =>
         _calls.ExecuteAsync(deadline, operation, cancellationToken);
 
     private Task<HttpResponseMessage> SendAuthorizedAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken) =>

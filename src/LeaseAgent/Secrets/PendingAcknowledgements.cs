@@ -1,7 +1,6 @@
 using LeaseAgent.Diagnostics;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Logging;
-using Polly.Timeout;
 using ScaiVault.Client;
 
 namespace LeaseAgent.Secrets;
@@ -28,7 +27,7 @@ internal sealed class PendingAcknowledgements(IScaiVaultSubscriptions subscripti
 
     private readonly List<string> _pending = [];
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
-    private long _notBefore = time.GetTimestamp();
+    private Deadline _notBefore = Deadline.From(time, TimeSpan.Zero);
 
     public int Count => _pending.Count;
 
@@ -42,7 +41,7 @@ internal sealed class PendingAcknowledgements(IScaiVaultSubscriptions subscripti
                 return null;
             }
 
-            var left = time.GetElapsedTime(time.GetTimestamp(), _notBefore);
+            var left = _notBefore.Remaining(time);
             return left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
     }
@@ -77,10 +76,10 @@ internal sealed class PendingAcknowledgements(IScaiVaultSubscriptions subscripti
         var batch = _pending.Take(MaxIdsPerAck).ToList();
         try
         {
-            await subscriptions.AcknowledgeAsync(subscriptionId, batch, time.GetTimestamp() + Ticks(AckBudget), cancellationToken);
+            await subscriptions.AcknowledgeAsync(subscriptionId, batch, Deadline.From(time, AckBudget), cancellationToken);
             _pending.RemoveRange(0, batch.Count);
             batch.ForEach(id => _known.Remove(id));
-            _notBefore = time.GetTimestamp() + Ticks(Interval);
+            _notBefore = Deadline.From(time, Interval);
             Log.EventsAcknowledged(logger, batch.Count, subscriptionId);
         }
         catch (ScaiVaultException e) when (!e.IsTransient && e.Status is not null)
@@ -89,15 +88,14 @@ internal sealed class PendingAcknowledgements(IScaiVaultSubscriptions subscripti
             Clear();
             Log.AcknowledgeFailed(logger, batch.Count, e.Code, e.Message, false, 0);
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
+        catch (ScaiVaultException e)
         {
             // Kept for the next ack, after a Retry-After (a 429's) when longer than the interval.
-            var wait = e is ScaiVaultException { RetryAfter: { } retryAfter } && retryAfter > Interval ? retryAfter : Interval;
+            var wait = e is { RetryAfter: { } retryAfter } && retryAfter > Interval ? retryAfter : Interval;
             wait = wait < ScaiVaultResilience.LongestRetryAfter ? wait : ScaiVaultResilience.LongestRetryAfter;
-            _notBefore = time.GetTimestamp() + Ticks(wait);
-            Log.AcknowledgeFailed(logger, batch.Count, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message, true, wait.TotalSeconds);
+            _notBefore = Deadline.From(time, wait);
+            Log.AcknowledgeFailed(logger, batch.Count, e.Code, e.Message, true, wait.TotalSeconds);
         }
     }
 
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
 }

@@ -7,7 +7,6 @@ using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Polly.Timeout;
 using ScaiVault.Client;
 
 namespace LeaseAgent.Secrets;
@@ -65,7 +64,7 @@ public sealed class SecretRefresher(
                     interval = backoff < interval ? backoff : interval;
                 }
 
-                await WaitForNextRefreshAsync(paths, time.GetTimestamp() + Ticks(interval), stoppingToken);
+                await WaitForNextRefreshAsync(paths, Deadline.From(time, interval), stoppingToken);
             }
         }
         finally
@@ -90,11 +89,11 @@ public sealed class SecretRefresher(
 
         var budget = options.Shutdown.Timeout < UnsubscribeBudget ? options.Shutdown.Timeout : UnsubscribeBudget;
         using var cancel = new CancellationTokenSource(budget, time);
-        await DeleteAbandonedAsync(time.GetTimestamp() + Ticks(budget), retryLater: false, cancel.Token);
+        await DeleteAbandonedAsync(Deadline.From(time, budget), retryLater: false, cancel.Token);
     }
 
     /// <summary>Best effort: a subscription that cannot be deleted now is kept for a later try only if the failure may pass.</summary>
-    private async Task DeleteAbandonedAsync(long deadline, bool retryLater, CancellationToken cancellationToken)
+    private async Task DeleteAbandonedAsync(Deadline deadline, bool retryLater, CancellationToken cancellationToken)
     {
         foreach (var id in _abandoned.ToList())
         {
@@ -113,7 +112,7 @@ public sealed class SecretRefresher(
             {
                 return; // the agent is stopping: UnsubscribeAtStopAsync tries again
             }
-            catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or OperationCanceledException)
+            catch (Exception e) when (e is ScaiVaultException or OperationCanceledException)
             {
                 var keep = retryLater && e is not ScaiVaultException { IsTransient: false };
                 if (!keep)
@@ -133,7 +132,7 @@ public sealed class SecretRefresher(
     /// <summary>One cycle: read every path, stage what changed, then rename it all into place. True when it worked.</summary>
     private async Task<bool> RefreshAsync(List<string> paths, CancellationToken cancellationToken)
     {
-        var deadline = time.GetTimestamp() + Ticks(RequestBudget);
+        var deadline = Deadline.From(time, RequestBudget);
         List<StagedFile> staged = [];
         try
         {
@@ -170,7 +169,7 @@ public sealed class SecretRefresher(
             WriteStatus();
             return true;
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException or IOException or UnauthorizedAccessException or SecretFieldMissingException)
+        catch (Exception e) when (e is ScaiVaultException or IOException or UnauthorizedAccessException or SecretFieldMissingException)
         {
             staged.ForEach(f => f.Discard());
             _failures++;
@@ -187,7 +186,7 @@ public sealed class SecretRefresher(
     }
 
     /// <summary>Until the next refresh is due: long-polls the subscription (a matching event ends the wait) or sleeps, heartbeating the status.</summary>
-    private async Task WaitForNextRefreshAsync(List<string> paths, long nextRefresh, CancellationToken cancellationToken)
+    private async Task WaitForNextRefreshAsync(List<string> paths, Deadline nextRefresh, CancellationToken cancellationToken)
     {
         if (options.Secrets.Subscribe && _subscription is null && _written.Count > 0)
         {
@@ -196,7 +195,7 @@ public sealed class SecretRefresher(
 
         while (!cancellationToken.IsCancellationRequested)
         {
-            var left = time.GetElapsedTime(time.GetTimestamp(), nextRefresh);
+            var left = nextRefresh.Remaining(time);
             if (left <= TimeSpan.Zero)
             {
                 return;
@@ -243,16 +242,16 @@ public sealed class SecretRefresher(
 
     private async Task SubscribeAsync(List<string> paths, CancellationToken cancellationToken)
     {
-        var deadline = time.GetTimestamp() + Ticks(RequestBudget);
+        var deadline = Deadline.From(time, RequestBudget);
         await DeleteAbandonedAsync(deadline, retryLater: true, cancellationToken);
         try
         {
             _subscription = await subscriptions.SubscribeAsync($"lease-agent-{Environment.MachineName}", paths, Events, deadline, cancellationToken);
             Log.Subscribed(logger, _subscription, paths.Count);
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
+        catch (ScaiVaultException e)
         {
-            Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
+            Log.SubscriptionFailed(logger, e.Code, e.Message);
         }
     }
 
@@ -262,12 +261,12 @@ public sealed class SecretRefresher(
         IReadOnlyList<SecretEvent> events;
         try
         {
-            events = await subscriptions.PollAsync(id, pollFor, time.GetTimestamp() + Ticks(RequestBudget), cancellationToken);
+            events = await subscriptions.PollAsync(id, pollFor, Deadline.From(time, RequestBudget), cancellationToken);
         }
-        catch (Exception e) when (e is ScaiVaultException or TimeoutRejectedException or HttpRequestException)
+        catch (ScaiVaultException e)
         {
             // Gone or failing: poll on the interval and subscribe again at the next refresh, deleting this one first.
-            Log.SubscriptionFailed(logger, (e as ScaiVaultException)?.Code ?? e.GetType().Name, e.Message);
+            Log.SubscriptionFailed(logger, e.Code, e.Message);
             _abandoned.Add(id);
             _subscription = null;
             _acks.Clear(); // events of the abandoned subscription: the next one starts afresh
@@ -323,5 +322,4 @@ public sealed class SecretRefresher(
 
     private static TimeSpan Jittered(TimeSpan interval) => interval * (1 + (0.1 * ((2 * Random.Shared.NextDouble()) - 1)));
 
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
 }

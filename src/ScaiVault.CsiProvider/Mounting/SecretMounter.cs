@@ -37,7 +37,7 @@ internal sealed class SecretMounter(
     public async Task<MountResult> MountAsync(MountPlan plan, DateTime callDeadline, CancellationToken cancellationToken)
     {
         var budget = Budget(callDeadline);
-        var deadline = time.GetTimestamp() + (long)(budget.TotalSeconds * time.TimestampFrequency);
+        var deadline = Deadline.From(time, budget);
         var server = servers.For(plan.ScaiVaultUrl);
         var identity = TokenCacheKey.For(plan, server);
         var token = tokens.Get(identity, server, plan.Token);
@@ -95,7 +95,7 @@ internal sealed class SecretMounter(
     /// itself) is waited out here when it ends before the deadline; otherwise the rate limit fails the Mount at once
     /// (RESOURCE_EXHAUSTED), rather than holding the driver until its deadline.
     /// </summary>
-    private async Task<SecretValue> ReadAsync(ScaiVaultServer server, PodToken token, string path, int? version, TimeSpan budget, long deadline)
+    private async Task<SecretValue> ReadAsync(ScaiVaultServer server, PodToken token, string path, int? version, TimeSpan budget, Deadline deadline)
     {
         using var timeout = new CancellationTokenSource(budget, time);
         while (true)
@@ -105,7 +105,7 @@ internal sealed class SecretMounter(
                 return await server.Reader.ReadAsync(token, path, version, deadline, timeout.Token);
             }
             catch (ScaiVaultException e) when (e.Code == ErrorCodes.RateLimited && e.RetryAfter is { } wait
-                && time.GetElapsedTime(time.GetTimestamp(), deadline) > wait)
+                && deadline.Remaining(time) > wait)
             {
                 await Task.Delay(wait, time, timeout.Token);
             }

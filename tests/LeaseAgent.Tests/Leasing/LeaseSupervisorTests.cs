@@ -505,7 +505,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         private readonly ConcurrentDictionary<string, List<string>> _byClientRef = new();
 
-        public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, long deadline, CancellationToken cancellationToken)
+        public Task<IReadOnlyList<string>> FindByClientRefAsync(string clientRef, Deadline deadline, CancellationToken cancellationToken)
         {
             Calls.Enqueue($"find:{clientRef}");
             IReadOnlyList<string> found = _byClientRef.TryGetValue(clientRef, out var ids) ? [.. ids.Where(id => !Revoked.Contains(id))] : [];
@@ -520,7 +520,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         /// <summary>When each generate came, on the fake clock.</summary>
         public ConcurrentQueue<DateTimeOffset> GenerateTimes { get; } = new();
 
-        public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, long deadline, CancellationToken cancellationToken)
+        public Task<LeaseGrant> GenerateAsync(TimeSpan? ttl, string? clientRef, Deadline deadline, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref GenerateAttempts);
             GenerateTimes.Enqueue(time.GetUtcNow());
@@ -575,16 +575,16 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             return n;
         }
 
-        public Task<LeaseGrant> LookupAsync(string leaseId, long deadline, CancellationToken cancellationToken) =>
+        public Task<LeaseGrant> LookupAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
-        public Task<SecretValue> GetSecretAsync(string path, long deadline, CancellationToken cancellationToken) =>
+        public Task<SecretValue> GetSecretAsync(string path, Deadline deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
         /// <summary>While set, renewals wait for it: a renewal still on its way.</summary>
         public TaskCompletionSource? RenewGate { get; set; }
 
-        public async Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, long deadline, CancellationToken cancellationToken)
+        public async Task<LeaseGrant> RenewAsync(string leaseId, TimeSpan increment, Deadline deadline, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref RenewAttempts);
             if (RenewGate is { } gate)
@@ -609,7 +609,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             return new LeaseGrant { LeaseId = leaseId, Duration = granted, TimeToHardEnd = hardEnd - now, ExpiresAt = now + granted };
         }
 
-        public Task RevokeAsync(string leaseId, long deadline, CancellationToken cancellationToken)
+        public Task RevokeAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken)
         {
             Calls.Enqueue($"revoke:{leaseId}");
             if (RevokeFails)

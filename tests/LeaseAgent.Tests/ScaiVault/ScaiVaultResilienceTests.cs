@@ -13,7 +13,7 @@ public sealed class ScaiVaultResilienceTests
     private ResilienceContext ContextWithDeadline(TimeSpan left)
     {
         var context = ResilienceContextPool.Shared.Get();
-        context.Properties.Set(ScaiVaultResilience.Deadline, _time.GetTimestamp() + (long)(left.TotalSeconds * _time.TimestampFrequency));
+        context.Properties.Set(ScaiVaultResilience.Deadline, Deadline.From(_time, left));
         return context;
     }
 

@@ -85,7 +85,7 @@ public sealed class PendingAcknowledgementsTests
     [Fact]
     public async Task Flush_TransientFailure_KeepsTheIdsForTheNextInterval()
     {
-        _server.Failure = new HttpRequestException("connection refused");
+        _server.Failure = new ScaiVaultException(null, ErrorCodes.ConnectionFailed, "cannot reach ScaiVault: ConnectionError");
         _acks.Add(["evt_a"]);
         await _acks.FlushIfDueAsync(Subscription, default);
         Assert.Equal((1, PendingAcknowledgements.Interval), (_acks.Count, _acks.DueIn!.Value));
@@ -146,7 +146,7 @@ public sealed class PendingAcknowledgementsTests
 
         public Exception? Failure { get; set; }
 
-        public Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, long deadline, CancellationToken cancellationToken)
+        public Task AcknowledgeAsync(string subscriptionId, IReadOnlyList<string> eventIds, Deadline deadline, CancellationToken cancellationToken)
         {
             Assert.Equal(Subscription, subscriptionId);
             Attempts.Add([.. eventIds]);
@@ -159,13 +159,13 @@ public sealed class PendingAcknowledgementsTests
             return Task.CompletedTask;
         }
 
-        public Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, long deadline, CancellationToken cancellationToken) =>
+        public Task<string> SubscribeAsync(string name, IReadOnlyList<string> paths, IReadOnlyList<string> events, Deadline deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
-        public Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, long deadline, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<SecretEvent>> PollAsync(string subscriptionId, TimeSpan wait, Deadline deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
 
-        public Task UnsubscribeAsync(string subscriptionId, long deadline, CancellationToken cancellationToken) =>
+        public Task UnsubscribeAsync(string subscriptionId, Deadline deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
     }
 }
