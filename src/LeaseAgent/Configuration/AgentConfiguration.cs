@@ -11,7 +11,8 @@ namespace LeaseAgent.Configuration;
 /// </summary>
 public static class AgentConfiguration
 {
-    public static readonly string ConfigFileKey = AgentKeys.ConfigFile.Name;
+    /// <summary>The key naming the JSON file the other keys may come from (<see cref="AgentKeys.ConfigFile"/>).</summary>
+    public const string ConfigFileKey = "LEASE_AGENT_CONFIG";
 
     /// <summary>Every key <c>lease-agent run</c> reads (all of <see cref="AgentKeys.All"/> but the file that may hold them).</summary>
     public static readonly IReadOnlyList<string> Keys = [.. AgentKeys.All.Where(key => key != AgentKeys.ConfigFile).Select(key => key.Name)];

@@ -209,7 +209,7 @@ public static class AgentKeys
 
     /// <summary>Read before every other key, by <see cref="AgentConfiguration.Build"/>: it says where the others may come from.</summary>
     public static readonly Setting<string?> ConfigFile = Setting.Optional<string?>(
-        "LEASE_AGENT_CONFIG", "—", Text,
+        AgentConfiguration.ConfigFileKey, "—", Text,
         "A JSON file of `KEY: value` pairs for any key above; the environment wins over it, and flags over both. A file that does not exist exits 2.");
 
     /// <summary>Every key, in the order of README.md's table.</summary>
