@@ -24,6 +24,7 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/LeaseAgent/LeaseAgent.csproj src/LeaseAgent/
 COPY src/ScaiVault.Client/ScaiVault.Client.csproj src/ScaiVault.Client/
+COPY src/ScaiVault.Hosting/ScaiVault.Hosting.csproj src/ScaiVault.Hosting/
 COPY src/ScaiVault.Emulator/ScaiVault.Emulator.csproj src/ScaiVault.Emulator/
 # Restore for the runtime identifier publish uses, so the ILCompiler packages land in this cached layer.
 RUN dotnet restore src/LeaseAgent/LeaseAgent.csproj -r linux-x64 \
@@ -32,6 +33,7 @@ RUN dotnet restore src/LeaseAgent/LeaseAgent.csproj -r linux-x64 \
 # ---- build: publish the AOT binary ---------------------------------------------------------------
 FROM restore AS build
 COPY src/ScaiVault.Client/ src/ScaiVault.Client/
+COPY src/ScaiVault.Hosting/ src/ScaiVault.Hosting/
 COPY src/LeaseAgent/ src/LeaseAgent/
 ARG SOURCE_REVISION=""
 # Directory.Build.props sets ArtifactsPath, so the output lands in
@@ -63,8 +65,7 @@ FROM restore AS build-csi-provider
 COPY src/ScaiVault.CsiProvider/ScaiVault.CsiProvider.csproj src/ScaiVault.CsiProvider/
 RUN dotnet restore src/ScaiVault.CsiProvider/ScaiVault.CsiProvider.csproj -r linux-x64
 COPY src/ScaiVault.Client/ src/ScaiVault.Client/
-# The provider compiles two of the agent's source files by link (Duration, TextLogFormatter; see its .csproj).
-COPY src/LeaseAgent/ src/LeaseAgent/
+COPY src/ScaiVault.Hosting/ src/ScaiVault.Hosting/
 COPY src/ScaiVault.CsiProvider/ src/ScaiVault.CsiProvider/
 ARG SOURCE_REVISION=""
 # Output: artifacts/publish/ScaiVault.CsiProvider/release_linux-x64/scaivault-csi-provider (ArtifactsPath, as above).

@@ -176,13 +176,7 @@ public static class Program
     private static AgentOptions LoadOptions(string[] args)
     {
         var options = AgentConfiguration.Load(AgentConfiguration.Build(args));
-        if (options.ScaiVault is { StaticToken: null, ClientCredentials: null } && !File.Exists(options.ScaiVault.TokenFile))
-        {
-            throw new ConfigurationException(
-                "SCAIVAULT_TOKEN_FILE",
-                $"'{options.ScaiVault.TokenFile}' does not exist; mount a projected service-account token there (audience scaivault), configure SCAIVAULT_CLIENT_ID with its secret file and SCAIKEY_TOKEN_URL, or set SCAIVAULT_TOKEN for development");
-        }
-
+        TokenSources.RequireUsable(options.ScaiVault);
         return options;
     }
 

@@ -50,7 +50,7 @@ public static class Program
                 _ => await ProviderHost.RunAsync(ProviderConfiguration.Load(args, Environment.GetEnvironmentVariable)),
             };
         }
-        catch (ConfigurationException e)
+        catch (ScaiVault.Hosting.Configuration.ConfigurationException e)
         {
             return Fail(e.Message, ExitBadConfiguration);
         }

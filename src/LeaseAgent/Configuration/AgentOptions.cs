@@ -21,13 +21,20 @@ public sealed record AgentOptions(
     public SecretsOptions Secrets { get; init; } = new();
 
     /// <summary>
-    /// <c>FAIL_OPEN</c>, default false: <c>run</c> reports ready without a credential while ScaiVault cannot be
+    /// <see cref="AgentKeys.FailOpen"/>: <c>run</c> reports ready without a credential while ScaiVault cannot be
     /// reached (never a stale or static credential) and keeps retrying; <c>init</c> exits 0 without its files.
     /// </summary>
-    public bool FailOpen { get; init; }
+    public bool FailOpen { get; init; } = AgentKeys.FailOpen.Default;
 
     /// <summary>The Kubernetes API, for <c>secret:</c> targets; set exactly when <c>SECRETS</c> has one.</summary>
     public LeaseAgent.Kubernetes.KubernetesOptions? Kubernetes { get; init; }
+
+    /// <summary>
+    /// Every dynamic credential the agent keeps, in one shape whatever configured it: from the single-credential keys
+    /// a list of one named <c>ENGINE/ROLE</c> (none with only <c>SECRETS</c>).
+    /// </summary>
+    public IReadOnlyList<CredentialOptions> Credentials =>
+        this is { Lease: { } lease, Database: { } database } ? [new CredentialOptions(CredentialOptions.DefaultName(lease), lease, database, Output)] : [];
 
     /// <summary>Supervisor mode: the command after <c>run --</c>, started once the credential is published.</summary>
     public IReadOnlyList<string>? ChildCommand { get; init; }
@@ -42,29 +49,29 @@ public sealed record SecretsOptions
     /// <summary><c>SECRETS</c> lines whose target is <c>secret:name[/key]</c>: written by <c>init</c> only.</summary>
     public IReadOnlyList<Kubernetes.KubernetesSecretMapping> KubernetesSecrets { get; init; } = [];
 
-    /// <summary><c>REFRESH_INTERVAL</c>, default 5 min: how often <c>run</c> re-reads the secrets (±10 % jitter).</summary>
-    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary><see cref="AgentKeys.RefreshInterval"/>: how often <c>run</c> re-reads the secrets (±10 % jitter).</summary>
+    public TimeSpan RefreshInterval { get; init; } = AgentKeys.RefreshInterval.Default;
 
-    /// <summary><c>SUBSCRIBE</c>, default false: refresh on ScaiVault events instead of waiting for the next poll.</summary>
-    public bool Subscribe { get; init; }
+    /// <summary><see cref="AgentKeys.Subscribe"/>: refresh on ScaiVault events instead of waiting for the next poll.</summary>
+    public bool Subscribe { get; init; } = AgentKeys.Subscribe.Default;
 
-    /// <summary><c>INIT_TIMEOUT</c>, default 60 s: how long <c>init</c> retries before it gives up.</summary>
-    public TimeSpan InitTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary><see cref="AgentKeys.InitTimeout"/>: how long <c>init</c> retries before it gives up.</summary>
+    public TimeSpan InitTimeout { get; init; } = AgentKeys.InitTimeout.Default;
 }
 
 /// <summary>How to reach and authenticate to ScaiVault.</summary>
 public sealed record ScaiVaultOptions
 {
-    /// <summary><c>SCAIVAULT_URL</c>, required.</summary>
+    /// <summary><see cref="AgentKeys.ScaiVaultUrl"/>, required.</summary>
     public required Uri BaseUrl { get; init; }
 
     /// <summary>
-    /// <c>SCAIVAULT_ALLOW_INSECURE_HTTP</c>, default false: accept <c>http://</c> in <c>SCAIVAULT_URL</c> and
+    /// <see cref="AgentKeys.AllowInsecureHttp"/>: accept <c>http://</c> in <c>SCAIVAULT_URL</c> and
     /// <c>SCAIKEY_TOKEN_URL</c> to hosts that are not loopback (a test emulator in a cluster). Warned about at start.
     /// </summary>
-    public bool AllowInsecureHttp { get; init; }
+    public bool AllowInsecureHttp { get; init; } = AgentKeys.AllowInsecureHttp.Default;
 
-    /// <summary><c>SCAIVAULT_TOKEN_FILE</c>, default <c>/var/run/secrets/scaivault/token</c>; re-read on every exchange.</summary>
+    /// <summary><see cref="AgentKeys.TokenFile"/>; re-read on every exchange.</summary>
     public required string TokenFile { get; init; }
 
     /// <summary><c>SCAIVAULT_TOKEN</c>: a static bearer token, for development only.</summary>
@@ -79,8 +86,8 @@ public sealed record ScaiVaultOptions
     /// <summary><c>SCAIVAULT_CA_FILE</c>: extra PEM CA bundle trusted for ScaiVault (and ScaiKey). Verification is never off.</summary>
     public string? CaFile { get; init; }
 
-    /// <summary><c>SCAIVAULT_TIMEOUT</c>, default 10 s: the budget of one HTTP attempt.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary><see cref="AgentKeys.RequestTimeout"/>: the budget of one HTTP attempt.</summary>
+    public TimeSpan RequestTimeout { get; init; } = AgentKeys.RequestTimeout.Default;
 
     /// <summary>The [ours] API paths of the contract; each overridable (<c>SCAIVAULT_PATH_*</c>).</summary>
     public required ScaiVaultPaths Paths { get; init; }
@@ -105,13 +112,14 @@ public sealed record ClientCredentialsOptions(string ClientId, string ClientSecr
 /// </summary>
 public sealed record ScaiVaultPaths(string Exchange, string Generate, string Lookup, string Renew, string Revoke, string List)
 {
+    /// <summary>The contract's paths, the defaults of the <c>SCAIVAULT_PATH_*</c> keys.</summary>
     public static ScaiVaultPaths Default { get; } = new(
-        Exchange: "/v1/auth/exchange",
-        Generate: "/v1/dynamic/engines/{engine}/creds/{role}",
-        Lookup: "/v1/dynamic/leases/{lease_id}",
-        Renew: "/v1/dynamic/leases/{lease_id}/renew",
-        Revoke: "/v1/dynamic/leases/{lease_id}/revoke",
-        List: "/v1/dynamic/leases");
+        AgentKeys.PathExchange.Default,
+        AgentKeys.PathGenerate.Default,
+        AgentKeys.PathLookup.Default,
+        AgentKeys.PathRenew.Default,
+        AgentKeys.PathRevoke.Default,
+        AgentKeys.PathList.Default);
 }
 
 /// <summary>Which credential to lease and how to keep it alive.</summary>
@@ -126,11 +134,11 @@ public sealed record LeaseOptions
     /// <summary><c>LEASE_TTL</c>; null asks for the server's default.</summary>
     public TimeSpan? Ttl { get; init; }
 
-    /// <summary><c>LEASE_ROTATE_BEFORE</c>, default 10 min, capped at a third of the lease's whole life.</summary>
-    public TimeSpan RotateBefore { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary><see cref="AgentKeys.LeaseRotateBefore"/>, capped at a third of the lease's whole life.</summary>
+    public TimeSpan RotateBefore { get; init; } = AgentKeys.LeaseRotateBefore.Default;
 
-    /// <summary><c>LEASE_DRAIN_TIMEOUT</c>, default 60 s: how long a superseded lease may drain.</summary>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary><see cref="AgentKeys.LeaseDrainTimeout"/>: how long a superseded lease may drain.</summary>
+    public TimeSpan DrainTimeout { get; init; } = AgentKeys.LeaseDrainTimeout.Default;
 }
 
 /// <summary>The database the credential is for: the probe target and what the app is told.</summary>
@@ -139,33 +147,33 @@ public sealed record DatabaseOptions
     /// <summary><c>DB_HOST</c>, required.</summary>
     public required string Host { get; init; }
 
-    /// <summary><c>DB_PORT</c>, default 5432.</summary>
-    public int Port { get; init; } = 5432;
+    /// <summary><see cref="AgentKeys.DbPort"/>.</summary>
+    public int Port { get; init; } = AgentKeys.DbPort.Default;
 
     /// <summary><c>DB_NAME</c>, required.</summary>
     public required string Name { get; init; }
 
     /// <summary>
-    /// <c>DB_SSLMODE</c>, default <c>require</c> (libpq spelling): the probe's, and the one published to the app.
+    /// <see cref="AgentKeys.DbSslMode"/> (libpq spelling): the probe's, and the one published to the app.
     /// Not <c>verify-full</c> by default, because the app would then need the server's CA too, and the probe's
     /// password is protected by <see cref="RequireAuth"/> even against a server with a certificate nobody checked.
     /// </summary>
-    public string SslMode { get; init; } = "require";
+    public string SslMode { get; init; } = AgentKeys.DbSslMode.Default;
 
     /// <summary>
-    /// <c>DB_REQUIRE_AUTH</c>, default <c>scram-sha-256</c> (libpq names): the authentication methods the agent's own
+    /// <see cref="AgentKeys.DbRequireAuth"/> (libpq names): the authentication methods the agent's own
     /// connections accept; a server asking for any other gets no password.
     /// </summary>
-    public IReadOnlyList<string> RequireAuth { get; init; } = [AuthMethods.Default];
+    public IReadOnlyList<string> RequireAuth { get; init; } = AgentKeys.DbRequireAuth.Default;
 
     /// <summary><c>DB_PROBE_QUERY</c>: run after the login check when set.</summary>
     public string? ProbeQuery { get; init; }
 
     /// <summary>
-    /// <c>DB_PROBE_WINDOW</c>, default 10 s: how long a failing login of a new credential is retried,
+    /// <see cref="AgentKeys.DbProbeWindow"/>: how long a failing login of a new credential is retried,
     /// because a new role can take a moment to reach a replica or a pooler.
     /// </summary>
-    public TimeSpan ProbeWindow { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ProbeWindow { get; init; } = AgentKeys.DbProbeWindow.Default;
 
     public SslMode NpgsqlSslMode => SslModes.ToNpgsql(SslMode);
 
@@ -175,16 +183,16 @@ public sealed record DatabaseOptions
 /// <summary>Where and how the credential is published.</summary>
 public sealed record OutputOptions
 {
-    /// <summary><c>OUTPUT_FILE</c>, default <c>/run/secrets/db.json</c>.</summary>
+    /// <summary><see cref="AgentKeys.OutputFile"/>.</summary>
     public required string File { get; init; }
 
-    /// <summary><c>OUTPUT_FORMAT</c>, default json.</summary>
-    public OutputFormat Format { get; init; } = OutputFormat.Json;
+    /// <summary><see cref="AgentKeys.OutputFormat"/>.</summary>
+    public OutputFormat Format { get; init; } = AgentKeys.OutputFormat.Default;
 
-    /// <summary><c>OUTPUT_MODE</c>, default 0600.</summary>
-    public UnixFileMode Mode { get; init; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    /// <summary><see cref="AgentKeys.OutputMode"/>.</summary>
+    public UnixFileMode Mode { get; init; } = AgentKeys.OutputMode.Default;
 
-    /// <summary><c>STATE_DIR</c>, default <c>&lt;dir of OUTPUT_FILE&gt;/.lease-agent</c>.</summary>
+    /// <summary><see cref="AgentKeys.StateDir"/>, or beside what the agent writes.</summary>
     public required string StateDirectory { get; init; }
 }
 
@@ -199,24 +207,24 @@ public enum OutputFormat
 /// <summary>Shutdown behaviour.</summary>
 public sealed record ShutdownOptions
 {
-    /// <summary><c>SHUTDOWN_TIMEOUT</c>, default 20 s: the budget for revoking everything on SIGTERM.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary><see cref="AgentKeys.ShutdownTimeout"/>: the budget for revoking everything on SIGTERM.</summary>
+    public TimeSpan Timeout { get; init; } = AgentKeys.ShutdownTimeout.Default;
 
-    /// <summary><c>REVOKE_ON_SHUTDOWN</c>, default true. False leaves leases to expire at their TTL.</summary>
-    public bool RevokeOnShutdown { get; init; } = true;
+    /// <summary><see cref="AgentKeys.RevokeOnShutdown"/>. False leaves leases to expire at their TTL.</summary>
+    public bool RevokeOnShutdown { get; init; } = AgentKeys.RevokeOnShutdown.Default;
 
     /// <summary>
-    /// <c>REVOKE_DELAY</c>, default 0 s: wait this long after SIGTERM before revoking, for classic sidecars
+    /// <see cref="AgentKeys.RevokeDelay"/>: wait this long after SIGTERM before revoking, for classic sidecars
     /// that are stopped at the same time as the app (native sidecars are stopped after it).
     /// </summary>
-    public TimeSpan RevokeDelay { get; init; } = TimeSpan.Zero;
+    public TimeSpan RevokeDelay { get; init; } = AgentKeys.RevokeDelay.Default;
 }
 
 /// <summary>How the app is told about a new credential or secret.</summary>
 public sealed record ReloadOptions
 {
-    /// <summary><c>RELOAD_SIGNAL</c>, default HUP (as a Linux signal number).</summary>
-    public int Signal { get; init; } = 1;
+    /// <summary><see cref="AgentKeys.ReloadSignal"/> (as a Linux signal number).</summary>
+    public int Signal { get; init; } = AgentKeys.ReloadSignal.Default;
 
     /// <summary>Whether <c>RELOAD_SIGNAL</c> was set: in supervisor mode the child is signalled only then.</summary>
     public bool SignalConfigured { get; init; }
@@ -231,16 +239,16 @@ public sealed record ReloadOptions
 /// <summary>The optional HTTP endpoint for probes and metrics.</summary>
 public sealed record HealthOptions
 {
-    /// <summary><c>HEALTH_ADDRESS</c>, default off: <c>host:port</c> serving <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.</summary>
+    /// <summary><see cref="AgentKeys.HealthAddress"/>, default off: <c>host:port</c> serving <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>.</summary>
     public string? Address { get; init; }
 }
 
 /// <summary>Log output.</summary>
 public sealed record LoggingOptions
 {
-    /// <summary><c>LOG_FORMAT</c>: json (default) or text.</summary>
-    public bool Json { get; init; } = true;
+    /// <summary><see cref="AgentKeys.LogFormat"/>: json or text.</summary>
+    public bool Json { get; init; } = AgentKeys.LogFormat.Default == "json";
 
-    /// <summary><c>LOG_LEVEL</c>, default Information.</summary>
-    public Microsoft.Extensions.Logging.LogLevel Level { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+    /// <summary><see cref="AgentKeys.LogLevel"/>.</summary>
+    public Microsoft.Extensions.Logging.LogLevel Level { get; init; } = AgentKeys.LogLevel.Default;
 }

@@ -21,8 +21,7 @@ public static class ProbeCommand
     private const string MaxAgeFlag = "--max-age";
 
     /// <summary>Flags <c>run</c> understands: accepted (so a probe can repeat the agent's own arguments), but only the paths are read.</summary>
-    private static readonly HashSet<string> ConfigurationFlags =
-        [.. AgentConfiguration.Keys.Append(AgentConfiguration.ConfigFileKey).Select(k => "--" + k.ToLowerInvariant().Replace('_', '-'))];
+    private static readonly HashSet<string> ConfigurationFlags = [.. AgentKeys.All.Select(key => key.Flag)];
 
     public static int Run(string[] args) => Run(args, Console.Out, Console.Error, TimeProvider.System);
 

@@ -1,8 +1,9 @@
 namespace ScaiVault.CsiProvider.Configuration;
 
-/// <summary>A configuration value that cannot be used. The message is one line: key, problem, fix.</summary>
+/// <summary>
+/// The shared <see cref="ScaiVault.Hosting.Configuration.ConfigurationException"/> under the provider's namespace,
+/// thrown by <see cref="ProviderConfiguration.ParseFlags"/>. It adds nothing: it is kept so that code naming the
+/// provider's type (the packaging tests) compiles; catch the shared type.
+/// </summary>
 public sealed class ConfigurationException(string key, string problem)
-    : Exception($"{key}: {problem}")
-{
-    public string Key { get; } = key;
-}
+    : ScaiVault.Hosting.Configuration.ConfigurationException(key, problem);

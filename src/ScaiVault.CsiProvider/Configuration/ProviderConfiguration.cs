@@ -1,4 +1,5 @@
-using System.Globalization;
+using ScaiVault.Hosting.Configuration;
+using static ScaiVault.Hosting.Configuration.SettingParsers;
 
 namespace ScaiVault.CsiProvider.Configuration;
 
@@ -27,7 +28,7 @@ public static class ProviderConfiguration
     /// </summary>
     private const int MaxSocketPathBytes = 107;
 
-    public static string FlagOf(string key) => "--" + key.ToLowerInvariant().Replace('_', '-');
+    public static string FlagOf(string key) => Setting.FlagOf(key);
 
     /// <summary>The flags as key → values (several only for <c>--allowed-url</c>).</summary>
     public static Dictionary<string, List<string>> ParseFlags(IReadOnlyList<string> args, IReadOnlyCollection<string> keys)
@@ -68,24 +69,20 @@ public static class ProviderConfiguration
             ?? throw new ConfigurationException("SCAIVAULT_URL", "is required: set it to ScaiVault's base URL, e.g. https://scaivault.scailabs.ai"));
         var allowed = reader.List(RepeatableKey).Select(url => Reader.Url(RepeatableKey, url)).ToList();
 
-        var logFormat = (reader.Optional("LOG_FORMAT") ?? "json").ToLowerInvariant();
-        if (logFormat is not ("json" or "text"))
-        {
-            throw new ConfigurationException("LOG_FORMAT", $"'{logFormat}' is not a log format; use json or text");
-        }
 
         return new ProviderOptions
         {
             Endpoint = Endpoint(reader),
             ScaiVaultUrl = scaiVaultUrl,
             AllowedUrls = allowed,
-            CaFile = reader.ExistingFile("CA_FILE"),
+            // The PEM content is checked when the ScaiVault client is built at start, which also exits 2 naming the key.
+            CaFile = reader.Read<string?>("CA_FILE", ExistingFile("mount the PEM bundle of the CA that signed ScaiVault's certificate there"), null),
             DefaultAudience = reader.Optional("DEFAULT_AUDIENCE") ?? "scaivault",
-            TokenCacheSize = reader.Integer("TOKEN_CACHE_SIZE", 1000, 1, 1_000_000),
-            MaxConcurrency = reader.Integer("MAX_CONCURRENCY", 16, 1, 1024),
-            MaxResponseBytes = reader.Integer("MAX_RESPONSE_BYTES", ProviderOptions.DefaultMaxResponseBytes, 1024, 256 * 1024 * 1024),
-            RequestTimeout = reader.Duration("REQUEST_TIMEOUT", TimeSpan.FromSeconds(45), min: TimeSpan.FromSeconds(1), max: TimeSpan.FromMinutes(2)),
-            JsonLogs = logFormat == "json",
+            TokenCacheSize = reader.Read("TOKEN_CACHE_SIZE", WholeNumber(1, 1_000_000), 1000),
+            MaxConcurrency = reader.Read("MAX_CONCURRENCY", WholeNumber(1, 1024), 16),
+            MaxResponseBytes = reader.Read("MAX_RESPONSE_BYTES", WholeNumber(1024, 256 * 1024 * 1024), ProviderOptions.DefaultMaxResponseBytes),
+            RequestTimeout = reader.Read("REQUEST_TIMEOUT", Duration(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(2)), TimeSpan.FromSeconds(45)),
+            JsonLogs = reader.Read("LOG_FORMAT", OneOf(["json", "text"], "a log format"), "json") == "json",
         };
     }
 
@@ -116,14 +113,14 @@ public static class ProviderConfiguration
         return endpoint;
     }
 
-    /// <summary>Reads one key at a time, flag before environment, and turns every bad value into a one-line error naming it.</summary>
+    /// <summary>Reads one key at a time, flag before environment; every bad value becomes a one-line error naming it.</summary>
     private sealed class Reader(Dictionary<string, List<string>> flags, Func<string, string?> environment)
     {
-        public string? Optional(string key)
-        {
-            var value = flags.TryGetValue(key, out var values) ? values[^1] : environment(key);
-            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        }
+        private readonly SettingReader settings = new(key => flags.TryGetValue(key, out var values) ? values[^1] : environment(key));
+
+        public string? Optional(string key) => settings.Optional(key);
+
+        public T Read<T>(string key, Func<SettingValue, T> parse, T fallback) => settings.Read(key, parse, fallback);
 
         public IEnumerable<string> List(string key) =>
             flags.TryGetValue(key, out var values)
@@ -153,50 +150,5 @@ public static class ProviderConfiguration
         private static bool IsLoopback(Uri url) =>
             url.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
             || (System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
-
-        /// <summary>
-        /// A file that exists now; its content (a PEM bundle) is checked when the ScaiVault client is built at start,
-        /// which also exits 2 naming the key.
-        /// </summary>
-        public string? ExistingFile(string key)
-        {
-            var path = Optional(key);
-            return path is null || File.Exists(path) ? path
-                : throw new ConfigurationException(key, $"'{path}' does not exist; mount the PEM bundle of the CA that signed ScaiVault's certificate there");
-        }
-
-        public int Integer(string key, int fallback, int min, int max)
-        {
-            var text = Optional(key);
-            if (text is null)
-            {
-                return fallback;
-            }
-
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-            {
-                throw new ConfigurationException(key, $"'{text}' is not a whole number from {min} to {max}");
-            }
-
-            return value;
-        }
-
-        public TimeSpan Duration(string key, TimeSpan fallback, TimeSpan min, TimeSpan max)
-        {
-            var text = Optional(key);
-            if (text is null)
-            {
-                return fallback;
-            }
-
-            if (!LeaseAgent.Configuration.Duration.TryParse(text, out var value))
-            {
-                throw new ConfigurationException(key, $"'{text}' is not a duration; use a number with a unit, e.g. 45s or 1m");
-            }
-
-            return value < min || value > max
-                ? throw new ConfigurationException(key, $"'{text}' is out of range; use {LeaseAgent.Configuration.Duration.Format(min)} to {LeaseAgent.Configuration.Duration.Format(max)}")
-                : value;
-        }
     }
 }

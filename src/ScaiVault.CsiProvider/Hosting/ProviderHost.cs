@@ -81,8 +81,8 @@ public static class ProviderHost
         else
         {
             // Registered directly, not through AddConsoleFormatter<,>, which binds its options by reflection.
-            logging.AddConsole(console => console.FormatterName = LeaseAgent.Diagnostics.TextLogFormatter.FormatterName);
-            logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, LeaseAgent.Diagnostics.TextLogFormatter>());
+            logging.AddConsole(console => console.FormatterName = ScaiVault.Hosting.Logging.TextLogFormatter.FormatterName);
+            logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, ScaiVault.Hosting.Logging.TextLogFormatter>());
         }
     }
 }

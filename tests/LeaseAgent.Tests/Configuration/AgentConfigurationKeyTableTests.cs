@@ -1,6 +1,7 @@
 using LeaseAgent.Configuration;
 using LeaseAgent.ScaiVault;
 using Microsoft.Extensions.Configuration;
+using ScaiVault.Hosting.Configuration;
 using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.Configuration;

@@ -1,4 +1,4 @@
-using LeaseAgent.Configuration;
+using ScaiVault.Hosting.Configuration;
 
 namespace LeaseAgent.Tests.Configuration;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using ScaiVault.Hosting.Logging;
 
 namespace LeaseAgent.Tests.Diagnostics;
 

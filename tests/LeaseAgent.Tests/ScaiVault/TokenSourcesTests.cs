@@ -58,13 +58,39 @@ public sealed class TokenSourcesTests : IDisposable
         Assert.Contains(MissingTokenFile, e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void RequireUsable_NeitherTokenFileNorClientCredentials_IsAConfigurationErrorNamingTheFile()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => TokenSources.RequireUsable(Options(MissingTokenFile, client: null)));
+
+        Assert.Equal("SCAIVAULT_TOKEN_FILE", error.Key);
+        Assert.Contains(MissingTokenFile, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true, false, null, TokenSourceKind.ProjectedToken)]
+    [InlineData(false, true, null, TokenSourceKind.ClientCredentials)]
+    [InlineData(false, false, "dev-token", TokenSourceKind.StaticToken)]
+    [InlineData(true, true, "dev-token", TokenSourceKind.StaticToken)]
+    public void RequireUsable_AnyUsableSource_IsAccepted_AndIsWhatCreateChooses(bool tokenFile, bool client, string? staticToken, TokenSourceKind kind)
+    {
+        var options = Options(tokenFile ? ExistingTokenFile : MissingTokenFile, client ? Client : null, staticToken);
+
+        TokenSources.RequireUsable(options);
+
+        Assert.Equal(kind, TokenSources.Choose(options));
+    }
+
     private IScaiVaultTokenSource Create(string tokenFile, ClientCredentialsOptions? client, string? staticToken = null) =>
-        TokenSources.Create(_services, new ScaiVaultOptions
+        TokenSources.Create(_services, Options(tokenFile, client, staticToken));
+
+    private static ScaiVaultOptions Options(string tokenFile, ClientCredentialsOptions? client, string? staticToken = null) =>
+        new()
         {
             BaseUrl = new Uri("https://scaivault.invalid"),
             TokenFile = tokenFile,
             StaticToken = staticToken,
             ClientCredentials = client,
             Paths = ScaiVaultPaths.Default,
-        });
+        };
 }

@@ -1,4 +1,5 @@
 using ScaiVault.CsiProvider.Configuration;
+using ConfigurationException = ScaiVault.Hosting.Configuration.ConfigurationException;
 
 namespace ScaiVault.CsiProvider.Tests.Configuration;
 
@@ -101,7 +102,7 @@ public class ProviderConfigurationTests
     [InlineData("--endpoint", new[] { "--endpoint", "/a.sock", "--endpoint", "/b.sock" })]
     public void Load_BadValue_NamesTheKey(string key, string[] args)
     {
-        var e = Assert.Throws<ConfigurationException>(() => Load(args));
+        var e = Assert.ThrowsAny<ConfigurationException>(() => Load(args));
 
         Assert.Equal(key, e.Key);
         Assert.StartsWith(key + ": ", e.Message, StringComparison.Ordinal);
@@ -122,7 +123,7 @@ public class ProviderConfigurationTests
         var fits = "/" + new string('s', 106);
         Assert.Equal(fits, Load([.. Required, "--endpoint", fits]).Endpoint);
 
-        var e = Assert.Throws<ConfigurationException>(() => Load([.. Required, "--endpoint", fits + "s"]));
+        var e = Assert.ThrowsAny<ConfigurationException>(() => Load([.. Required, "--endpoint", fits + "s"]));
 
         Assert.Equal("ENDPOINT: is 108 bytes long; a Unix socket path may have at most 107", e.Message);
     }

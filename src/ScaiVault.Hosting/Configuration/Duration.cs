@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LeaseAgent.Configuration;
+namespace ScaiVault.Hosting.Configuration;
 
 /// <summary>
 /// Durations in ScaiVault's own notation: a whole number followed by <c>ms</c>, <c>s</c>, <c>m</c>,

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 
-namespace LeaseAgent.Diagnostics;
+namespace ScaiVault.Hosting.Logging;
 
 /// <summary>
 /// <c>LOG_FORMAT=text</c>: one line per event, <c>HH:mm:ss.fff level: category[id] message</c>, like the
