@@ -21,7 +21,7 @@ public sealed class LeaseMetrics : IDisposable
     private const string Other = "other";
 
     /// <summary>Every value of the <c>state</c> label of <c>leaseagent_state</c>.</summary>
-    public static IReadOnlyList<string> States { get; } = [.. Enum.GetNames<LeaseState>(), "Stopping"];
+    public static IReadOnlyList<string> States { get; } = [.. Enum.GetNames<LeaseState>(), "Secrets", "Stopping"];
 
     private readonly AgentHealth _health;
     private readonly TimeProvider _time;

@@ -192,6 +192,17 @@ public sealed class HealthServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_SecretsOnlyAgent_ShowsTheSecretsState()
+    {
+        _health.Report(Status(ready: true, state: "Secrets", generation: 0), null);
+
+        var lines = (await GetAsync("/metrics")).Body.Split('\n');
+
+        Assert.Contains("leaseagent_state{state=\"Secrets\"} 1", lines);
+        Assert.Single(lines, l => l.StartsWith("leaseagent_state{", StringComparison.Ordinal) && l.EndsWith("} 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task OtherPathsAndMethods_AreRefused()
     {
         var unknown = await GetAsync("/status");

@@ -12,7 +12,8 @@ public sealed class SecretRefreshTests
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
-    private static async Task<AgentScenario> SecretsOnlyScenarioAsync(string refreshInterval, bool subscribe = false)
+    /// <summary>An agent with only <c>SECRETS</c> (no dynamic credential) over one secret mapped twice.</summary>
+    internal static async Task<AgentScenario> SecretsOnlyScenarioAsync(string refreshInterval, bool subscribe = false)
     {
         var scenario = await AgentScenario.StartAsync();
         foreach (var key in new[] { "LEASE_ENGINE", "LEASE_ROLE", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_REQUIRE_AUTH" })
