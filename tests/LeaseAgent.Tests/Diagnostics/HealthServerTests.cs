@@ -7,6 +7,7 @@ using LeaseAgent.Diagnostics;
 using LeaseAgent.Publishing;
 using LeaseAgent.Status;
 using LeaseAgent.Testing;
+using LeaseAgent.Tests.Status;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
@@ -414,23 +415,7 @@ public sealed class HealthServerTests : IAsyncLifetime
     private PublishedCredential Published(TimeSpan expiresIn, long hardEndAt) =>
         new(Document, _time.GetTimestamp() + Ticks(expiresIn), hardEndAt);
 
-    private static readonly CredentialDocument Document = new()
-    {
-        Username = Username,
-        Password = "s3cr3t-password",
-        Host = "db",
-        Port = 5432,
-        Database = "reporting",
-        SslMode = "require",
-        ConnectionString = "",
-        Uri = "",
-        LeaseId = LeaseId,
-        LeaseDurationSeconds = 60,
-        Renewable = true,
-        IssuedAt = DateTimeOffset.UnixEpoch,
-        ExpiresAt = DateTimeOffset.UnixEpoch,
-        Generation = 1,
-    };
+    private static readonly CredentialDocument Document = StatusReporterTests.TestDocument(Username, LeaseId);
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 

@@ -232,9 +232,12 @@ public sealed class StatusReporterTests : IDisposable
         Published = inService ? new PublishedCredential(Document, _time.GetTimestamp() + _time.TimestampFrequency * 60, long.MaxValue) : null,
     };
 
-    private static readonly CredentialDocument Document = new()
+    private static readonly CredentialDocument Document = TestDocument("v_readonly_1", "dyn_1");
+
+    /// <summary>A published document for tests of what carries one; only the username and lease id matter.</summary>
+    internal static CredentialDocument TestDocument(string username, string leaseId) => new()
     {
-        Username = "v_readonly_1",
+        Username = username,
         Password = "s3cr3t",
         Host = "db",
         Port = 5432,
@@ -242,7 +245,7 @@ public sealed class StatusReporterTests : IDisposable
         SslMode = "require",
         ConnectionString = "",
         Uri = "",
-        LeaseId = "dyn_1",
+        LeaseId = leaseId,
         LeaseDurationSeconds = 60,
         Renewable = true,
         IssuedAt = DateTimeOffset.UnixEpoch,
