@@ -32,6 +32,24 @@ public sealed class StatusReporterTests : IDisposable
     }
 
     [Fact]
+    public void StatusFile_WritesEveryStateAsItsName_AndReadsOnlyNamesBack()
+    {
+        var path = StatusFile.In(_directory.FullName);
+        foreach (var state in Enum.GetValues<AgentState>())
+        {
+            StatusFile.Write(path, new AgentStatus { State = state, Ready = false, UpdatedAt = _time.GetUtcNow() });
+            Assert.Equal(state.ToString(), Written()["state"]!.GetValue<string>());
+            Assert.Equal(state, StatusFile.Read(path)!.State);
+        }
+
+        foreach (var state in new[] { "\"Sleeping\"", "\"active\"", "5", "\"99\"" })
+        {
+            System.IO.File.WriteAllText(path, $"{{\"state\": {state}, \"ready\": true, \"updated_at\": \"2026-12-02T08:00:00Z\"}}");
+            Assert.Throws<System.Text.Json.JsonException>(() => StatusFile.Read(path));
+        }
+    }
+
+    [Fact]
     public void Ready_OnlyWhenTheCredentialIsInService_AndTheSecretsAreWritten()
     {
         using var reporter = Reporter([Credential], secrets: true);
