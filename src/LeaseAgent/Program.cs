@@ -8,6 +8,7 @@ using LeaseAgent.Leasing;
 using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
 using LeaseAgent.ScaiVault;
+using LeaseAgent.Status;
 using LeaseAgent.SupervisorMode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -167,7 +168,7 @@ public static class Program
     private static int RemoveStaleTempFiles(AgentOptions options)
     {
         var files = options.Secrets.Mappings.Select(m => m.File)
-            .Append(new CredentialPublisher(options.Output).StatusFile)
+            .Append(StatusFile.In(options.Output.StateDirectory))
             .Append(Path.Combine(options.Output.StateDirectory, LeaseJournal.FileName));
         return (options.Lease is null ? files : files.Append(options.Output.File)).Sum(AtomicFileWriter.RemoveStaleTempFiles);
     }

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using LeaseAgent.Configuration;
-using LeaseAgent.Publishing;
+using LeaseAgent.Status;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -29,9 +29,8 @@ namespace LeaseAgent.Diagnostics;
 /// </summary>
 public sealed class HealthServer(
     HealthOptions options,
-    AgentHealth health,
+    StatusReporter status,
     LeaseMetrics metrics,
-    CredentialPublisher publisher,
     TimeProvider time,
     ILogger<HealthServer> logger) : BackgroundService
 {
@@ -257,18 +256,18 @@ public sealed class HealthServer(
         switch (path)
         {
             case "/healthz":
-                var verdict = StatusCheck.Evaluate(publisher.StatusFile, StatusCheck.DefaultMaxAge, time.GetUtcNow());
+                var verdict = StatusCheck.Evaluate(status.FilePath, StatusCheck.DefaultMaxAge, time.GetUtcNow());
                 return verdict.Live
                     ? Response(200, "OK", TextPlain, "ok\n"u8.ToArray(), head)
                     : Response(503, "Service Unavailable", TextPlain, Encoding.UTF8.GetBytes(verdict.Reason + "\n"), head);
 
             case "/readyz":
-                var status = health.Status;
-                return status switch
+                var current = status.Current?.Status;
+                return current switch
                 {
-                    { Ready: true } => Response(200, "OK", TextPlain, Encoding.UTF8.GetBytes($"ready: {StatusCheck.Describe(status)}\n"), head),
+                    { Ready: true } => Response(200, "OK", TextPlain, Encoding.UTF8.GetBytes($"ready: {StatusCheck.Describe(current)}\n"), head),
                     null => Response(503, "Service Unavailable", TextPlain, "not ready: starting\n"u8.ToArray(), head),
-                    _ => Response(503, "Service Unavailable", TextPlain, Encoding.UTF8.GetBytes($"not ready: {StatusCheck.Describe(status)}\n"), head),
+                    _ => Response(503, "Service Unavailable", TextPlain, Encoding.UTF8.GetBytes($"not ready: {StatusCheck.Describe(current)}\n"), head),
                 };
 
             case "/metrics":

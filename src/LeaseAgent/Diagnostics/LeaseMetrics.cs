@@ -1,7 +1,7 @@
 using System.Text;
 using LeaseAgent.Hosting;
-using LeaseAgent.Leasing;
 using LeaseAgent.Postgres;
+using LeaseAgent.Status;
 using Prometheus;
 
 namespace LeaseAgent.Diagnostics;
@@ -21,9 +21,11 @@ public sealed class LeaseMetrics : IDisposable
     private const string Other = "other";
 
     /// <summary>Every value of the <c>state</c> label of <c>leaseagent_state</c>.</summary>
-    public static IReadOnlyList<string> States { get; } = [.. Enum.GetNames<LeaseState>(), "Stopping"];
+    public static IReadOnlyList<string> States { get; } = [.. StateValues.Select(s => s.ToString())];
 
-    private readonly AgentHealth _health;
+    private static AgentState[] StateValues => Enum.GetValues<AgentState>();
+
+    private readonly StatusReporter _status;
     private readonly TimeProvider _time;
     private readonly Tally _renewals = new("ok", "capped", "failed", "lost");
     private readonly Tally _rotations = new("ok", "failed");
@@ -31,9 +33,9 @@ public sealed class LeaseMetrics : IDisposable
     private readonly Tally _revocations = new("ok", "failed");
     private readonly Lazy<Exposition> _exposition;
 
-    public LeaseMetrics(AgentHealth health, TimeProvider time)
+    public LeaseMetrics(StatusReporter status, TimeProvider time)
     {
-        _health = health;
+        _status = status;
         _time = time;
         _exposition = new Lazy<Exposition>(() => new Exposition(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -112,6 +114,7 @@ public sealed class LeaseMetrics : IDisposable
         private readonly Gauge _ready;
         private readonly Gauge _degraded;
         private readonly Gauge.Child[] _states;
+        private readonly AgentState[] _stateValues = StateValues;
 
         public Exposition(LeaseMetrics metrics)
         {
@@ -164,7 +167,8 @@ public sealed class LeaseMetrics : IDisposable
 
             var time = _metrics._time;
             var now = time.GetTimestamp();
-            if (_metrics._health.Lease is { } lease)
+            var current = _metrics._status.Current;
+            if (current?.Leases.FirstOrDefault(l => l.Published is not null)?.Published is { } lease)
             {
                 _timeLeft.Set(Math.Max(0, time.GetElapsedTime(now, lease.ExpiresAt).TotalSeconds));
                 if (lease.HardEndAt == long.MaxValue)
@@ -182,14 +186,14 @@ public sealed class LeaseMetrics : IDisposable
                 _timeToHardEnd.Unpublish();
             }
 
-            var status = _metrics._health.Status;
+            var status = current?.Status;
             _generation.Set(status?.Generation ?? 0);
             _ready.Set(status is { Ready: true } ? 1 : 0);
             _degraded.Set(status is { Degraded: true } ? 1 : 0);
-            var current = status?.State ?? nameof(LeaseState.Pending);
+            var state = status?.State ?? AgentState.Pending;
             for (var i = 0; i < _states.Length; i++)
             {
-                _states[i].Set(States[i] == current ? 1 : 0);
+                _states[i].Set(_stateValues[i] == state ? 1 : 0);
             }
         }
     }

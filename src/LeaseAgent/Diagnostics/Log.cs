@@ -121,8 +121,7 @@ internal static partial class Log
     [LoggerMessage(400, LogLevel.Error, "Writing {Path} failed: {Error}; the previous file is intact")]
     public static partial void PublishFailed(ILogger logger, string path, string error);
 
-    [LoggerMessage(401, LogLevel.Warning, "Writing the status file failed: {Error}")]
-    public static partial void StatusWriteFailed(ILogger logger, string error);
+    // 401 (the status file) and 9920-9929 (status subscribers) are logged by Status/StatusReporter.cs.
 
     [LoggerMessage(710, LogLevel.Information, "Wrote {Files} secret file(s)")]
     public static partial void SecretsWritten(ILogger logger, int files);

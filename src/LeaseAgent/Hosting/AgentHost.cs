@@ -8,6 +8,7 @@ using LeaseAgent.Publishing;
 using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
 using LeaseAgent.Secrets;
+using LeaseAgent.Status;
 using LeaseAgent.SupervisorMode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -56,8 +57,11 @@ public static class AgentHost
         services.AddSingleton(options.Reload);
         services.AddSingleton<AppReloader>();
         services.AddSingleton<CredentialPublisher>();
-        // Not ready until the SECRETS files exist, whatever the lease supervisor reports.
-        services.AddSingleton(new AgentHealth { SecretsReady = options.Secrets.Mappings.Count == 0 });
+
+        // First: started before, and stopped after, every service that reports to it.
+        services.AddSingleton(StatusOptions.For(options));
+        services.AddSingleton<StatusReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<StatusReporter>());
         services.AddSingleton<LeaseMetrics>();
         services.AddSingleton(options.Health);
         if (options.ScaiVault.StaticToken is not null)
@@ -94,7 +98,7 @@ public static class AgentHost
             // credential it uses is revoked.
             services.AddSingleton(sp => new ChildProcessRunner(
                 command,
-                sp.GetRequiredService<CredentialPublisher>(),
+                sp.GetRequiredService<StatusReporter>(),
                 sp.GetRequiredService<AppReloader>(),
                 options.Shutdown,
                 sp.GetRequiredService<IHostApplicationLifetime>(),

@@ -1,6 +1,5 @@
 using LeaseAgent.Configuration;
-using LeaseAgent.Diagnostics;
-using LeaseAgent.Publishing;
+using LeaseAgent.Status;
 using Microsoft.Extensions.Configuration;
 
 namespace LeaseAgent.Hosting;
@@ -84,7 +83,7 @@ public static class ProbeCommand
     }
 
     /// <summary>Where <c>run</c> writes its status file: in <see cref="AgentConfiguration.StateDirectory(IConfiguration)"/>, as <c>run</c> finds it.</summary>
-    public static string StatusFile(IConfiguration config) => Path.Combine(AgentConfiguration.StateDirectory(config), CredentialPublisher.StatusFileName);
+    public static string StatusFile(IConfiguration config) => Status.StatusFile.In(AgentConfiguration.StateDirectory(config));
 
     private static (string Flag, string? Value) SplitFlag(string arg)
     {

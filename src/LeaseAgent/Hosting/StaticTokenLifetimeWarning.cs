@@ -1,5 +1,5 @@
-using LeaseAgent.Diagnostics;
 using LeaseAgent.ScaiVault;
+using LeaseAgent.Status;
 using Microsoft.Extensions.Hosting;
 using ScaiVault.Client;
 
@@ -9,20 +9,13 @@ namespace LeaseAgent.Hosting;
 /// With a static <c>SCAIVAULT_TOKEN</c> (development only), warns once the first lease is published if the
 /// token expires before that lease's hard end: renewals and the rotation would fail from then on.
 /// </summary>
-public sealed class StaticTokenLifetimeWarning(AgentHealth health, TokenLifetimeCheck check, TimeProvider time) : BackgroundService
+public sealed class StaticTokenLifetimeWarning(StatusReporter status, TokenLifetimeCheck check, TimeProvider time) : BackgroundService
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            LeaseSnapshot? lease;
-            while ((lease = health.Lease) is null)
-            {
-                await Task.Delay(PollInterval, time, stoppingToken);
-            }
-
+            var lease = (await status.FirstPublishedAsync(stoppingToken)).Published!;
             if (lease.HardEndAt == long.MaxValue)
             {
                 return;

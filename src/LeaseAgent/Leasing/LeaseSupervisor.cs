@@ -6,6 +6,7 @@ using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
 using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
+using LeaseAgent.Status;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ScaiVault.Client;
@@ -19,9 +20,6 @@ namespace LeaseAgent.Leasing;
 /// </summary>
 public sealed partial class LeaseSupervisor : BackgroundService
 {
-    /// <summary>The status file is rewritten at least this often, so <c>lease-agent probe live</c> can tell a hung agent.</summary>
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
-
     /// <summary>The first drain check waits this long (at most the drain timeout) for the app to swap credentials.</summary>
     private static readonly TimeSpan MinimumDrain = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan DrainPollInterval = TimeSpan.FromSeconds(1);
@@ -54,7 +52,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<LeaseSupervisor> _logger;
     private readonly IHostApplicationLifetime _lifetime;
-    private readonly AgentHealth _health;
+    private readonly StatusReporter _status;
     private readonly LeaseMetrics _metrics;
 
     private readonly Channel<AgentEvent> _events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -84,7 +82,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private Lease? _publishing;
     private string? _lastPublishedUser;
     private ITimer? _acquireTimer;
-    private ITimer? _heartbeat;
+    private IDisposable? _heartbeat;
     private int _generation;
     private int _acquireFailures;
 
@@ -94,7 +92,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private bool _stopping;
     private string? _lastError;
     private bool _degraded;
-    private AgentStatus? _lastStatus;
+    private LeaseStatus? _lastStatus;
 
     public LeaseSupervisor(
         AgentOptions options,
@@ -107,7 +105,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
         TimeProvider time,
         ILogger<LeaseSupervisor> logger,
         IHostApplicationLifetime lifetime,
-        AgentHealth health,
+        StatusReporter status,
         LeaseMetrics metrics)
     {
         _options = options;
@@ -122,7 +120,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _time = time;
         _logger = logger;
         _lifetime = lifetime;
-        _health = health;
+        _status = status;
         _metrics = metrics;
     }
 
@@ -156,9 +154,16 @@ public sealed partial class LeaseSupervisor : BackgroundService
         await Task.Yield();
         try
         {
-            _health.StatusInvalidated = () => _events.Writer.TryWrite(new Heartbeat());
             WriteStatus();
-            _heartbeat = _time.CreateTimer(_ => _events.Writer.TryWrite(new Heartbeat()), null, HeartbeatInterval, HeartbeatInterval);
+
+            // The loop answers the heartbeat itself: the status stays fresh only while the loop runs.
+            _heartbeat = _status.Subscribe(e =>
+            {
+                if (e is HeartbeatDue)
+                {
+                    _events.Writer.TryWrite(new Heartbeat());
+                }
+            });
             if (!Recover())
             {
                 Acquire();
@@ -320,21 +325,22 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private void OnTransition(Lease lease, LeaseTransition transition) =>
         Log.Transition(_logger, lease.Generation, lease.LeaseId ?? "no lease yet", transition.From.ToString(), transition.To.ToString(), transition.Trigger.ToString());
 
+    /// <summary>Reports this credential's part of the status (the reporter decides readiness and writes the file).</summary>
     private void WriteStatus()
     {
         var shown = _current ?? _next;
-        var status = new AgentStatus
+        var status = new LeaseStatus(LeaseStatus.NameOf(_lease), _stopping ? AgentState.Stopping : (AgentState)(shown?.State ?? LeaseState.Pending))
         {
-            State = _stopping ? "Stopping" : shown?.State.ToString() ?? nameof(LeaseState.Pending),
-            Ready = !_stopping && (_current is { IsInService: true } || FailingOpen) && _health.SecretsReady,
-            Degraded = _degraded,
             Generation = _current?.Generation ?? 0,
             LeaseId = _current?.LeaseId,
             Username = _current?.Credential?.Username,
             ExpiresAt = _current?.Grant?.ExpiresAt,
+            Published = _current is { IsInService: true, Timeline: { } t } && _publisher.Published is { } document
+                ? new PublishedCredential(document, t.ExpiresAt, t.HardEndAt)
+                : null,
+            Degraded = _degraded,
             LastError = _lastError,
-            Pid = Environment.ProcessId,
-            UpdatedAt = DateTimeOffset.MinValue,
+            Unavailable = _current is null && _acquireFailures > 0,
         };
 
         if (status == _lastStatus)
@@ -343,21 +349,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
         }
 
         _lastStatus = status;
-        _health.Report(status, _current is { IsInService: true, Timeline: { } t } current
-            ? new LeaseSnapshot(t.ExpiresAt, t.HardEndAt, current.Generation, current.State.ToString())
-            : null);
-        try
-        {
-            _publisher.WriteStatus(status with { UpdatedAt = _time.GetUtcNow() });
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Log.StatusWriteFailed(_logger, e.Message);
-        }
+        _status.Report(status);
     }
-
-    /// <summary><c>FAIL_OPEN</c>: ready without a credential while none can be had; never a stale one.</summary>
-    private bool FailingOpen => _options.FailOpen && _current is null && _acquireFailures > 0;
 
     private static (string Code, string? RequestId, string Message) Describe(Exception? error) => error switch
     {

@@ -1,18 +1,11 @@
-using System.Text.Json;
 using LeaseAgent.Configuration;
 
 namespace LeaseAgent.Publishing;
 
-/// <summary>Owns the files the agent shares with the app: the credential file and the status file.</summary>
+/// <summary>Owns the credential file the agent shares with the app, and prepares the state directory.</summary>
 public sealed class CredentialPublisher(OutputOptions output)
 {
-    public const string StatusFileName = "status.json";
-
-    // The probe reads it as the agent's own uid; nobody else needs it (it names the lease id and the user).
-    private const UnixFileMode StatusMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode StateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
-    public string StatusFile => Path.Combine(output.StateDirectory, StatusFileName);
 
     /// <summary>
     /// Creates the state directory (0700), or checks that the existing one is safe to trust, and, when a credential
@@ -71,19 +64,18 @@ public sealed class CredentialPublisher(OutputOptions output)
         }
     }
 
-    private readonly TaskCompletionSource<CredentialDocument> _firstPublished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Completes with the first credential published (supervisor mode starts the child then).</summary>
-    public Task<CredentialDocument> FirstPublished => _firstPublished.Task;
+    /// <summary>The document last written to the credential file; null before the first and after <see cref="Unpublish"/>.</summary>
+    public CredentialDocument? Published { get; private set; }
 
     public void Publish(CredentialDocument document)
     {
         AtomicFileWriter.Write(output.File, CredentialFormatter.Render(document, output.Format), output.Mode);
-        _firstPublished.TrySetResult(document);
+        Published = document;
     }
 
-    public bool Unpublish() => AtomicFileWriter.TryDelete(output.File);
-
-    public void WriteStatus(AgentStatus status) =>
-        AtomicFileWriter.Write(StatusFile, JsonSerializer.SerializeToUtf8Bytes(status, PublishingJsonContext.Default.AgentStatus), StatusMode);
+    public bool Unpublish()
+    {
+        Published = null;
+        return AtomicFileWriter.TryDelete(output.File);
+    }
 }

@@ -4,5 +4,4 @@ namespace LeaseAgent.Publishing;
 
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(CredentialDocument))]
-[JsonSerializable(typeof(AgentStatus))]
 internal sealed partial class PublishingJsonContext : JsonSerializerContext;

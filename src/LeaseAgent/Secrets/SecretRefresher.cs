@@ -1,10 +1,10 @@
 using System.Net;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
-using LeaseAgent.Leasing;
 using LeaseAgent.Publishing;
 using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
+using LeaseAgent.Status;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ScaiVault.Client;
@@ -20,15 +20,15 @@ namespace LeaseAgent.Secrets;
 /// the agent stops, so that the server does not keep queueing events for nobody. Handled events are acknowledged
 /// in batches (<see cref="PendingAcknowledgements"/>), so that a burst of updates stays within ScaiVault's limit of
 /// subscription operations.
-/// Without a dynamic credential it also writes the status file, which the lease supervisor writes otherwise.
+/// It reports its part of the status (<see cref="SecretsStatus"/>) after every refresh and at least every
+/// <see cref="StatusReporter.HeartbeatInterval"/>: with only <c>SECRETS</c>, that is the agent's heartbeat.
 /// </summary>
 public sealed class SecretRefresher(
     AgentOptions options,
     IScaiVaultClient vault,
     IScaiVaultSubscriptions subscriptions,
     AppReloader reloader,
-    CredentialPublisher publisher,
-    AgentHealth health,
+    StatusReporter status,
     TimeProvider time,
     ILogger<SecretRefresher> logger) : BackgroundService
 {
@@ -39,7 +39,6 @@ public sealed class SecretRefresher(
 
     private readonly IReadOnlyList<SecretMapping> _mappings = options.Secrets.Mappings;
     private readonly Dictionary<string, byte[]> _written = new(StringComparer.Ordinal);
-    private readonly bool _writesStatus = options.Lease is null;
     private readonly PendingAcknowledgements _acks = new(subscriptions, time, logger);
     private string? _subscription;
 
@@ -158,7 +157,6 @@ public sealed class SecretRefresher(
             if (first)
             {
                 Log.SecretsWritten(logger, changed.Count);
-                health.SecretsReady = true;
             }
             else if (changed.Count > 0)
             {
@@ -166,7 +164,7 @@ public sealed class SecretRefresher(
                 reloader.Signal($"{changed.Count} secret file(s) changed"); // once per cycle, however many changed
             }
 
-            WriteStatus();
+            ReportStatus();
             return true;
         }
         catch (Exception e) when (e is ScaiVaultException or IOException or UnauthorizedAccessException or SecretFieldMissingException)
@@ -175,7 +173,7 @@ public sealed class SecretRefresher(
             _failures++;
             _lastError = e is ScaiVaultException vaultError ? vaultError.Code : e.GetType().Name;
             Log.SecretRefreshFailed(logger, _lastError, e.Message, _written.Count > 0);
-            WriteStatus();
+            ReportStatus();
             return false;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -201,7 +199,7 @@ public sealed class SecretRefresher(
                 return;
             }
 
-            var wait = left < LeaseSupervisor.HeartbeatInterval ? left : LeaseSupervisor.HeartbeatInterval;
+            var wait = left < StatusReporter.HeartbeatInterval ? left : StatusReporter.HeartbeatInterval;
 
             // The long poll must end well inside one HTTP attempt's timeout, and lasts whole seconds.
             var longest = options.ScaiVault.RequestTimeout - TimeSpan.FromSeconds(2);
@@ -236,7 +234,7 @@ public sealed class SecretRefresher(
                 return;
             }
 
-            WriteStatus();
+            ReportStatus();
         }
     }
 
@@ -291,34 +289,7 @@ public sealed class SecretRefresher(
         return relevant && refreshed;
     }
 
-    /// <summary>Without a dynamic credential nobody else writes the status file: ready once every file was written.</summary>
-    private void WriteStatus()
-    {
-        if (!_writesStatus)
-        {
-            return;
-        }
-
-        var ready = _written.Count > 0;
-        var status = new AgentStatus
-        {
-            State = ready ? "Secrets" : "Pending",
-            Ready = ready || (options.FailOpen && _failures > 0),
-            Degraded = ready && _lastError is not null,
-            LastError = _lastError,
-            Pid = Environment.ProcessId,
-            UpdatedAt = time.GetUtcNow(),
-        };
-        health.Report(status, lease: null);
-        try
-        {
-            publisher.WriteStatus(status);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Log.StatusWriteFailed(logger, e.Message);
-        }
-    }
+    private void ReportStatus() => status.Report(new SecretsStatus(_written.Count > 0, _failures, _lastError));
 
     private static TimeSpan Jittered(TimeSpan interval) => interval * (1 + (0.1 * ((2 * Random.Shared.NextDouble()) - 1)));
 

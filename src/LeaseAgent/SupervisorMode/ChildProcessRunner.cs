@@ -6,6 +6,7 @@ using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Publishing;
 using LeaseAgent.Reload;
+using LeaseAgent.Status;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +21,7 @@ namespace LeaseAgent.SupervisorMode;
 /// </summary>
 public sealed class ChildProcessRunner(
     IReadOnlyList<string> command,
-    CredentialPublisher publisher,
+    StatusReporter status,
     AppReloader reloader,
     ShutdownOptions shutdown,
     IHostApplicationLifetime lifetime,
@@ -59,7 +60,7 @@ public sealed class ChildProcessRunner(
         CredentialDocument credential;
         try
         {
-            credential = await publisher.FirstPublished.WaitAsync(stoppingToken);
+            credential = (await status.FirstPublishedAsync(stoppingToken)).Published!.Document;
         }
         catch (OperationCanceledException)
         {

@@ -5,7 +5,9 @@ using System.Text;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
 using LeaseAgent.Publishing;
+using LeaseAgent.Status;
 using LeaseAgent.Testing;
+using LeaseAgent.Tests.Status;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
@@ -13,7 +15,7 @@ using Xunit.Abstractions;
 namespace LeaseAgent.Tests.Diagnostics;
 
 /// <summary>
-/// The real <see cref="HealthServer"/> on a loopback port, fed through <see cref="AgentHealth"/>, the status
+/// The real <see cref="HealthServer"/> on a loopback port, fed through <see cref="StatusReporter"/>, the status
 /// file and <see cref="LeaseMetrics"/> as the supervisor feeds them; time from <see cref="FakeTimeProvider"/>.
 /// </summary>
 public sealed class HealthServerTests : IAsyncLifetime
@@ -23,9 +25,10 @@ public sealed class HealthServerTests : IAsyncLifetime
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("health-server-");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
-    private readonly AgentHealth _health = new();
+    private const string Credential = "reporting-db/readonly";
+
+    private readonly StatusReporter _status;
     private readonly LeaseMetrics _metrics;
-    private readonly CredentialPublisher _publisher;
     private readonly HealthServer _server;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly ITestOutputHelper _output;
@@ -33,9 +36,10 @@ public sealed class HealthServerTests : IAsyncLifetime
     public HealthServerTests(ITestOutputHelper output)
     {
         _output = output;
-        _publisher = new CredentialPublisher(new OutputOptions { File = Path.Combine(_directory.FullName, "db.json"), StateDirectory = Path.Combine(_directory.FullName, ".lease-agent") });
-        _publisher.Prepare();
-        _metrics = new LeaseMetrics(_health, _time);
+        var files = new OutputOptions { File = Path.Combine(_directory.FullName, "db.json"), StateDirectory = Path.Combine(_directory.FullName, ".lease-agent") };
+        new CredentialPublisher(files).Prepare();
+        _status = new StatusReporter(new StatusOptions(files.StateDirectory, [Credential], Secrets: false, FailOpen: false), _time, NullLogger<StatusReporter>.Instance);
+        _metrics = new LeaseMetrics(_status, _time);
         _server = Server("127.0.0.1:0");
     }
 
@@ -61,7 +65,7 @@ public sealed class HealthServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, missing.Status);
         Assert.StartsWith("not live: no status file at", missing.Body, StringComparison.Ordinal);
 
-        WriteStatusFile(Status(ready: true, state: "Active"));
+        WriteStatusFile(Status(ready: true, state: AgentState.Active));
         var fresh = await GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, fresh.Status);
         Assert.Equal("ok\n", fresh.Body);
@@ -75,7 +79,7 @@ public sealed class HealthServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, stale.Status);
         Assert.Contains("last updated 31 s ago (limit 30 s)", stale.Body, StringComparison.Ordinal);
 
-        WriteStatusFile(Status(ready: true, state: "Active")); // the next heartbeat
+        WriteStatusFile(Status(ready: true, state: AgentState.Active)); // the next heartbeat
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).Status);
     }
 
@@ -86,22 +90,22 @@ public sealed class HealthServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, starting.Status);
         Assert.Equal("not ready: starting\n", starting.Body);
 
-        _health.Report(Status(ready: false, state: "Generating", lastError: "rate_limited"), null);
+        _status.Report(Lease(AgentState.Generating, generation: 0, lastError: "rate_limited"));
         var generating = await GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, generating.Status);
         Assert.Equal("not ready: state Generating, last error rate_limited\n", generating.Body);
 
-        _health.Report(Status(ready: true, state: "Active", generation: 2), Snapshot(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300), 2));
+        _status.Report(Lease(AgentState.Active, generation: 2, published: Published(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300))));
         var ready = await GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, ready.Status);
         Assert.Equal("ready: state Active, generation 2\n", ready.Body);
 
-        _health.Report(Status(ready: true, state: "Active", generation: 2, degraded: true, lastError: "unavailable"), Snapshot(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300), 2));
+        _status.Report(Lease(AgentState.Active, generation: 2, degraded: true, lastError: "unavailable", published: Published(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(300))));
         var degraded = await GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, degraded.Status);
         Assert.Equal("ready: state Active, generation 2, degraded, last error unavailable\n", degraded.Body);
 
-        _health.Report(Status(ready: false, state: "Stopping"), null);
+        _status.Report(Lease(AgentState.Stopping, generation: 2));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await GetAsync("/readyz")).Status);
 
         foreach (var body in new[] { starting.Body, generating.Body, ready.Body, degraded.Body })
@@ -124,7 +128,7 @@ public sealed class HealthServerTests : IAsyncLifetime
         _metrics.ProbeFailed("ProbeCrashed");
         _metrics.RevocationCompleted("ok");
         _metrics.RevocationCompleted("failed");
-        _health.Report(Status(ready: true, state: "Active", generation: 3), Snapshot(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(600), 3));
+        _status.Report(Lease(AgentState.Active, generation: 3, published: Published(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(600))));
 
         var scrape = await GetAsync("/metrics");
 
@@ -170,25 +174,44 @@ public sealed class HealthServerTests : IAsyncLifetime
     [Fact]
     public async Task Metrics_FollowTheClockAndTheState_WithoutStaleSeries()
     {
-        _health.Report(Status(ready: true, state: "Active", generation: 1), Snapshot(TimeSpan.FromSeconds(120), long.MaxValue, 1));
+        var published = Published(TimeSpan.FromSeconds(120), long.MaxValue);
+        _status.Report(Lease(AgentState.Active, generation: 1, published: published));
         var first = (await GetAsync("/metrics")).Body.Split('\n');
         Assert.Contains("leaseagent_lease_time_left_seconds 120", first);
         Assert.DoesNotContain(first, l => l.StartsWith("leaseagent_lease_time_to_hard_end_seconds ", StringComparison.Ordinal));
 
         _time.Advance(TimeSpan.FromSeconds(20.5));
-        _health.Report(Status(ready: true, state: "Renewing", generation: 1), _health.Lease);
+        _status.Report(Lease(AgentState.Renewing, generation: 1, published: published));
         var second = (await GetAsync("/metrics")).Body.Split('\n');
         Assert.Contains("leaseagent_lease_time_left_seconds 99.5", second);
         Assert.Contains("leaseagent_state{state=\"Renewing\"} 1", second);
         Assert.Contains("leaseagent_state{state=\"Active\"} 0", second);
 
-        _health.Report(Status(ready: false, state: "Generating", generation: 0), null);
+        _status.Report(Lease(AgentState.Generating, generation: 0));
         var third = (await GetAsync("/metrics")).Body.Split('\n');
         Assert.DoesNotContain(third, l => l.StartsWith("leaseagent_lease_time_left_seconds ", StringComparison.Ordinal));
         Assert.Contains("leaseagent_ready 0", third);
         Assert.Contains("leaseagent_generation 0", third);
         Assert.Contains("leaseagent_state{state=\"Generating\"} 1", third);
         Assert.Contains("leaseagent_state{state=\"Renewing\"} 0", third);
+    }
+
+    [Fact]
+    public async Task Metrics_SecretsOnlyAgent_ShowsTheSecretsState()
+    {
+        var status = new StatusReporter(new StatusOptions(Path.GetDirectoryName(_status.FilePath)!, [], Secrets: true, FailOpen: false), _time, NullLogger<StatusReporter>.Instance);
+        using var metrics = new LeaseMetrics(status, _time);
+        using var server = new HealthServer(new HealthOptions { Address = "127.0.0.1:0" }, status, metrics, _time, NullLogger<HealthServer>.Instance);
+        await server.StartAsync(CancellationToken.None);
+        status.Report(new SecretsStatus(Written: true, Failures: 0, LastError: null));
+
+        using var response = await _http.GetAsync($"http://{server.LocalEndpoint}/metrics");
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n');
+        await server.StopAsync(CancellationToken.None);
+
+        Assert.Contains("leaseagent_ready 1", lines);
+        Assert.Contains("leaseagent_state{state=\"Secrets\"} 1", lines);
+        Assert.Single(lines, l => l.StartsWith("leaseagent_state{", StringComparison.Ordinal) && l.EndsWith("} 1", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -229,7 +252,7 @@ public sealed class HealthServerTests : IAsyncLifetime
     [Fact]
     public async Task Healthz_AnswersWithin100Ms_While64SilentAnd8TricklingClientsHoldConnections()
     {
-        WriteStatusFile(Status(ready: true, state: "Active"));
+        WriteStatusFile(Status(ready: true, state: AgentState.Active));
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).Status); // warm-up: JIT, first connection
 
         await using var attack = await SlowClients.StartAsync(_server.LocalEndpoint!, silent: 64, trickling: 8);
@@ -242,7 +265,7 @@ public sealed class HealthServerTests : IAsyncLifetime
     [Fact]
     public async Task Healthz_AnswersFast_WhenSlowClientsExceedTheConnectionCap()
     {
-        WriteStatusFile(Status(ready: true, state: "Active"));
+        WriteStatusFile(Status(ready: true, state: AgentState.Active));
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/healthz")).Status);
 
         await using var attack = await SlowClients.StartAsync(_server.LocalEndpoint!, silent: HealthServer.MaxConnections + 32, trickling: 0);
@@ -320,7 +343,7 @@ public sealed class HealthServerTests : IAsyncLifetime
     }
 
     private HealthServer Server(string address) =>
-        new(new HealthOptions { Address = address }, _health, _metrics, _publisher, _time, NullLogger<HealthServer>.Instance);
+        new(new HealthOptions { Address = address }, _status, _metrics, _time, NullLogger<HealthServer>.Instance);
 
     private async Task<(HttpStatusCode Status, string Body, string? ContentType)> GetAsync(string path)
     {
@@ -362,26 +385,37 @@ public sealed class HealthServerTests : IAsyncLifetime
         Assert.True(timings.Max() < TimeSpan.FromSeconds(1), $"a probe took {timings.Max().TotalMilliseconds:0} ms, over 1 s: {shown}");
     }
 
-    private void WriteStatusFile(AgentStatus status) => _publisher.WriteStatus(status with { UpdatedAt = _time.GetUtcNow() });
+    /// <summary>Writes status.json as the reporter's heartbeat would, fresh as of now.</summary>
+    private void WriteStatusFile(AgentStatus status) => StatusFile.Write(_status.FilePath, status with { UpdatedAt = _time.GetUtcNow() });
 
-    private AgentStatus Status(bool ready, string state, int generation = 1, bool degraded = false, string? lastError = null) => new()
+    private AgentStatus Status(bool ready, AgentState state) => new()
     {
         State = state,
         Ready = ready,
-        Degraded = degraded,
-        Generation = generation,
+        Generation = 1,
         LeaseId = LeaseId,
         Username = Username,
-        LastError = lastError,
         Pid = Environment.ProcessId,
         UpdatedAt = _time.GetUtcNow(),
     };
 
-    private LeaseSnapshot Snapshot(TimeSpan expiresIn, TimeSpan hardEndIn, int generation) =>
-        Snapshot(expiresIn, _time.GetTimestamp() + Ticks(hardEndIn), generation);
+    private static LeaseStatus Lease(AgentState state, int generation, bool degraded = false, string? lastError = null, PublishedCredential? published = null) => new(Credential, state)
+    {
+        Generation = generation,
+        LeaseId = LeaseId,
+        Username = Username,
+        Published = published,
+        Degraded = degraded,
+        LastError = lastError,
+    };
 
-    private LeaseSnapshot Snapshot(TimeSpan expiresIn, long hardEndAt, int generation) =>
-        new(_time.GetTimestamp() + Ticks(expiresIn), hardEndAt, generation, "Active");
+    private PublishedCredential Published(TimeSpan expiresIn, TimeSpan hardEndIn) =>
+        Published(expiresIn, _time.GetTimestamp() + Ticks(hardEndIn));
+
+    private PublishedCredential Published(TimeSpan expiresIn, long hardEndAt) =>
+        new(Document, _time.GetTimestamp() + Ticks(expiresIn), hardEndAt);
+
+    private static readonly CredentialDocument Document = StatusReporterTests.TestDocument(Username, LeaseId);
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 

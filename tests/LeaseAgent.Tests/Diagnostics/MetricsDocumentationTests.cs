@@ -1,6 +1,7 @@
 using LeaseAgent.Diagnostics;
-using LeaseAgent.Publishing;
+using LeaseAgent.Status;
 using LeaseAgent.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LeaseAgent.Tests.Diagnostics;
@@ -12,9 +13,11 @@ public sealed class MetricsDocumentationTests
     public async Task EveryExportedMetricAndState_IsDocumented()
     {
         var documentation = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "docs", "metrics.md"));
-        var health = new AgentHealth();
-        health.Report(new AgentStatus { State = "Active", Ready = true, UpdatedAt = DateTimeOffset.UnixEpoch }, new LeaseSnapshot(1, 2, 1, "Active"));
-        using var metrics = new LeaseMetrics(health, new FakeTimeProvider());
+        var time = new FakeTimeProvider();
+        var stateDirectory = Directory.CreateTempSubdirectory("metrics-doc-");
+        var status = new StatusReporter(new StatusOptions(stateDirectory.FullName, ["e/r"], Secrets: false, FailOpen: false), time, NullLogger<StatusReporter>.Instance);
+        status.Report(new LeaseStatus("e/r", AgentState.Active) { Generation = 1 });
+        using var metrics = new LeaseMetrics(status, time);
         using var exposition = new MemoryStream();
         await metrics.WriteAsync(exposition, CancellationToken.None);
 
@@ -27,6 +30,7 @@ public sealed class MetricsDocumentationTests
         Assert.Contains("leaseagent_renewals_total", families);
         Assert.Contains("process_cpu_seconds_total", families);
         Assert.All(families, family => Assert.True(documentation.Contains($"`{family}`", StringComparison.Ordinal), $"docs/metrics.md does not describe {family}"));
+        stateDirectory.Delete(recursive: true);
         Assert.All(LeaseMetrics.States, state => Assert.True(documentation.Contains($"`{state}`", StringComparison.Ordinal), $"docs/metrics.md does not list the state {state}"));
     }
 }

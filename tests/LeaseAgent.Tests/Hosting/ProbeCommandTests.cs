@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LeaseAgent.Configuration;
 using LeaseAgent.Hosting;
 using LeaseAgent.Publishing;
+using LeaseAgent.Status;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
@@ -31,7 +32,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void Live_FreshStatusOfARunningProcess_ExitsZero()
     {
-        WriteStatus(ready: false, state: "Generating", age: TimeSpan.FromSeconds(5));
+        WriteStatus(ready: false, state: AgentState.Generating, age: TimeSpan.FromSeconds(5));
 
         var (code, stdout, stderr) = Probe("live", "--state-dir", StateDirectory);
 
@@ -43,7 +44,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void Ready_FreshReadyStatus_ExitsZeroNamingTheGeneration()
     {
-        WriteStatus(ready: true, state: "Active", generation: 2, age: TimeSpan.FromSeconds(9));
+        WriteStatus(ready: true, state: AgentState.Active, generation: 2, age: TimeSpan.FromSeconds(9));
 
         var (code, stdout, _) = Probe("ready", "--state-dir", StateDirectory);
 
@@ -54,7 +55,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void Ready_LiveButNotReady_ExitsOneWithStateAndLastError_WhileLiveStillPasses()
     {
-        WriteStatus(ready: false, state: "Generating", lastError: "rate_limited", age: TimeSpan.FromSeconds(1));
+        WriteStatus(ready: false, state: AgentState.Generating, lastError: "rate_limited", age: TimeSpan.FromSeconds(1));
 
         var ready = Probe("ready", "--state-dir", StateDirectory);
         var live = Probe("live", "--state-dir", StateDirectory);
@@ -68,7 +69,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void StaleStatus_IsNeitherLiveNorReady()
     {
-        WriteStatus(ready: true, state: "Active", age: TimeSpan.FromSeconds(31));
+        WriteStatus(ready: true, state: AgentState.Active, age: TimeSpan.FromSeconds(31));
 
         var live = Probe("live", "--state-dir", StateDirectory);
         var ready = Probe("ready", "--state-dir", StateDirectory);
@@ -82,7 +83,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void MaxAge_OverridesTheThreeHeartbeatDefault()
     {
-        WriteStatus(ready: true, state: "Active", age: TimeSpan.FromSeconds(45));
+        WriteStatus(ready: true, state: AgentState.Active, age: TimeSpan.FromSeconds(45));
 
         Assert.Equal(1, Probe("live", "--state-dir", StateDirectory).Code);
         Assert.Equal(0, Probe("live", "--max-age", "1m", "--state-dir", StateDirectory).Code);
@@ -97,7 +98,7 @@ public sealed class ProbeCommandTests : IDisposable
     {
         using var exited = Process.Start("true")!;
         exited.WaitForExit();
-        WriteStatus(ready: true, state: "Active", age: TimeSpan.FromSeconds(1), pid: exited.Id);
+        WriteStatus(ready: true, state: AgentState.Active, age: TimeSpan.FromSeconds(1), pid: exited.Id);
 
         var live = Probe("live", "--state-dir", StateDirectory);
         var ready = Probe("ready", "--state-dir", StateDirectory);
@@ -120,7 +121,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void CorruptStatusFile_IsNotLive()
     {
-        File.WriteAllText(_publisher.StatusFile, "{\"state\": ");
+        File.WriteAllText(StatusFile.In(StateDirectory), "{\"state\": ");
 
         var (code, _, stderr) = Probe("live", "--state-dir", StateDirectory);
 
@@ -133,7 +134,7 @@ public sealed class ProbeCommandTests : IDisposable
     {
         var publisher = new CredentialPublisher(new OutputOptions { File = OutputFile, StateDirectory = Path.Combine(_directory.FullName, ".lease-agent") });
         publisher.Prepare();
-        publisher.WriteStatus(Status(ready: true, state: "Active", age: TimeSpan.Zero));
+        StatusFile.Write(StatusFile.In(Path.Combine(_directory.FullName, ".lease-agent")), Status(ready: true, state: AgentState.Active, age: TimeSpan.Zero));
 
         Assert.Equal(0, Probe("ready", "--output-file", OutputFile).Code);
         Assert.Equal(1, Probe("ready", "--output-file", Path.Combine(StateDirectory, "db.json")).Code);
@@ -151,7 +152,7 @@ public sealed class ProbeCommandTests : IDisposable
         }).Build());
         var publisher = new CredentialPublisher(run.Output);
         publisher.Prepare(publishesCredential: false);
-        publisher.WriteStatus(Status(ready: true, state: "Active", age: TimeSpan.Zero));
+        StatusFile.Write(StatusFile.In(run.Output.StateDirectory), Status(ready: true, state: AgentState.Active, age: TimeSpan.Zero));
 
         var (code, _, stderr) = Probe("ready", "--secrets", secrets);
 
@@ -161,7 +162,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void AcceptsTheAgentsOwnFlags_ButNeedsNoneOfRunsRequiredKeys()
     {
-        WriteStatus(ready: true, state: "Renewing", age: TimeSpan.Zero);
+        WriteStatus(ready: true, state: AgentState.Renewing, age: TimeSpan.Zero);
 
         // No SCAIVAULT_URL, LEASE_ENGINE or DB_HOST: the probe reads only what places the state directory.
         var (code, _, stderr) = Probe("ready", "--lease-ttl", "90s", "--db-port=5433", "--state-dir", StateDirectory);
@@ -198,7 +199,7 @@ public sealed class ProbeCommandTests : IDisposable
     [Fact]
     public void Output_NeverShowsTheLeaseIdOrUsername()
     {
-        WriteStatus(ready: false, state: "Active", lastError: "renew_failed", age: TimeSpan.FromSeconds(2));
+        WriteStatus(ready: false, state: AgentState.Active, lastError: "renew_failed", age: TimeSpan.FromSeconds(2));
 
         var ready = Probe("ready", "--state-dir", StateDirectory);
         var live = Probe("live", "--state-dir", StateDirectory);
@@ -220,10 +221,10 @@ public sealed class ProbeCommandTests : IDisposable
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    private void WriteStatus(bool ready, string state, TimeSpan age, int generation = 1, string? lastError = null, int? pid = null) =>
-        _publisher.WriteStatus(Status(ready, state, age, generation, lastError, pid));
+    private void WriteStatus(bool ready, AgentState state, TimeSpan age, int generation = 1, string? lastError = null, int? pid = null) =>
+        StatusFile.Write(StatusFile.In(StateDirectory), Status(ready, state, age, generation, lastError, pid));
 
-    private static AgentStatus Status(bool ready, string state, TimeSpan age, int generation = 1, string? lastError = null, int? pid = null) => new()
+    private static AgentStatus Status(bool ready, AgentState state, TimeSpan age, int generation = 1, string? lastError = null, int? pid = null) => new()
     {
         State = state,
         Ready = ready,

@@ -74,6 +74,33 @@ public sealed class HealthEndpointTests(ITestOutputHelper output)
         output.WriteLine(metrics.Body);
     }
 
+    /// <summary>
+    /// An agent with only <c>SECRETS</c> reports the state <c>Secrets</c> in its status: <c>leaseagent_state</c> must
+    /// show it too, rather than 0 for every label.
+    /// </summary>
+    [Fact]
+    public async Task PublishedBinary_SecretsOnly_MetricsShowTheSecretsStateAndReadiness()
+    {
+        await using var scenario = await SecretRefreshTests.SecretsOnlyScenarioAsync("1m");
+        var port = FreePort();
+        scenario.Environment["HEALTH_ADDRESS"] = $"127.0.0.1:{port}";
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+
+        var (agent, _) = await scenario.StartAgentAsync();
+        await using var _ = agent;
+        var ready = await Eventually.ReturnsAsync(() => GetAsync(http, "/readyz"), r => r.Status == HttpStatusCode.OK, Generous, "/readyz to answer 200", () => agent.Output);
+        Assert.Equal("ready: state Secrets\n", ready.Body);
+
+        var lines = (await GetAsync(http, "/metrics")).Body.Split('\n');
+        Assert.Contains("leaseagent_ready 1", lines);
+        Assert.True(lines.Contains("leaseagent_state{state=\"Secrets\"} 1"), $"no leaseagent_state label at 1 in:\n{string.Join('\n', lines.Where(l => l.StartsWith("leaseagent_state", StringComparison.Ordinal)))}");
+        Assert.Single(lines, l => l.StartsWith("leaseagent_state{", StringComparison.Ordinal) && l.EndsWith("} 1", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("leaseagent_lease_time_left_seconds ", StringComparison.Ordinal));
+
+        agent.Terminate();
+        Assert.True(await agent.WaitForExitAsync(Generous) == 0, agent.Output);
+    }
+
     [Fact]
     public async Task PublishedBinary_HealthPortInUse_ExitsTwoBeforeLeasingAnything()
     {

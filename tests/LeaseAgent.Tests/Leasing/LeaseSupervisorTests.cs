@@ -8,6 +8,7 @@ using LeaseAgent.Postgres;
 using LeaseAgent.Publishing;
 using LeaseAgent.Reload;
 using LeaseAgent.ScaiVault;
+using LeaseAgent.Status;
 using LeaseAgent.Testing;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,8 +46,8 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             new LoggingOptions());
         var publisher = new CredentialPublisher(_options.Output);
         publisher.Prepare();
-        var health = new AgentHealth();
-        _supervisor = new LeaseSupervisor(_options, _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _time), new AppReloader(new ReloadOptions(), NullLogger<AppReloader>.Instance), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), health, new LeaseMetrics(health, _time));
+        var status = new StatusReporter(StatusOptions.For(_options), _time, NullLogger<StatusReporter>.Instance);
+        _supervisor = new LeaseSupervisor(_options, _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _time), new AppReloader(new ReloadOptions(), NullLogger<AppReloader>.Instance), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), status, new LeaseMetrics(status, _time));
     }
 
     public async ValueTask DisposeAsync()

@@ -114,15 +114,4 @@ public sealed class CredentialPublisherTests : IDisposable
         Assert.Equal("STATE_DIR", error.Key);
         Assert.Contains("owned by uid", error.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void WriteStatus_Mode0600_AsTheReadmeSays()
-    {
-        var publisher = Publisher(_directory);
-        publisher.Prepare();
-
-        publisher.WriteStatus(new AgentStatus { State = "Active", Ready = true, Generation = 1, Pid = Environment.ProcessId, UpdatedAt = DateTimeOffset.UnixEpoch });
-
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(publisher.StatusFile));
-    }
 }

@@ -1,12 +1,15 @@
 using System.Text.Json.Serialization;
 
-namespace LeaseAgent.Publishing;
+namespace LeaseAgent.Status;
 
-/// <summary><c>STATE_DIR/status.json</c>: what the agent is doing, for probes and humans. Holds no secret.</summary>
+/// <summary>
+/// <c>STATE_DIR/status.json</c>: what the agent is doing, for probes and humans, as <see cref="StatusReporter"/> combines
+/// it from the parts. Holds no secret.
+/// </summary>
 public sealed record AgentStatus
 {
     [JsonPropertyName("state")]
-    public required string State { get; init; }
+    public required AgentState State { get; init; }
 
     /// <summary>Authenticated, probed and published.</summary>
     [JsonPropertyName("ready")]

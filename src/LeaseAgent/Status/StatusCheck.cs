@@ -1,21 +1,19 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using LeaseAgent.Leasing;
-using LeaseAgent.Publishing;
 
-namespace LeaseAgent.Diagnostics;
+namespace LeaseAgent.Status;
 
 /// <summary>
-/// Judges the agent from <c>STATE_DIR/status.json</c>, which the supervisor rewrites on every change and at
-/// least every <see cref="LeaseSupervisor.HeartbeatInterval"/>: <em>live</em> when the file is fresh and the
+/// Judges the agent from <c>STATE_DIR/status.json</c>, which <see cref="StatusReporter"/> rewrites on every change and
+/// at least every <see cref="StatusReporter.HeartbeatInterval"/>: <em>live</em> when the file is fresh and the
 /// process that wrote it runs, <em>ready</em> when live and it says a probed credential is published. Used by
 /// <c>lease-agent probe</c> and by <c>/healthz</c>. Reasons name the state and the last error code only.
 /// </summary>
 public static class StatusCheck
 {
     /// <summary>Three missed heartbeats.</summary>
-    public static readonly TimeSpan DefaultMaxAge = LeaseSupervisor.HeartbeatInterval * 3;
+    public static readonly TimeSpan DefaultMaxAge = StatusReporter.HeartbeatInterval * 3;
 
     private const int MaxShownLength = 64;
 
@@ -27,7 +25,7 @@ public static class StatusCheck
         AgentStatus? status;
         try
         {
-            status = JsonSerializer.Deserialize(File.ReadAllBytes(statusFile), PublishingJsonContext.Default.AgentStatus);
+            status = StatusFile.Read(statusFile);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -75,7 +73,7 @@ public static class StatusCheck
     /// <summary><c>state Active, generation 3</c> or <c>state Generating, last error rate_limited</c>; never an identifier or secret.</summary>
     public static string Describe(AgentStatus status)
     {
-        var text = $"state {Sanitize(status.State)}";
+        var text = $"state {status.State}";
         if (status.Ready && status.Generation > 0)
         {
             text += $", generation {status.Generation.ToString(CultureInfo.InvariantCulture)}";
