@@ -36,4 +36,21 @@ public sealed record EmulatorRole(EmulatorEngine Engine, string Name, string Gro
 {
     /// <summary>A <c>LIKE</c> pattern matching this role's lease users.</summary>
     public string UserPattern => $"v\\_{Name.Replace("_", "\\_", StringComparison.Ordinal)}\\_%";
+
+    /// <summary>This role's lease users that exist in Postgres.</summary>
+    public async Task<IReadOnlyList<string>> LeaseUsersAsync()
+    {
+        await using var connection = new NpgsqlConnection(Engine.Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolname LIKE @pattern ORDER BY rolname", connection);
+        command.Parameters.AddWithValue("pattern", UserPattern);
+        var users = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            users.Add(reader.GetString(0));
+        }
+
+        return users;
+    }
 }

@@ -177,38 +177,25 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     /// <summary>A secret's <c>data</c> as ScaiVault answers it, read as the admin.</summary>
     public async Task<JsonObject> ReadSecretAsync(string path) => await SendAsync(Admin.GetAsync($"/v1/secrets/{path}"));
 
-    /// <summary><c>PUT /_emulator/faults</c> (needs the dev endpoints), e.g. <c>new { route = "renew", status = 503, count = 2 }</c>.</summary>
+    /// <summary><c>PUT /_emulator/faults</c> as the admin, e.g. <c>new { route = "renew", status = 503, count = 2 }</c>.</summary>
     public async Task SetFaultAsync(object fault) => await TutorialSetup.EnsureSuccessAsync(await Admin.PutAsJsonAsync("/_emulator/faults", fault));
 
     public async Task ClearFaultsAsync() => await TutorialSetup.EnsureSuccessAsync(await Admin.DeleteAsync("/_emulator/faults"));
 
-    /// <summary>The leases of a role (by default <see cref="Role"/>) that ScaiVault lists as active.</summary>
-    public async Task<IReadOnlyList<JsonObject>> ActiveLeasesAsync(EmulatorRole? role = null)
+    /// <summary>The leases of <see cref="Role"/> that ScaiVault lists as active.</summary>
+    public Task<IReadOnlyList<JsonObject>> ActiveLeasesAsync() => ActiveLeasesAsync(Role);
+
+    /// <summary>The leases of a role that ScaiVault lists as active.</summary>
+    public async Task<IReadOnlyList<JsonObject>> ActiveLeasesAsync(EmulatorRole role)
     {
-        role ??= Role;
         var body = await SendAsync(Admin.GetAsync($"/v1/dynamic/leases?engine={role.Engine.Name}&role={role.Name}&state=active"));
         return body["leases"]!.AsArray().Select(l => l!.AsObject()).ToList();
     }
 
     public async Task RevokeAsync(string leaseId) => await TutorialSetup.EnsureSuccessAsync(await Admin.PostAsync($"/v1/dynamic/leases/{leaseId}/revoke", null));
 
-    /// <summary>The lease users of a role (by default <see cref="Role"/>) that exist in Postgres.</summary>
-    public async Task<IReadOnlyList<string>> LeaseUsersAsync(EmulatorRole? role = null)
-    {
-        role ??= Role;
-        await using var connection = new NpgsqlConnection(role.Engine.Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT rolname FROM pg_roles WHERE rolname LIKE @pattern ORDER BY rolname", connection);
-        command.Parameters.AddWithValue("pattern", role.UserPattern);
-        var users = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            users.Add(reader.GetString(0));
-        }
-
-        return users;
-    }
+    /// <summary>The lease users of <see cref="Role"/> that exist in Postgres.</summary>
+    public Task<IReadOnlyList<string>> LeaseUsersAsync() => Role.LeaseUsersAsync();
 
     /// <summary>Runs after the emulator and its databases are gone, e.g. to drop cluster-wide roles a test created.</summary>
     public void AfterDispose(Func<Task> cleanup) => _afterDispose.Add(cleanup);

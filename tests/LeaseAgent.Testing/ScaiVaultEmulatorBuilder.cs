@@ -66,7 +66,7 @@ public sealed record ScaiVaultEmulatorBuilder
     /// <summary>Bounds the emulator's pool of state connections (Npgsql's default, 100, is too many for a fleet on one server).</summary>
     public ScaiVaultEmulatorBuilder WithStatePoolSize(int size) => this with { _statePoolSize = size };
 
-    /// <summary><c>--dev</c>: minting workload JWTs at <c>/_emulator/tokens</c> and fault injection at <c>/_emulator/faults</c>.</summary>
+    /// <summary><c>--dev</c>: minting workload JWTs at <c>/_emulator/tokens</c>, and <c>/_emulator/*</c> without the admin token.</summary>
     public ScaiVaultEmulatorBuilder WithDevEndpoints() => this with { _dev = true };
 
     /// <summary><c>--sweep-interval</c>: how often expired leases are revoked, e.g. <c>"500ms"</c>.</summary>
