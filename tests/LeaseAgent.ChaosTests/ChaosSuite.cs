@@ -36,7 +36,7 @@ public sealed class ChaosSuite(ChaosRun run, ITestOutputHelper output) : IClassF
     [Fact]
     [Scenario(5)]
     public Task Scenario5_PostgresRestartMidLease_NothingUnprobedIsPublished_AndTheAgentRecovers() =>
-        Runner(PostgresRestartScenario.Number, PostgresRestartScenario.Name).RunAsync(PostgresRestartScenario.Lanes, () => ChaosEmulator.StartOnThrowawayServerAsync(run.Ledger), PostgresRestartScenario.RunAsync);
+        Runner(PostgresRestartScenario.Number, PostgresRestartScenario.Name).RunAsync(PostgresRestartScenario.Lanes, () => ChaosLane.StartOnThrowawayServerAsync(run.Ledger), PostgresRestartScenario.RunAsync);
 
     [Fact]
     [Scenario(6)]
@@ -71,5 +71,5 @@ public sealed class ChaosSuite(ChaosRun run, ITestOutputHelper output) : IClassF
 
     private ScenarioRunner Runner(int number, string name) => new(run, output, number, name);
 
-    private Task<ChaosEmulator> SharedServerEmulator() => ChaosEmulator.StartAsync(run.Ledger);
+    private Task<ChaosLane> SharedServerEmulator() => ChaosLane.StartAsync(run.Ledger);
 }

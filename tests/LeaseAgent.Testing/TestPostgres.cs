@@ -119,9 +119,10 @@ public static class TestPostgres
     /// Creates an empty database with a unique name and returns a superuser connection string to it,
     /// so that tests sharing one server never see each other's tables.
     /// </summary>
-    public static async Task<string> CreateDatabaseAsync(string prefix)
+    /// <param name="serverAdmin">A superuser connection string of another server to create it on; null for the test Postgres.</param>
+    public static async Task<string> CreateDatabaseAsync(string prefix, string? serverAdmin = null)
     {
-        var admin = await GetAdminConnectionStringAsync();
+        var admin = serverAdmin ?? await GetAdminConnectionStringAsync();
         var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 33, 63)].ToLowerInvariant();
         await using (var connection = new NpgsqlConnection(admin))
         {
@@ -131,6 +132,17 @@ public static class TestPostgres
         }
 
         return new NpgsqlConnectionStringBuilder(admin) { Database = name, Pooling = false }.ConnectionString;
+    }
+
+    /// <summary>Drops the database <paramref name="database"/> names, ending any session still in it.</summary>
+    /// <param name="serverAdmin">A superuser connection string of its server; null for the test Postgres.</param>
+    public static async Task DropDatabaseAsync(string database, string? serverAdmin = null)
+    {
+        var name = new NpgsqlConnectionStringBuilder(database).Database;
+        await using var connection = new NpgsqlConnection(serverAdmin ?? await GetAdminConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
     }
 
     /// <summary>Runs one scalar query as the superuser against the given database.</summary>

@@ -13,18 +13,19 @@ public static class TutorialSetup
 {
     public const string RootCredentialsPath = "infra/postgres/reporting/root";
 
-    /// <summary>The tutorial's table: ten rows, so a query through a lease user can tell what it read.</summary>
+    /// <summary>The tutorial's table: ten rows, so a query through a lease user can tell what it read (idempotent: engines may share a database).</summary>
     public const string ReportTableSql =
-        "CREATE TABLE report (id int PRIMARY KEY, amount numeric NOT NULL); INSERT INTO report SELECT g, g * 10 FROM generate_series(1, 10) g;";
+        "CREATE TABLE IF NOT EXISTS report (id int PRIMARY KEY, amount numeric NOT NULL); INSERT INTO report SELECT g, g * 10 FROM generate_series(1, 10) g ON CONFLICT DO NOTHING;";
 
     /// <summary>The group role a lease role's users join: it holds the grants, so revoking a user never touches one.</summary>
     public static string GroupRoleSql(string group) => $"""CREATE ROLE "{group}" NOLOGIN; GRANT SELECT ON report TO "{group}";""";
 
-    /// <summary>Stores <paramref name="root"/> as the root credentials and creates the engine on its database.</summary>
-    public static async Task CreateEngineAsync(this HttpClient admin, string engine, NpgsqlConnectionStringBuilder root, string defaultTtl, string maxTtl)
+    /// <summary>Stores <paramref name="root"/> as the root credentials (at <paramref name="rootCredentialsPath"/>, by default the tutorial's) and creates the engine on its database.</summary>
+    public static async Task CreateEngineAsync(
+        this HttpClient admin, string engine, NpgsqlConnectionStringBuilder root, string defaultTtl, string maxTtl, string rootCredentialsPath = RootCredentialsPath)
     {
         await EnsureSuccessAsync(await admin.PutAsJsonAsync(
-            "/v1/secrets/" + RootCredentialsPath,
+            "/v1/secrets/" + rootCredentialsPath,
             new { data = new { username = root.Username, password = root.Password }, secret_type = "json", metadata = new { } }));
 
         await EnsureSuccessAsync(await admin.PostAsJsonAsync("/v1/dynamic/engines", new
@@ -35,7 +36,7 @@ public static class TutorialSetup
             {
                 plugin = "postgresql",
                 connection_url = $"postgresql://{{{{username}}}}:{{{{password}}}}@{root.Host}:{root.Port}/{root.Database}",
-                root_credentials_path = RootCredentialsPath,
+                root_credentials_path = rootCredentialsPath,
             },
             default_ttl = defaultTtl,
             max_ttl = maxTtl,

@@ -53,7 +53,7 @@ public sealed class CsiProvider
         var options = bench.Options;
         var emulator = bench.Emulator;
         await emulator.PutSecretAsync(SecretPath, new Dictionary<string, object> { ["username"] = "billing", ["password"] = "bench-password-not-logged", ["port"] = 5432 });
-        var token = await emulator.MintTokenAsync($"system:serviceaccount:{Namespace}:{ServiceAccount}");
+        var token = await emulator.MintTokenWithExpiryAsync($"system:serviceaccount:{Namespace}:{ServiceAccount}", ttl: "2h");
         await using var proxy = await RecordingProxy.StartAsync(emulator.BaseAddress);
 
         // A socket path has at most 107 bytes: directly under /tmp, not in the scratch directory.

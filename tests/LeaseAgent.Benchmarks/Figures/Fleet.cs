@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LeaseAgent.Benchmarks.Infrastructure;
+using LeaseAgent.Testing;
 
 namespace LeaseAgent.Benchmarks.Figures;
 
@@ -34,10 +35,11 @@ public sealed partial class Fleet
     {
         var size = bench.Options.FleetSize;
         var limit = bench.Options.FleetLimit;
-        await using var emulator = await BenchEmulator.StartAsync(rateLimitGenerate: limit, rateLimitLeaseOperations: 0, statePoolSize: 40);
-        var role = await emulator.CreateRoleAsync("10m", "1h");
+        await using var emulator = await EmulatorMetrics.Builder(generationsPerMinute: limit).WithStatePoolSize(40).StartAsync();
+        var role = await emulator.CreateRoleAsync(emulator.Engine, "10m", "1h");
+        var requireAuth = await TestPostgres.AgentRequireAuthAsync(emulator.Engine.Database);
         var directory = bench.NewDirectory("fleet");
-        var token = await emulator.WriteTokenFileAsync(Path.Combine(directory, "token"), "system:serviceaccount:reporting:reporting-service");
+        var token = await emulator.WriteTokenFileAsync(Path.Combine(directory, "token"), ttl: "2h");
         await using var proxy = await RecordingProxy.StartAsync(emulator.BaseAddress);
         using var watcher = new PublishWatcher(directory);
 
@@ -55,7 +57,7 @@ public sealed partial class Fleet
             for (var i = 0; i < size; i++)
             {
                 var name = $"agent-{i:000}";
-                var environment = Bench.AgentEnvironment(emulator, role, token, Path.Combine(directory, name + ".json"), new Uri(proxy.BaseAddress, name + "/"));
+                var environment = AgentEnvironment.Required(new Uri(proxy.BaseAddress, name + "/"), token, role, Path.Combine(directory, name + ".json"), requireAuth);
                 environment["STATE_DIR"] = Path.Combine(directory, name + ".state");
                 agents.Add(ChildProcess.Start(name, bench.Binaries.Agent, environment, directory, "run"));
             }

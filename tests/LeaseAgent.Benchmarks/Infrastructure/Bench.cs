@@ -1,4 +1,4 @@
-using System.Globalization;
+using LeaseAgent.Testing;
 
 namespace LeaseAgent.Benchmarks.Infrastructure;
 
@@ -9,14 +9,16 @@ namespace LeaseAgent.Benchmarks.Infrastructure;
 public sealed class Bench : IAsyncDisposable
 {
     private readonly DirectoryInfo _scratch;
+    private readonly string? _requireAuth;
     private int _directories;
 
-    private Bench(BenchOptions options, Binaries binaries, BenchEmulator emulator, DirectoryInfo scratch)
+    private Bench(BenchOptions options, Binaries binaries, ScaiVaultEmulator emulator, DirectoryInfo scratch, string? requireAuth)
     {
         Options = options;
         Binaries = binaries;
         Emulator = emulator;
         _scratch = scratch;
+        _requireAuth = requireAuth;
         TokenFile = Path.Combine(scratch.FullName, "token");
     }
 
@@ -24,23 +26,24 @@ public sealed class Bench : IAsyncDisposable
 
     public Binaries Binaries { get; }
 
-    public BenchEmulator Emulator { get; }
+    public ScaiVaultEmulator Emulator { get; }
 
     /// <summary>A role whose leases need no renewal while measured: default TTL 10 min, max TTL 1 h.</summary>
-    public string LongRole { get; private set; } = string.Empty;
+    public EmulatorRole LongRole { get; private set; } = null!;
 
     /// <summary>A role that rotates every few seconds: default TTL 2 s, max TTL 6 s.</summary>
-    public string ShortRole { get; private set; } = string.Empty;
+    public EmulatorRole ShortRole { get; private set; } = null!;
 
     public string TokenFile { get; }
 
     public static async Task<Bench> StartAsync(BenchOptions options, Binaries binaries)
     {
-        var emulator = await BenchEmulator.StartAsync(rateLimitGenerate: 0, rateLimitLeaseOperations: 0);
-        var bench = new Bench(options, binaries, emulator, Directory.CreateTempSubdirectory("lease-agent-bench-"));
-        bench.LongRole = await emulator.CreateRoleAsync("10m", "1h");
-        bench.ShortRole = await emulator.CreateRoleAsync("2s", "6s");
-        await emulator.WriteTokenFileAsync(bench.TokenFile, "system:serviceaccount:reporting:reporting-service");
+        var emulator = await EmulatorMetrics.Builder(generationsPerMinute: 0).StartAsync();
+        var requireAuth = await TestPostgres.AgentRequireAuthAsync(emulator.Engine.Database);
+        var bench = new Bench(options, binaries, emulator, Directory.CreateTempSubdirectory("lease-agent-bench-"), requireAuth);
+        bench.LongRole = await emulator.CreateRoleAsync(emulator.Engine, "10m", "1h");
+        bench.ShortRole = await emulator.CreateRoleAsync(emulator.Engine, "2s", "6s");
+        await emulator.WriteTokenFileAsync(bench.TokenFile, ttl: "2h");
         return bench;
     }
 
@@ -52,31 +55,8 @@ public sealed class Bench : IAsyncDisposable
     /// The agent's environment in its default configuration (only the required keys; <c>DB_SSLMODE=disable</c>
     /// because the local server has no TLS). The bare client reads the same keys.
     /// </summary>
-    public Dictionary<string, string> AgentEnvironment(string role, string outputFile) =>
-        AgentEnvironment(Emulator, role, TokenFile, outputFile, Emulator.BaseAddress);
-
-    public static Dictionary<string, string> AgentEnvironment(BenchEmulator emulator, string role, string tokenFile, string outputFile, Uri scaiVault)
-    {
-        var db = emulator.Database;
-        var environment = new Dictionary<string, string>
-        {
-            ["SCAIVAULT_URL"] = scaiVault.ToString(),
-            ["SCAIVAULT_TOKEN_FILE"] = tokenFile,
-            ["LEASE_ENGINE"] = BenchEmulator.EngineName,
-            ["LEASE_ROLE"] = role,
-            ["DB_HOST"] = db.Host!,
-            ["DB_PORT"] = db.Port.ToString(CultureInfo.InvariantCulture),
-            ["DB_NAME"] = db.Database!,
-            ["DB_SSLMODE"] = "disable",
-            ["OUTPUT_FILE"] = outputFile,
-        };
-        if (emulator.RequireAuth is not null)
-        {
-            environment["DB_REQUIRE_AUTH"] = emulator.RequireAuth;
-        }
-
-        return environment;
-    }
+    public Dictionary<string, string> AgentEnvironment(EmulatorRole role, string outputFile) =>
+        Testing.AgentEnvironment.Required(Emulator.BaseAddress, TokenFile, role, outputFile, _requireAuth);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using LeaseAgent.Testing;
-using Npgsql;
 
 namespace LeaseAgent.ChaosTests.Harness;
 
@@ -16,30 +14,13 @@ public sealed class ChaosPod
     private readonly DirectoryInfo _volume;
     private readonly List<AgentProcess> _agents = [];
 
-    private ChaosPod(Iteration iteration, ChaosRole role, DirectoryInfo volume, string tokenFile)
+    private ChaosPod(Iteration iteration, ChaosRole role, DirectoryInfo volume, Dictionary<string, string> environment)
     {
         _iteration = iteration;
         _volume = volume;
         Role = role;
-        OutputFile = Path.Combine(volume.FullName, "db.json");
-        var database = new NpgsqlConnectionStringBuilder(role.Emulator.TargetDatabase);
-        Environment = new Dictionary<string, string>
-        {
-            ["SCAIVAULT_URL"] = role.Emulator.BaseAddress.ToString(),
-            ["SCAIVAULT_TOKEN_FILE"] = tokenFile,
-            ["SCAIVAULT_TIMEOUT"] = "2s",
-            ["LEASE_ENGINE"] = ChaosEmulator.EngineName,
-            ["LEASE_ROLE"] = role.Name,
-            ["DB_HOST"] = database.Host!,
-            ["DB_PORT"] = database.Port.ToString(CultureInfo.InvariantCulture),
-            ["DB_NAME"] = database.Database!,
-            ["DB_SSLMODE"] = "disable",
-            ["OUTPUT_FILE"] = OutputFile,
-            ["LEASE_DRAIN_TIMEOUT"] = "1s",
-            ["SHUTDOWN_TIMEOUT"] = "10s",
-            ["LOG_FORMAT"] = "json",
-            ["LOG_LEVEL"] = "debug",
-        };
+        OutputFile = environment["OUTPUT_FILE"];
+        Environment = environment;
     }
 
     public ChaosRole Role { get; }
@@ -56,14 +37,12 @@ public sealed class ChaosPod
         var tokenFile = Path.Combine(volume.FullName, "token");
 
         // One service account per iteration: its own rate-limit window and its own view of the leases.
-        await File.WriteAllTextAsync(tokenFile, await role.Emulator.MintWorkloadTokenAsync($"system:serviceaccount:chaos:{role.Name}"));
-        var pod = new ChaosPod(iteration, role, volume, tokenFile);
-        if (await TestPostgres.AgentRequireAuthAsync(role.Emulator.TargetDatabase) is { } requireAuth)
-        {
-            pod.Environment["DB_REQUIRE_AUTH"] = requireAuth;
-        }
-
-        return pod;
+        var token = await role.Emulator.MintTokenAsync($"system:serviceaccount:chaos:{role.Name}");
+        iteration.Run.Ledger.Add(token, "workload token");
+        await File.WriteAllTextAsync(tokenFile, token);
+        var environment = await AgentEnvironment.ForTestAsync(role.Emulator.BaseAddress, tokenFile, role.Role, Path.Combine(volume.FullName, "db.json"));
+        environment["SCAIVAULT_TIMEOUT"] = "2s";
+        return new ChaosPod(iteration, role, volume, environment);
     }
 
     public AgentProcess StartAgent()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LeaseAgent.Testing;
 
 namespace LeaseAgent.ChaosTests.Harness;
 
@@ -7,7 +8,7 @@ namespace LeaseAgent.ChaosTests.Harness;
 /// which <see cref="ScenarioRunner"/> cleans up after it — scanning every agent log for secrets, counting lease
 /// users left behind, and writing the logs of a failing iteration to disk.
 /// </summary>
-public sealed class Iteration(ChaosRun run, ScenarioRunner scenario, int index, ChaosEmulator emulator, Random random)
+public sealed class Iteration(ChaosRun run, ScenarioRunner scenario, int index, ChaosLane lane, Random random)
 {
     private readonly List<ChaosPod> _pods = [];
     private readonly List<ChaosRole> _roles = [];
@@ -18,7 +19,10 @@ public sealed class Iteration(ChaosRun run, ScenarioRunner scenario, int index, 
 
     public int Index { get; } = index;
 
-    public ChaosEmulator Emulator { get; } = emulator;
+    public ScaiVaultEmulator Emulator => lane.Emulator;
+
+    /// <summary>The server of the lease users when the lane owns it (the Postgres-restart scenario).</summary>
+    public ThrowawayPostgres? ThrowawayServer => lane.ThrowawayServer;
 
     public Random Random { get; } = random;
 
@@ -39,7 +43,7 @@ public sealed class Iteration(ChaosRun run, ScenarioRunner scenario, int index, 
 
     public async Task<ChaosRole> CreateRoleAsync(string defaultTtl, string maxTtl)
     {
-        var role = await Emulator.CreateRoleAsync(defaultTtl, maxTtl);
+        var role = new ChaosRole(Emulator, await Emulator.CreateRoleAsync(Emulator.Engine, defaultTtl, maxTtl));
         _roles.Add(role);
         return role;
     }
@@ -76,7 +80,7 @@ public sealed class Iteration(ChaosRun run, ScenarioRunner scenario, int index, 
 
         if (dump is not null)
         {
-            await File.WriteAllLinesAsync(Path.Combine(dump.FullName, "emulator-errors.txt"), Emulator.Log.Select(Run.Ledger.Redact));
+            await File.WriteAllLinesAsync(Path.Combine(dump.FullName, "emulator-errors.txt"), Emulator.Log.Select(entry => Run.Ledger.Redact(entry.ToString())));
             Log($"logs of this iteration (secrets redacted): {dump.FullName}");
         }
     }

@@ -33,10 +33,10 @@ public sealed class ScenarioRunner(ChaosRun run, ITestOutputHelper output, int n
     public void Tally(string what) => _tallies.AddOrUpdate(what, 1, (_, n) => n + 1);
 
     /// <param name="lanes">The scenario's default; <c>CHAOS_LANES</c> overrides it.</param>
-    /// <param name="emulator">Starts a lane's emulator.</param>
+    /// <param name="lane">Starts a lane's emulator (and server).</param>
     /// <param name="body">One iteration; it throws when an invariant that is not a counter breaks.</param>
     /// <param name="iterations">Overrides <c>CHAOS_ITERATIONS</c>.</param>
-    public async Task RunAsync(int lanes, Func<Task<ChaosEmulator>> emulator, Func<Iteration, Task> body, int? iterations = null)
+    public async Task RunAsync(int lanes, Func<Task<ChaosLane>> lane, Func<Iteration, Task> body, int? iterations = null)
     {
         var indices = new ConcurrentQueue<int>(run.Settings.OnlyIteration is { } only && iterations is null ? [only] : Enumerable.Range(0, iterations ?? run.Settings.Iterations));
         var total = indices.Count;
@@ -47,7 +47,7 @@ public sealed class ScenarioRunner(ChaosRun run, ITestOutputHelper output, int n
 
         async Task LaneAsync()
         {
-            await using var laneEmulator = await emulator();
+            await using var laneEmulator = await lane();
             while (indices.TryDequeue(out var index))
             {
                 var iteration = new Iteration(run, this, index, laneEmulator, run.Settings.RandomFor(number, index));

@@ -23,7 +23,7 @@ public static class PostgresRestartScenario
 
     public static async Task RunAsync(Iteration iteration)
     {
-        var server = iteration.Emulator.ThrowawayServer!;
+        var server = iteration.ThrowawayServer!;
         var role = await iteration.CreateRoleAsync("4s", "12s");
         var pod = await iteration.CreatePodAsync(role);
         pod.Environment["DB_PROBE_WINDOW"] = iteration.Pick(["1s", "3s"]);

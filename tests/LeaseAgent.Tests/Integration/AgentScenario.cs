@@ -15,29 +15,13 @@ public sealed class AgentScenario : IAsyncDisposable
 
     private readonly DirectoryInfo _directory;
 
-    private AgentScenario(ScaiVaultEmulator emulator, DirectoryInfo directory, string tokenFile)
+    private AgentScenario(ScaiVaultEmulator emulator, DirectoryInfo directory, string tokenFile, Dictionary<string, string> environment)
     {
         Emulator = emulator;
         _directory = directory;
         TokenFile = tokenFile;
-        OutputFile = Path.Combine(directory.FullName, "db.json");
-        var db = emulator.Database;
-        Environment = new Dictionary<string, string>
-        {
-            ["SCAIVAULT_URL"] = emulator.BaseAddress.ToString(),
-            ["SCAIVAULT_TOKEN_FILE"] = tokenFile,
-            ["LEASE_ENGINE"] = ScaiVaultEmulator.EngineName,
-            ["LEASE_ROLE"] = emulator.RoleName,
-            ["DB_HOST"] = db.Host!,
-            ["DB_PORT"] = db.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["DB_NAME"] = db.Database!,
-            ["DB_SSLMODE"] = "disable",
-            ["OUTPUT_FILE"] = OutputFile,
-            ["LEASE_DRAIN_TIMEOUT"] = "1s",
-            ["SHUTDOWN_TIMEOUT"] = "10s",
-            ["LOG_FORMAT"] = "json",
-            ["LOG_LEVEL"] = "debug",
-        };
+        OutputFile = environment["OUTPUT_FILE"];
+        Environment = environment;
     }
 
     public ScaiVaultEmulator Emulator { get; }
@@ -58,21 +42,29 @@ public sealed class AgentScenario : IAsyncDisposable
 
     private readonly List<AgentProcess> _agents = [];
 
+    /// <summary>
+    /// An emulator set up the way the tutorial does it (root credentials stored as a secret, an engine, and a role of
+    /// the given TTLs whose users get their privileges through a group role and whose revocation blocks logins, ends
+    /// sessions and drops the user), a workload token for the agent, and the agent's environment.
+    /// </summary>
     public static async Task<AgentScenario> StartAsync(string defaultTtl = "4s", string maxTtl = "12s")
     {
-        var emulator = await ScaiVaultEmulator.StartAsync(defaultTtl, maxTtl);
+        var emulator = await new ScaiVaultEmulatorBuilder()
+            .WithDevEndpoints()
+            .WithSweepInterval("500ms")
+            .WithLogCapture()
+            .WithRole(defaultTtl, maxTtl)
+            .StartAsync();
         var directory = System.IO.Directory.CreateTempSubdirectory("lease-agent-test-");
-        var tokenFile = await emulator.WriteTokenFileAsync(directory.FullName);
-        var scenario = new AgentScenario(emulator, directory, tokenFile);
-        if (await TestPostgres.AgentRequireAuthAsync(emulator.DatabaseConnectionString) is { } requireAuth)
-        {
-            scenario.Environment["DB_REQUIRE_AUTH"] = requireAuth;
-        }
-
+        var tokenFile = await emulator.WriteTokenFileAsync(Path.Combine(directory.FullName, "token"));
+        var environment = await AgentEnvironment.ForTestAsync(emulator.BaseAddress, tokenFile, emulator.Role, Path.Combine(directory.FullName, "db.json"));
         AllSecrets[await File.ReadAllTextAsync(tokenFile)] = true;
-        AllSecrets[emulator.Database.Password!] = true;
-        return scenario;
+        AllSecrets[emulator.Role.Engine.Connection.Password!] = true;
+        return new AgentScenario(emulator, directory, tokenFile, environment);
     }
+
+    public static async Task<JsonObject> ReadJsonFileAsync(string path) =>
+        System.Text.Json.JsonSerializer.Deserialize<JsonObject>(await File.ReadAllTextAsync(path))!;
 
     /// <summary>The agent binary these tests run: <c>LEASEAGENT_BINARY</c>, or published once into <c>artifacts/test-aot</c>.</summary>
     public static Task<string> BinaryAsync() => AgentBinary.GetPathAsync("test-aot");
@@ -128,7 +120,7 @@ public sealed class AgentScenario : IAsyncDisposable
             {
                 try
                 {
-                    return File.Exists(OutputFile) ? await ScaiVaultEmulator.ReadJsonFileAsync(OutputFile) : null;
+                    return File.Exists(OutputFile) ? await ReadJsonFileAsync(OutputFile) : null;
                 }
                 catch (IOException)
                 {

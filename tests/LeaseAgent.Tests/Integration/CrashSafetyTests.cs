@@ -98,7 +98,7 @@ public sealed class CrashSafetyTests
 
         Assert.Equal(3, exitCode);
         Assert.Contains("another lease-agent holds", second.Output, StringComparison.Ordinal);
-        Assert.Equal(published["lease_id"]!.GetValue<string>(), (await ScaiVaultEmulator.ReadJsonFileAsync(scenario.OutputFile))["lease_id"]!.GetValue<string>());
+        Assert.Equal(published["lease_id"]!.GetValue<string>(), (await AgentScenario.ReadJsonFileAsync(scenario.OutputFile))["lease_id"]!.GetValue<string>());
         Assert.Single(await scenario.Emulator.LeaseUsersAsync());
         Assert.False(first.HasExited);
     }

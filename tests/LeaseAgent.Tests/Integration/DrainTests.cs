@@ -51,7 +51,7 @@ public sealed class DrainTests(Xunit.Abstractions.ITestOutputHelper output)
 
         // I2: the revocation ended the session it found.
         await Eventually.ReturnsAsync(
-            () => TestPostgres.ScalarAsync<long>(scenario.Emulator.DatabaseConnectionString, $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{oldUser}'"),
+            () => TestPostgres.ScalarAsync<long>(scenario.Emulator.Role.Engine.Database, $"SELECT count(*) FROM pg_stat_activity WHERE usename = '{oldUser}'"),
             count => count == 0,
             Generous,
             "no session of the revoked user");

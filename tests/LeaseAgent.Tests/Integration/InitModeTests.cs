@@ -39,7 +39,7 @@ public sealed class InitModeTests
         Assert.Equal("https://reports.example", config["endpoint"]!.GetValue<string>());
         Assert.Equal(3, config["retries"]!.GetValue<int>());
         Assert.Equal("k-1234567890abcdef", await File.ReadAllTextAsync(Path.Combine(scenario.Directory, "keys", "api-key"))); // raw, no quotes
-        var document = await ScaiVaultEmulator.ReadJsonFileAsync(scenario.OutputFile);
+        var document = await AgentScenario.ReadJsonFileAsync(scenario.OutputFile);
         AgentScenario.AllSecrets[document["password"]!.GetValue<string>()] = true;
         var (user, rows) = await AgentScenario.QueryAsAsync(document);
         Assert.Equal(document["username"]!.GetValue<string>(), user);

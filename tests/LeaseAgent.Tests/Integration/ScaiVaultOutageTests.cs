@@ -24,7 +24,7 @@ public sealed class ScaiVaultOutageTests(Xunit.Abstractions.ITestOutputHelper ou
         var loginsDuringOutage = 0;
         async Task<bool> StillServingAsync()
         {
-            var document = await ScaiVaultEmulator.ReadJsonFileAsync(scenario.OutputFile);
+            var document = await AgentScenario.ReadJsonFileAsync(scenario.OutputFile);
             Assert.Equal(published["lease_id"]!.GetValue<string>(), document["lease_id"]!.GetValue<string>());
             Assert.Equal(10L, (await AgentScenario.QueryAsAsync(document)).Rows);
             loginsDuringOutage++;
@@ -43,7 +43,7 @@ public sealed class ScaiVaultOutageTests(Xunit.Abstractions.ITestOutputHelper ou
         await scenario.Emulator.ClearFaultsAsync();
 
         await Eventually.TrueAsync(async () => (await StatusAsync(scenario))["degraded"]!.GetValue<bool>() == false, Generous, "recovery from degraded");
-        var after = await ScaiVaultEmulator.ReadJsonFileAsync(scenario.OutputFile);
+        var after = await AgentScenario.ReadJsonFileAsync(scenario.OutputFile);
         Assert.Equal(published["lease_id"]!.GetValue<string>(), after["lease_id"]!.GetValue<string>());
         Assert.Equal(10L, (await AgentScenario.QueryAsAsync(after)).Rows);
         Assert.True(loginsDuringOutage >= 10, $"only {loginsDuringOutage} logins during the outage");
@@ -89,7 +89,7 @@ public sealed class ScaiVaultOutageTests(Xunit.Abstractions.ITestOutputHelper ou
         var first = await scenario.WaitForCredentialAsync(_ => true, Generous, "the first credential");
         var user = first["username"]!.GetValue<string>();
 
-        await TestPostgres.ScalarAsync<object>(scenario.Emulator.DatabaseConnectionString, $"DROP OWNED BY \"{user}\"; DROP ROLE \"{user}\"");
+        await TestPostgres.ScalarAsync<object>(scenario.Emulator.Role.Engine.Database, $"DROP OWNED BY \"{user}\"; DROP ROLE \"{user}\"");
         var dropped = System.Diagnostics.Stopwatch.StartNew();
 
         var second = await scenario.WaitForCredentialAsync(d => d["generation"]!.GetValue<int>() == 2, Generous, "a replacement credential");

@@ -34,7 +34,7 @@ public sealed class SecretRefreshTests
     {
         try
         {
-            return File.Exists(StatusFile(scenario)) ? await ScaiVaultEmulator.ReadJsonFileAsync(StatusFile(scenario)) : null;
+            return File.Exists(StatusFile(scenario)) ? await AgentScenario.ReadJsonFileAsync(StatusFile(scenario)) : null;
         }
         catch (IOException)
         {
@@ -151,7 +151,7 @@ public sealed class SecretRefreshTests
 
         await Eventually.TrueAsync(async () => await ReadAsync(scenario, "api-key") == "key-version-41", Generous, "the last version written", () => agent.Output);
         await Eventually.TrueAsync(
-            async () => await TestPostgres.ScalarAsync<long>(scenario.Emulator.DatabaseConnectionString, "SELECT count(*) FROM scaivault.subscription_events WHERE acked_at IS NULL") == 0,
+            async () => await TestPostgres.ScalarAsync<long>(scenario.Emulator.StateDatabase, "SELECT count(*) FROM scaivault.subscription_events WHERE acked_at IS NULL") == 0,
             Generous,
             "every event acknowledged",
             () => agent.Output);

@@ -8,7 +8,7 @@ using ScaiVault.Client;
 namespace LeaseAgent.Tests.ScaiVault;
 
 /// <summary>The client-credentials fallback against the emulator's real <c>/oauth/token</c>.</summary>
-public sealed class ClientCredentialsTokenSourceTests(AuthEmulator emulator) : IClassFixture<AuthEmulator>, IDisposable
+public sealed class ClientCredentialsTokenSourceTests(ClientCredentialsFixture emulator) : IClassFixture<ClientCredentialsFixture>, IDisposable
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("leaseagent-cc-");
     private readonly HttpClient _http = new();
@@ -35,8 +35,8 @@ public sealed class ClientCredentialsTokenSourceTests(AuthEmulator emulator) : I
         using var response = await _http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var whoami = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal("client:" + AuthEmulator.ClientId, whoami.RootElement.GetProperty("identity_id").GetString());
-        Assert.Contains(_logger.Entries, e => e.Id.Id == 203 && e.Message.Contains(AuthEmulator.ClientId, StringComparison.Ordinal));
+        Assert.Equal("client:" + ClientCredentialsFixture.ClientId, whoami.RootElement.GetProperty("identity_id").GetString());
+        Assert.Contains(_logger.Entries, e => e.Id.Id == 203 && e.Message.Contains(ClientCredentialsFixture.ClientId, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public sealed class ClientCredentialsTokenSourceTests(AuthEmulator emulator) : I
         Assert.Equal(HttpStatusCode.Unauthorized, e.Status);
         Assert.False(e.IsTransient);
         Assert.False(e.IsStaleToken);
-        Assert.Contains(AuthEmulator.ClientId, e.Message, StringComparison.Ordinal);
+        Assert.Contains(ClientCredentialsFixture.ClientId, e.Message, StringComparison.Ordinal);
         Assert.Contains("invalid_client", e.Message, StringComparison.Ordinal);
         Assert.Contains(SecretFile, e.Message, StringComparison.Ordinal);
         Assert.Contains(emulator.TokenUrl.AbsolutePath, e.Message, StringComparison.Ordinal);
@@ -158,14 +158,14 @@ public sealed class ClientCredentialsTokenSourceTests(AuthEmulator emulator) : I
         await using var server = TinyHttpServer.Start(null, request =>
             (401, JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "invalid_client", ["error_description"] = "rejected " + request[(request.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..] })));
         await File.WriteAllTextAsync(SecretFile, emulator.ClientSecret);
-        using var source = new ClientCredentialsTokenSource(_http, new(AuthEmulator.ClientId, SecretFile, new Uri(server.BaseAddress, "oauth/token")), TimeProvider.System, _logger);
+        using var source = new ClientCredentialsTokenSource(_http, new(ClientCredentialsFixture.ClientId, SecretFile, new Uri(server.BaseAddress, "oauth/token")), TimeProvider.System, _logger);
 
         var e = await Assert.ThrowsAsync<ScaiVaultException>(() => source.GetTokenAsync(CancellationToken.None).AsTask());
 
         // The form went out as the RFC says, and the echo came back, but not into the exception.
         var sent = Assert.Single(server.Requests);
         Assert.Contains("grant_type=client_credentials", sent, StringComparison.Ordinal);
-        Assert.Contains("client_id=" + AuthEmulator.ClientId, sent, StringComparison.Ordinal);
+        Assert.Contains("client_id=" + ClientCredentialsFixture.ClientId, sent, StringComparison.Ordinal);
         Assert.Contains("client_secret=" + emulator.ClientSecret, sent, StringComparison.Ordinal);
         Assert.Equal("invalid_client", e.Code);
         Assert.Contains("[redacted]", e.Message, StringComparison.Ordinal);

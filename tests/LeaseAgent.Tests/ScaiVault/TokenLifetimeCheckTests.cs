@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Globalization;
 using System.Text;
 using LeaseAgent.ScaiVault;
@@ -7,7 +8,7 @@ using ScaiVault.Client;
 namespace LeaseAgent.Tests.ScaiVault;
 
 /// <summary>The static-token lifetime warning: whoami against the emulator, and the pure comparison.</summary>
-public sealed class TokenLifetimeCheckTests(AuthEmulator emulator) : IClassFixture<AuthEmulator>, IDisposable
+public sealed class TokenLifetimeCheckTests(ClientCredentialsFixture emulator) : IClassFixture<ClientCredentialsFixture>, IDisposable
 {
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("leaseagent-tl-");
     private readonly HttpClient _http = new();
@@ -29,12 +30,12 @@ public sealed class TokenLifetimeCheckTests(AuthEmulator emulator) : IClassFixtu
         var expiresAt = await Check(token).GetTokenExpiryAsync(CancellationToken.None);
 
         Assert.NotNull(expiresAt);
-        Assert.InRange(expiresAt.Value, before + AuthEmulator.TokenTtl - TimeSpan.FromSeconds(2), after + AuthEmulator.TokenTtl + TimeSpan.FromSeconds(2));
+        Assert.InRange(expiresAt.Value, before + ClientCredentialsFixture.TokenTtl - TimeSpan.FromSeconds(2), after + ClientCredentialsFixture.TokenTtl + TimeSpan.FromSeconds(2));
     }
 
     [Fact]
     public async Task TokenExpiry_OfATokenWithoutExpiry_IsUnknown() =>
-        Assert.Null(await Check(AuthEmulator.AdminToken).GetTokenExpiryAsync(CancellationToken.None));
+        Assert.Null(await Check(ScaiVaultEmulatorBuilder.DefaultAdminToken).GetTokenExpiryAsync(CancellationToken.None));
 
     [Fact]
     public async Task TokenExpiry_WithAnUnknownToken_IsTokenInvalid()

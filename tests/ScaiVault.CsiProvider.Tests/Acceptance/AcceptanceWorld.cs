@@ -32,13 +32,13 @@ public sealed class AcceptanceWorld : IAsyncLifetime
     private AgentProcess? _aot;
     private FakeDriver? _aotDriver;
 
-    public CsiEmulator Emulator { get; private set; } = null!;
+    public ScaiVaultEmulator Emulator { get; private set; } = null!;
 
     public InProcessProvider InProcess { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Emulator = await CsiEmulator.StartAsync();
+        Emulator = await new ScaiVaultEmulatorBuilder().WithDevEndpoints().WithAccessLog().StartAsync();
         InProcess = await InProcessProvider.StartAsync(Emulator.BaseAddress);
     }
 

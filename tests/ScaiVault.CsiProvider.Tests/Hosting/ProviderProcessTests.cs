@@ -163,7 +163,7 @@ public partial class ProviderProcessTests
     [Fact]
     public async Task Mount_ValidRequest_ReadsTheSecretFromScaiVault()
     {
-        await using var emulator = await CsiEmulator.StartAsync();
+        await using var emulator = await new ScaiVaultEmulatorBuilder().WithDevEndpoints().WithAccessLog().StartAsync();
         await emulator.PutSecretAsync("apps/billing/database", new { password = "sentinel-aot-password" });
         using var directory = new SocketDirectory();
         await using var provider = await ProviderInstance.StartAsync(directory.Socket, "provider", "--scaivault-url", emulator.BaseAddress.ToString());

@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -20,13 +21,13 @@ public sealed partial class SecretMounterTests : IAsyncLifetime
     private const string Password = "sentinel-password-Zq81";
     private static readonly byte[] Certificate = [0x30, 0x82, 0x00, 0xff, 0x10, 0x0a];
 
-    private CsiEmulator _emulator = null!;
+    private ScaiVaultEmulator _emulator = null!;
     private InProcessProvider _provider = null!;
     private (string Jwt, DateTimeOffset ExpiresAt) _token;
 
     public async Task InitializeAsync()
     {
-        _emulator = await CsiEmulator.StartAsync();
+        _emulator = await new ScaiVaultEmulatorBuilder().WithDevEndpoints().WithAccessLog().StartAsync();
         _provider = await InProcessProvider.StartAsync(_emulator.BaseAddress);
         _token = await _emulator.MintAsync();
         await _emulator.PutSecretAsync(DatabasePath, new Dictionary<string, object>

@@ -15,13 +15,10 @@ public sealed class AuthFixture : EmulatorFixture, IDisposable
 
     public TestIssuer JwksIssuer { get; } = new("https://jwks-issuer.test", "jwks-key");
 
-    protected override string[] Arguments =>
-    [
-        "--dev",
-        "--trust-issuer", $"{PemIssuer.Issuer}={PemIssuer.WritePem()}",
-        "--trust-issuer", $"{JwksIssuer.Issuer}={JwksIssuer.WriteJwks()}",
-        "--client", "reporting=s3cret-client",
-    ];
+    protected override ScaiVaultEmulatorBuilder Emulator => new ScaiVaultEmulatorBuilder()
+        .WithDevEndpoints()
+        .WithArguments("--trust-issuer", $"{PemIssuer.Issuer}={PemIssuer.WritePem()}", "--trust-issuer", $"{JwksIssuer.Issuer}={JwksIssuer.WriteJwks()}")
+        .WithClient("reporting", "s3cret-client");
 
     public void Dispose()
     {
@@ -34,12 +31,12 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
 {
     private const string Subject = "system:serviceaccount:reporting:api";
 
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     [Fact]
     public async Task Exchange_DevToken_ReturnsBearerAccessToken()
     {
-        var jwt = await Host.MintDevTokenAsync(Subject);
+        var jwt = await Host.MintTokenAsync(Subject);
         var response = await ExchangeAsync(jwt);
         var json = await response.ShouldBeAsync(HttpStatusCode.OK);
         Assert.Equal(["access_token", "expires_in", "token_type"], json.PropertyNames());
@@ -75,7 +72,7 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     [Fact]
     public async Task Exchange_TamperedDevToken_IsTokenInvalid()
     {
-        var jwt = await Host.MintDevTokenAsync(Subject);
+        var jwt = await Host.MintTokenAsync(Subject);
         var parts = jwt.Split('.');
         var payload = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(parts[1]).Replace(Subject, "system:serviceaccount:kube-system:admin", StringComparison.Ordinal);
         var forged = $"{parts[0]}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(payload)}.{parts[2]}";
@@ -85,7 +82,7 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     [Fact]
     public async Task Exchange_WrongAudience_IsTokenInvalid()
     {
-        var jwt = await Host.MintDevTokenAsync(Subject, audience: "kubernetes");
+        var jwt = await Host.MintTokenAsync(Subject, audience: "kubernetes");
         var error = await (await ExchangeAsync(jwt)).ShouldBeErrorAsync(HttpStatusCode.Unauthorized, "token_invalid");
         Assert.Contains("audience", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
@@ -121,7 +118,7 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     {
         var response = await Host.Anonymous.PostAsync(
             new Uri("v1/auth/exchange", UriKind.Relative),
-            JsonContent.Create(new JsonObject { ["subject_token"] = await Host.MintDevTokenAsync(Subject), ["subject_token_type"] = "urn:x:saml" }));
+            JsonContent.Create(new JsonObject { ["subject_token"] = await Host.MintTokenAsync(Subject), ["subject_token_type"] = "urn:x:saml" }));
         await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_request");
     }
 
@@ -129,7 +126,7 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     public async Task WhoAmI_Workload_ShowsSubjectTenantScopesAndExpiry()
     {
         var before = DateTimeOffset.UtcNow;
-        var json = await WhoAmIAsync(await Host.ExchangeAsync(await Host.MintDevTokenAsync(Subject)));
+        var json = await WhoAmIAsync(await Host.ExchangeAsync(await Host.MintTokenAsync(Subject)));
         Assert.Equal(Subject, json["identity_id"]!.GetValue<string>());
         Assert.Equal("emulator", json["tenant_id"]!.GetValue<string>());
         var scopes = json["scopes"]!.AsArray().Select(s => s!.GetValue<string>()).Order(StringComparer.Ordinal);
@@ -141,7 +138,7 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     [Fact]
     public async Task WhoAmI_AdminToken_IsAdminWithAllScopes()
     {
-        var json = await WhoAmIAsync(EmulatorHost.AdminToken);
+        var json = await WhoAmIAsync(ScaiVaultEmulatorBuilder.DefaultAdminToken);
         Assert.Equal("admin", json["identity_id"]!.GetValue<string>());
         Assert.Contains("dynamic:manage", json["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
     }
@@ -149,7 +146,7 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     [Fact]
     public async Task WhoAmI_Workload_CarriesTheDocumentedFields_FilledOnlyWhereTheEmulatorKnows()
     {
-        var json = await WhoAmIAsync(await Host.ExchangeAsync(await Host.MintDevTokenAsync(Subject)));
+        var json = await WhoAmIAsync(await Host.ExchangeAsync(await Host.MintTokenAsync(Subject)));
         Assert.Equal(
             ["display_name", "groups", "identity_id", "identity_type", "mfa_verified_at", "partner_id", "roles", "scopes", "tenant_id", "token_expires_at"],
             json.PropertyNames());
@@ -179,7 +176,7 @@ public class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
     [Fact]
     public async Task AccessToken_PastItsTtl_IsTokenExpired()
     {
-        await using var host = await EmulatorHost.StartAsync("--dev", "--token-ttl", "1s");
+        await using var host = await new ScaiVaultEmulatorBuilder().WithArguments("--dev", "--token-ttl", "1s").StartAsync();
         var client = await host.WorkloadClientAsync(Subject);
         await (await client.GetAsync(new Uri("v1/auth/whoami", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
 

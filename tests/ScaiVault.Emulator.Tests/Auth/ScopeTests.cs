@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -12,7 +13,7 @@ public sealed class ScopeFixture : EmulatorFixture
     public const string ClientId = "reporting";
     public const string ClientSecret = "scope-test-client-secret";
 
-    protected override string[] Arguments => ["--client", $"{ClientId}={ClientSecret}"];
+    protected override ScaiVaultEmulatorBuilder Emulator => new ScaiVaultEmulatorBuilder().WithClient(ClientId, ClientSecret);
 }
 
 /// <summary>ScaiVault's documented scope names, and which operation needs which (the table in the emulator's README).</summary>
@@ -25,7 +26,7 @@ public class ScopeTests(ScopeFixture fixture) : IClassFixture<ScopeFixture>
 
     private static readonly string[] OldScopeNames = ["dynamic:generate", "dynamic:leases", "dynamic:admin", "emulator:admin"];
 
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     public static TheoryData<string, string, string> EveryProtectedOperation => new()
     {
@@ -131,21 +132,21 @@ public class ScopeTests(ScopeFixture fixture) : IClassFixture<ScopeFixture>
         try
         {
             string oldToken, currentToken;
-            await using (var first = await EmulatorHost.StartOnAsync(database))
+            await using (var first = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).StartAsync())
             {
                 oldToken = await InsertTokenAsync(first, ["secrets:read", .. OldScopeNames]);
                 currentToken = await InsertTokenAsync(first, WorkloadScopes);
             }
 
             // An older emulator's token would answer 403 everywhere; gone, its holder gets 401 and exchanges a new one.
-            await using var second = await EmulatorHost.StartOnAsync(database);
+            await using var second = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).StartAsync();
             await (await second.CreateClient(oldToken).GetAsync(new Uri("v1/auth/whoami", UriKind.Relative)))
                 .ShouldBeErrorAsync(HttpStatusCode.Unauthorized, "token_invalid");
             await (await second.CreateClient(currentToken).GetAsync(new Uri("v1/auth/whoami", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
         }
         finally
         {
-            await EmulatorHost.DropDatabaseAsync(database);
+            await TestPostgres.DropDatabaseAsync(database);
         }
     }
 
@@ -166,12 +167,12 @@ public class ScopeTests(ScopeFixture fixture) : IClassFixture<ScopeFixture>
     private async Task<HttpClient> ClientWithScopesAsync(IReadOnlyList<string> scopes) => Host.CreateClient(await InsertTokenAsync(Host, scopes));
 
     /// <summary>Writes an access token straight into the state store, as the emulator stores one (only its SHA-256).</summary>
-    private static async Task<string> InsertTokenAsync(EmulatorHost host, IReadOnlyList<string> scopes)
+    private static async Task<string> InsertTokenAsync(ScaiVaultEmulator host, IReadOnlyList<string> scopes)
     {
         var token = "svt_scoped" + TestEngine.NewSuffix() + TestEngine.NewSuffix();
         var array = string.Join(", ", scopes.Select(s => $"'{s}'"));
         await TestEngine.SqlAsync(
-            host.ConnectionString,
+            host.StateDatabase,
             $"""
             INSERT INTO scaivault.access_tokens (token_hash, identity_id, kind, scopes, issued_at, expires_at)
             VALUES (sha256(convert_to('{token}', 'UTF8')), 'client:scoped-{TestEngine.NewSuffix()}', 'client',

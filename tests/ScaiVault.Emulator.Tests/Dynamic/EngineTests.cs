@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -9,7 +10,7 @@ namespace ScaiVault.Emulator.Tests.Dynamic;
 
 public class EngineTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
 {
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     [Fact]
     public async Task Create_WorkingConfig_Is201_AndReadable()
@@ -33,7 +34,7 @@ public class EngineTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtur
         var engine = await TestEngine.CreateAsync(Host);
         var wrongPassword = "wrong-" + TestEngine.NewSuffix();
         var badPath = $"infra/{engine.Suffix}/bad-root";
-        await WriteRootAsync(badPath, new NpgsqlConnectionStringBuilder(Host.ConnectionString).Username!, wrongPassword);
+        await WriteRootAsync(badPath, new NpgsqlConnectionStringBuilder(Host.StateDatabase).Username!, wrongPassword);
 
         var response = await Host.Admin.PostAsync(
             new Uri("v1/dynamic/engines", UriKind.Relative), JsonContent.Create(engine.EngineBody(name: engine.Name + "-bad", rootPath: badPath)));
@@ -101,14 +102,14 @@ public class EngineTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtur
     public async Task Patch_FixesRotatedRootCredentials_AndHealthFollows()
     {
         var engine = await TestEngine.CreateAsync(Host);
-        var user = new NpgsqlConnectionStringBuilder(Host.ConnectionString).Username!;
+        var user = new NpgsqlConnectionStringBuilder(Host.StateDatabase).Username!;
         await WriteRootAsync(engine.RootSecretPath, user, "rotated-away");
         var broken = await (await Host.Admin.GetAsync(new Uri($"v1/dynamic/engines/{engine.Name}/health", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
         Assert.Equal("unhealthy", broken["status"]!.GetValue<string>());
         Assert.DoesNotContain("rotated-away", broken.ToJsonString(), StringComparison.Ordinal);
 
         var goodPath = $"infra/{engine.Suffix}/root-v2";
-        await WriteRootAsync(goodPath, user, new NpgsqlConnectionStringBuilder(Host.ConnectionString).Password!);
+        await WriteRootAsync(goodPath, user, new NpgsqlConnectionStringBuilder(Host.StateDatabase).Password!);
         var patched = await Host.Admin.PatchAsync(
             new Uri($"v1/dynamic/engines/{engine.Name}", UriKind.Relative),
             JsonContent.Create(new JsonObject { ["config"] = new JsonObject { ["root_credentials_path"] = goodPath }, ["max_ttl"] = "12h" }));
@@ -129,7 +130,7 @@ public class EngineTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtur
             JsonContent.Create(new JsonObject { ["config"] = new JsonObject { ["connection_url"] = "postgresql://{{username}}:{{password}}@127.0.0.1:1/x" } }));
         await response.ShouldBeErrorAsync(HttpStatusCode.BadRequest, "invalid_config");
         var json = await (await Host.Admin.GetAsync(new Uri($"v1/dynamic/engines/{engine.Name}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
-        Assert.Equal(TestEngine.ConnectionUrl(Host.ConnectionString), json["config"]!["connection_url"]!.GetValue<string>());
+        Assert.Equal(TestEngine.ConnectionUrl(Host.StateDatabase), json["config"]!["connection_url"]!.GetValue<string>());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -11,7 +12,7 @@ public class FaultTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture
 {
     private const string UnknownLease = "v1/dynamic/leases/dyn_00000000000000000000000000000000";
 
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     // Faults are process-wide state of the fixture's emulator: every test starts without any.
     public async Task InitializeAsync() =>
@@ -52,7 +53,7 @@ public class FaultTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture
     public async Task Drop_AbortsTheConnection()
     {
         await SetFaultAsync(new JsonObject { ["route"] = "lookup", ["drop"] = true });
-        using var client = Host.CreateClient(EmulatorHost.AdminToken);
+        using var client = Host.CreateClient(ScaiVaultEmulatorBuilder.DefaultAdminToken);
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetAsync(new Uri(UnknownLease, UriKind.Relative)));
     }
 
@@ -71,7 +72,7 @@ public class FaultTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture
     {
         await SetFaultAsync(new JsonObject { ["route"] = "secrets", ["drop"] = true, ["after"] = true, ["count"] = 1 });
         var path = "v1/secrets/faults/after-" + TestEngine.NewSuffix();
-        using var client = Host.CreateClient(EmulatorHost.AdminToken);
+        using var client = Host.CreateClient(ScaiVaultEmulatorBuilder.DefaultAdminToken);
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.PutAsync(
             new Uri(path, UriKind.Relative),
@@ -152,7 +153,7 @@ public class FaultTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture
     [Fact]
     public async Task WithoutDev_EmulatorEndpointsNeedTheAdminToken_AndTokensAreNotServed()
     {
-        await using var host = await EmulatorHost.StartAsync();
+        await using var host = await new ScaiVaultEmulatorBuilder().StartAsync();
         var body = JsonContent.Create(new JsonObject { ["route"] = "renew", ["status"] = 503 });
         await (await host.Anonymous.PutAsync(new Uri("_emulator/faults", UriKind.Relative), body))
             .ShouldBeErrorAsync(HttpStatusCode.Unauthorized, "authentication_required");

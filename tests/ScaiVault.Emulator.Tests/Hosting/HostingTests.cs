@@ -12,7 +12,7 @@ namespace ScaiVault.Emulator.Tests.Hosting;
 
 public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
 {
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     [Fact]
     public void GetBaseAddress_AfterStartOnPortZero_ReportsTheBoundPort()
@@ -25,7 +25,7 @@ public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
     [Fact]
     public async Task GetBaseAddress_BeforeStart_Throws()
     {
-        var app = EmulatorApp.Build(EmulatorHost.Arguments(await TestPostgres.GetAdminConnectionStringAsync()));
+        var app = EmulatorApp.Build(["--urls", "http://127.0.0.1:0", "--postgres", await TestPostgres.GetAdminConnectionStringAsync(), "--admin-token", "admin"]);
         await using (app)
         {
             Assert.Throws<InvalidOperationException>(() => app.GetBaseAddress());
@@ -59,8 +59,8 @@ public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
     [Fact]
     public async Task Ready_WhenItsDatabaseIsGone_Is503_AndTheHostSurvives()
     {
-        await using var host = await EmulatorHost.StartAsync("--sweep-interval", "50ms");
-        await EmulatorHost.DropDatabaseAsync(host.ConnectionString);
+        await using var host = await new ScaiVaultEmulatorBuilder().WithArguments("--sweep-interval", "50ms").StartAsync();
+        await TestPostgres.DropDatabaseAsync(host.StateDatabase);
 
         var response = await host.Anonymous.GetAsync(new Uri("v1/health/ready", UriKind.Relative));
         var json = await response.ShouldBeAsync(HttpStatusCode.ServiceUnavailable);
@@ -122,7 +122,7 @@ public class HostingTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
     [Fact]
     public async Task Metrics_WithMetricsRequireAdmin_NeedsTheAdminScope()
     {
-        await using var host = await EmulatorHost.StartAsync("--dev", "--metrics-require-admin");
+        await using var host = await new ScaiVaultEmulatorBuilder().WithArguments("--dev", "--metrics-require-admin").StartAsync();
         await (await host.Anonymous.GetAsync(new Uri("v1/metrics", UriKind.Relative)))
             .ShouldBeErrorAsync(HttpStatusCode.Unauthorized, "authentication_required");
         var workload = await host.WorkloadClientAsync("system:serviceaccount:ns:scraper");

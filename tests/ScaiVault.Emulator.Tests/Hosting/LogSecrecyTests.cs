@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -13,13 +14,13 @@ public class LogSecrecyTests
     [Fact]
     public async Task AFullLeaseLifecycle_NeverLogsAPasswordOrToken()
     {
-        await using var host = await EmulatorHost.StartAsync("--dev", "--client", "logs=client-secret-xyz", "--log-level", "Trace");
+        await using var host = await new ScaiVaultEmulatorBuilder().WithArguments("--dev", "--client", "logs=client-secret-xyz", "--log-level", "Trace").StartAsync();
         using var capture = new CapturingLoggerProvider();
         host.App.Services.GetRequiredService<ILoggerFactory>().AddProvider(capture);
 
         var engine = await TestEngine.CreateAsync(host);
         await engine.AddRoleAsync("app");
-        var jwt = await host.MintDevTokenAsync("system:serviceaccount:ns:logs");
+        var jwt = await host.MintTokenAsync("system:serviceaccount:ns:logs");
         var accessToken = await host.ExchangeAsync(jwt);
         var clientToken = await (await host.Anonymous.PostAsync(
             new Uri("oauth/token", UriKind.Relative),
@@ -49,7 +50,7 @@ public class LogSecrecyTests
             "client-secret-xyz",
             "wrong-secret-abc",
             "static-secret-value-123",
-            EmulatorHost.AdminToken,
+            ScaiVaultEmulatorBuilder.DefaultAdminToken,
             "SCRAM-SHA-256$",
         ];
         Assert.NotEmpty(capture.Lines);

@@ -16,12 +16,12 @@ public class PersistenceTests
         TestEngine engine;
         string accessToken, unusedJwt, leaseId, username, password;
         var clientRef = "intent:" + Guid.NewGuid().ToString("N");
-        await using (var first = await EmulatorHost.StartOnAsync(database, "--dev"))
+        await using (var first = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).WithArguments("--dev").StartAsync())
         {
             engine = await TestEngine.CreateAsync(first, dropRolesWithHost: false);
             await engine.AddRoleAsync("app");
-            accessToken = await first.ExchangeAsync(await first.MintDevTokenAsync("system:serviceaccount:ns:survivor"));
-            unusedJwt = await first.MintDevTokenAsync("system:serviceaccount:ns:later");
+            accessToken = await first.ExchangeAsync(await first.MintTokenAsync("system:serviceaccount:ns:survivor"));
+            unusedJwt = await first.MintTokenAsync("system:serviceaccount:ns:later");
             var lease = await (await engine.GenerateAsync(first.CreateClient(accessToken), "app", "10m", clientRef)).ShouldBeAsync(HttpStatusCode.OK);
             Assert.Equal(clientRef, lease["client_ref"]!.GetValue<string>());
             (leaseId, username, password) = (lease["lease_id"]!.GetValue<string>(), lease["data"]!["username"]!.GetValue<string>(), lease["data"]!["password"]!.GetValue<string>());
@@ -29,7 +29,7 @@ public class PersistenceTests
 
         try
         {
-            await using var second = await EmulatorHost.StartOnAsync(database, "--dev");
+            await using var second = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).WithArguments("--dev").StartAsync();
             var workload = second.CreateClient(accessToken);
 
             var whoami = await (await workload.GetAsync(new Uri("v1/auth/whoami", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
@@ -56,7 +56,7 @@ public class PersistenceTests
         }
         finally
         {
-            await EmulatorHost.DropDatabaseAsync(database);
+            await TestPostgres.DropDatabaseAsync(database);
             await engine.DropRolesAsync();
         }
     }

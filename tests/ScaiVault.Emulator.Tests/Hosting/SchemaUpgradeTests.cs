@@ -20,7 +20,7 @@ public class SchemaUpgradeTests
         TestEngine engine;
         string oldLease;
         const string Subject = "system:serviceaccount:ns:upgrader";
-        await using (var first = await EmulatorHost.StartOnAsync(database, "--dev"))
+        await using (var first = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).WithArguments("--dev").StartAsync())
         {
             engine = await TestEngine.CreateAsync(first, dropRolesWithHost: false);
             await engine.AddRoleAsync("app");
@@ -34,7 +34,7 @@ public class SchemaUpgradeTests
             await TestEngine.SqlAsync(database, "DROP INDEX scaivault.leases_by_client_ref; ALTER TABLE scaivault.leases DROP COLUMN client_ref");
             Assert.Equal(0, await TestEngine.ScalarAsync<long>(database, ColumnQuery));
 
-            await using var second = await EmulatorHost.StartOnAsync(database, "--dev");
+            await using var second = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).WithArguments("--dev").StartAsync();
             Assert.Equal(1, await TestEngine.ScalarAsync<long>(database, ColumnQuery));
             Assert.Equal(1, await TestEngine.ScalarAsync<long>(database, IndexQuery));
 
@@ -50,7 +50,7 @@ public class SchemaUpgradeTests
         }
         finally
         {
-            await EmulatorHost.DropDatabaseAsync(database);
+            await TestPostgres.DropDatabaseAsync(database);
             await engine.DropRolesAsync();
         }
     }

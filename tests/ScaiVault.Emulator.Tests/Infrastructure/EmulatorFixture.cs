@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using Xunit;
 
 namespace ScaiVault.Emulator.Tests.Infrastructure;
@@ -5,14 +6,14 @@ namespace ScaiVault.Emulator.Tests.Infrastructure;
 /// <summary>One emulator per test class (classes run in parallel, each on its own database).</summary>
 public class EmulatorFixture : IAsyncLifetime
 {
-    private EmulatorHost? _host;
+    private ScaiVaultEmulator? _host;
 
-    public EmulatorHost Host => _host ?? throw new InvalidOperationException("Not started");
+    public ScaiVaultEmulator Host => _host ?? throw new InvalidOperationException("Not started");
 
-    /// <summary>Arguments beyond --urls, --postgres, --admin-token and --log-level.</summary>
-    protected virtual string[] Arguments => ["--dev", "--sweep-interval", "200ms"];
+    /// <summary>The emulator of the class (a fixture declares its own to test other options).</summary>
+    protected virtual ScaiVaultEmulatorBuilder Emulator => new ScaiVaultEmulatorBuilder().WithDevEndpoints().WithSweepInterval("200ms");
 
-    public virtual async Task InitializeAsync() => _host = await EmulatorHost.StartAsync(Arguments);
+    public virtual async Task InitializeAsync() => _host = await Emulator.StartAsync();
 
     public virtual async Task DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -44,7 +45,7 @@ public static class SubscriptionApi
         await (await AckResponseAsync(client, id, eventIds)).ShouldBeAsync(HttpStatusCode.NoContent);
 
     /// <summary><c>PUT /v1/secrets/{path}</c> as the admin, optionally with the emulator's <c>rotation</c> field.</summary>
-    public static async Task<HttpResponseMessage> PutSecretAsync(EmulatorHost host, string path, string value, string? gracePeriod = null)
+    public static async Task<HttpResponseMessage> PutSecretAsync(ScaiVaultEmulator host, string path, string value, string? gracePeriod = null)
     {
         var body = new JsonObject { ["data"] = new JsonObject { ["value"] = value } };
         if (gracePeriod is not null)

@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -21,7 +22,7 @@ public sealed class TestEngine
         "DROP ROLE IF EXISTS \"{{name}}\"",
     ];
 
-    private TestEngine(EmulatorHost host, string suffix)
+    private TestEngine(ScaiVaultEmulator host, string suffix)
     {
         Host = host;
         Suffix = suffix;
@@ -30,7 +31,7 @@ public sealed class TestEngine
         RootSecretPath = $"infra/{suffix}/root";
     }
 
-    public EmulatorHost Host { get; }
+    public ScaiVaultEmulator Host { get; }
 
     public string Suffix { get; }
 
@@ -46,15 +47,15 @@ public sealed class TestEngine
     public static string NewSuffix() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 8);
 
     /// <param name="dropRolesWithHost">False when the database outlives the host (a restart test drops the roles itself).</param>
-    public static async Task<TestEngine> CreateAsync(EmulatorHost host, string maxTtl = "24h", bool dropRolesWithHost = true)
+    public static async Task<TestEngine> CreateAsync(ScaiVaultEmulator host, string maxTtl = "24h", bool dropRolesWithHost = true)
     {
         var engine = new TestEngine(host, NewSuffix());
-        await SqlAsync(host.ConnectionString, $"CREATE ROLE \"{engine.GroupRole}\" NOLOGIN");
+        await SqlAsync(host.StateDatabase, $"CREATE ROLE \"{engine.GroupRole}\" NOLOGIN");
         if (dropRolesWithHost)
         {
             host.AfterDispose(engine.DropRolesAsync);
         }
-        var builder = new NpgsqlConnectionStringBuilder(host.ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(host.StateDatabase);
         (await host.Admin.PutAsync(
             new Uri($"v1/secrets/{engine.RootSecretPath}", UriKind.Relative),
             JsonContent.Create(new JsonObject { ["data"] = new JsonObject { ["username"] = builder.Username, ["password"] = builder.Password } })))
@@ -71,7 +72,7 @@ public sealed class TestEngine
         ["config"] = new JsonObject
         {
             ["plugin"] = "postgresql",
-            ["connection_url"] = connectionUrl ?? ConnectionUrl(Host.ConnectionString),
+            ["connection_url"] = connectionUrl ?? ConnectionUrl(Host.StateDatabase),
             ["root_credentials_path"] = rootPath ?? RootSecretPath,
         },
         ["default_ttl"] = "1h",
@@ -125,7 +126,7 @@ public sealed class TestEngine
         GenerateAsync(client, Name, role, ttl, clientRef);
 
     public async Task<bool> UserExistsAsync(string username) =>
-        await ScalarAsync<bool>(Host.ConnectionString, $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{username}')");
+        await ScalarAsync<bool>(Host.StateDatabase, $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{username}')");
 
     public static async Task SqlAsync(string connectionString, string sql)
     {
@@ -161,7 +162,7 @@ public sealed class TestEngine
     /// <summary>Opens a session as the lease's user, proving the credential works.</summary>
     public async Task<NpgsqlConnection> LoginAsync(string username, string password)
     {
-        var builder = new NpgsqlConnectionStringBuilder(Host.ConnectionString)
+        var builder = new NpgsqlConnectionStringBuilder(Host.StateDatabase)
         {
             Username = username,
             Password = password,

@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -14,7 +15,7 @@ namespace ScaiVault.Emulator.Tests.Leases;
 /// </summary>
 public class ClientRefTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
 {
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     private TestEngine Engine => fixture.Engine;
 
@@ -222,11 +223,11 @@ public class ClientRefTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
     public async Task Schema_HasTheClientRefColumnAndIndex()
     {
         var column = await TestEngine.ScalarAsync<string>(
-            Host.ConnectionString,
+            Host.StateDatabase,
             "SELECT data_type FROM information_schema.columns WHERE table_schema = 'scaivault' AND table_name = 'leases' AND column_name = 'client_ref'");
         Assert.Equal("text", column);
         var index = await TestEngine.ScalarAsync<string>(
-            Host.ConnectionString,
+            Host.StateDatabase,
             "SELECT indexdef FROM pg_indexes WHERE schemaname = 'scaivault' AND indexname = 'leases_by_client_ref'");
         Assert.Contains("(identity_id, client_ref)", index, StringComparison.Ordinal);
     }
@@ -241,7 +242,7 @@ public class ClientRefTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
     }
 
     /// <summary>Every lease row, <c>creating</c> ones included (the list never shows those).</summary>
-    private Task<long> CountAllLeasesAsync() => TestEngine.ScalarAsync<long>(Host.ConnectionString, "SELECT count(*) FROM scaivault.leases");
+    private Task<long> CountAllLeasesAsync() => TestEngine.ScalarAsync<long>(Host.StateDatabase, "SELECT count(*) FROM scaivault.leases");
 
     private static Uri LeaseUri(string leaseId) => new($"v1/dynamic/leases/{leaseId}", UriKind.Relative);
 

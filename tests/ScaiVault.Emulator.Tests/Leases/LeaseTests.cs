@@ -12,7 +12,7 @@ namespace ScaiVault.Emulator.Tests.Leases;
 
 public class LeaseTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
 {
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     private TestEngine Engine => fixture.Engine;
 
@@ -55,10 +55,10 @@ public class LeaseTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
             Assert.True(reader.GetBoolean(1), "the lease user gets its privileges through the group role");
         }
 
-        var stored = await TestEngine.ScalarAsync<string>(Host.ConnectionString, $"SELECT rolpassword FROM pg_authid WHERE rolname = '{username}'");
+        var stored = await TestEngine.ScalarAsync<string>(Host.StateDatabase, $"SELECT rolpassword FROM pg_authid WHERE rolname = '{username}'");
         Assert.StartsWith("SCRAM-SHA-256$4096:", stored, StringComparison.Ordinal);
         Assert.DoesNotContain(password, stored, StringComparison.Ordinal);
-        var validUntil = await TestEngine.ScalarAsync<DateTime>(Host.ConnectionString, $"SELECT rolvaliduntil FROM pg_roles WHERE rolname = '{username}'");
+        var validUntil = await TestEngine.ScalarAsync<DateTime>(Host.StateDatabase, $"SELECT rolvaliduntil FROM pg_roles WHERE rolname = '{username}'");
         Assert.InRange(new DateTimeOffset(validUntil, TimeSpan.Zero) - expiresAt, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
@@ -123,7 +123,7 @@ public class LeaseTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
         Assert.Contains("42P01", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.DoesNotContain("SCRAM-SHA-256", body, StringComparison.Ordinal);
 
-        var leftovers = await TestEngine.ScalarAsync<long>(Host.ConnectionString, $"SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v_{role}_%'");
+        var leftovers = await TestEngine.ScalarAsync<long>(Host.StateDatabase, $"SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v_{role}_%'");
         Assert.Equal(0, leftovers);
         var all = await ListAsync(Host.Admin, $"role={role}&state=all");
         Assert.Equal("failed", Assert.Single(all)["state"]!.GetValue<string>());
@@ -162,7 +162,7 @@ public class LeaseTests(LeaseFixture fixture) : IClassFixture<LeaseFixture>
         Assert.False(json.AsObject().ContainsKey("data"));
         var renewedTo = Time(json["expires_at"]);
         Assert.True(renewedTo > expiresAt.AddMinutes(8), $"{renewedTo:O} should be about 10 minutes from now");
-        var validUntil = await TestEngine.ScalarAsync<DateTime>(Host.ConnectionString, $"SELECT rolvaliduntil FROM pg_roles WHERE rolname = '{username}'");
+        var validUntil = await TestEngine.ScalarAsync<DateTime>(Host.StateDatabase, $"SELECT rolvaliduntil FROM pg_roles WHERE rolname = '{username}'");
         Assert.InRange(new DateTimeOffset(validUntil, TimeSpan.Zero) - renewedTo, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 

@@ -11,7 +11,7 @@ public class SweeperTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
 
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     [Fact]
     public async Task ExpiredLease_IsRevokedAtTheSource()
@@ -32,7 +32,7 @@ public class SweeperTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
     {
         var engine = await TestEngine.CreateAsync(Host);
         var gate = $"gate_{engine.Suffix}";
-        await TestEngine.SqlAsync(Host.ConnectionString, $"CREATE TABLE {gate} (open boolean)");
+        await TestEngine.SqlAsync(Host.StateDatabase, $"CREATE TABLE {gate} (open boolean)");
 
         // Fails with division by zero while the gate table is empty.
         await engine.AddRoleAsync("gated", revocation: [$"SELECT 1 / (SELECT count(*) FROM {gate})::int", .. TestEngine.ReliabilityRevocation]);
@@ -50,7 +50,7 @@ public class SweeperTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
         await (await Host.Admin.GetAsync(new Uri($"v1/dynamic/leases/{leaseId}", UriKind.Relative)))
             .ShouldBeErrorAsync(HttpStatusCode.NotFound, "lease_not_found");
 
-        await TestEngine.SqlAsync(Host.ConnectionString, $"INSERT INTO {gate} VALUES (true)");
+        await TestEngine.SqlAsync(Host.StateDatabase, $"INSERT INTO {gate} VALUES (true)");
         var done = await Eventually.ReturnsAsync(() => AdminLeaseAsync(leaseId), l => l["state"]!.GetValue<string>() == "expired", Deadline, "a successful retry");
         Assert.Null(done["last_error"]);
         Assert.False(await engine.UserExistsAsync(username));
@@ -61,7 +61,7 @@ public class SweeperTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
     {
         var engine = await TestEngine.CreateAsync(Host);
         var gate = $"gate_{engine.Suffix}";
-        await TestEngine.SqlAsync(Host.ConnectionString, $"CREATE TABLE {gate} (open boolean)");
+        await TestEngine.SqlAsync(Host.StateDatabase, $"CREATE TABLE {gate} (open boolean)");
         await engine.AddRoleAsync("gated", revocation: [$"SELECT 1 / (SELECT count(*) FROM {gate})::int", .. TestEngine.ReliabilityRevocation]);
         var (leaseId, username) = await GenerateAsync(engine, "gated", "1h");
 
@@ -69,7 +69,7 @@ public class SweeperTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
         var error = await failed.ShouldBeErrorAsync(HttpStatusCode.ServiceUnavailable, "service_unavailable");
         Assert.Equal("revoke_pending", error["details"]!["state"]!.GetValue<string>());
 
-        await TestEngine.SqlAsync(Host.ConnectionString, $"INSERT INTO {gate} VALUES (true)");
+        await TestEngine.SqlAsync(Host.StateDatabase, $"INSERT INTO {gate} VALUES (true)");
         var retried = await Host.Admin.PostAsync(new Uri($"v1/dynamic/leases/{leaseId}/revoke", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.NoContent, retried.StatusCode);
         Assert.False(await engine.UserExistsAsync(username));
@@ -82,7 +82,7 @@ public class SweeperTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
         var engine = await TestEngine.CreateAsync(Host);
         await engine.AddRoleAsync("app");
         var (leaseId, username) = await GenerateAsync(engine, "app", "1h");
-        await TestEngine.SqlAsync(Host.ConnectionString, $"DROP ROLE \"{username}\"");
+        await TestEngine.SqlAsync(Host.StateDatabase, $"DROP ROLE \"{username}\"");
 
         var response = await Host.Admin.PostAsync(new Uri($"v1/dynamic/leases/{leaseId}/revoke", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
@@ -95,7 +95,7 @@ public class SweeperTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixtu
         var engine = await TestEngine.CreateAsync(Host);
         await engine.AddRoleAsync("app");
         var (leaseId, username) = await GenerateAsync(engine, "app", "1h");
-        await TestEngine.SqlAsync(Host.ConnectionString, $"DROP ROLE \"{username}\"");
+        await TestEngine.SqlAsync(Host.StateDatabase, $"DROP ROLE \"{username}\"");
 
         var response = await Host.Admin.PostAsync(new Uri($"v1/dynamic/leases/{leaseId}/renew", UriKind.Relative), null);
         await response.ShouldBeErrorAsync(HttpStatusCode.NotFound, "lease_not_found");

@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -10,11 +11,9 @@ namespace ScaiVault.Emulator.Tests.RateLimiting;
 
 public sealed class RateLimitFixture : EmulatorFixture
 {
-    protected override string[] Arguments =>
-        [
-            "--dev", "--rate-limit-generate", "2", "--rate-limit-lease-ops", "3", "--rate-limit-reads", "0", "--rate-limit-polls", "2",
-            "--rate-limit-subscription-ops", "4", "--rate-limit-other", "500",
-        ];
+    protected override ScaiVaultEmulatorBuilder Emulator => new ScaiVaultEmulatorBuilder()
+        .WithDevEndpoints()
+        .WithRateLimits(generate: 2, leaseOperations: 3, reads: 0, polls: 2, subscriptionOperations: 4, other: 500);
 
     public CapturingLoggerProvider Logs { get; } = new();
 
@@ -33,7 +32,7 @@ public sealed class RateLimitFixture : EmulatorFixture
 
 public class RateLimitTests(RateLimitFixture fixture) : IClassFixture<RateLimitFixture>
 {
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     [Fact]
     public async Task Generate_OverTheLimit_Is429WithRetryAfterAndRateLimitHeaders()

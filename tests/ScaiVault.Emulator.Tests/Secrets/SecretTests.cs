@@ -1,3 +1,4 @@
+using LeaseAgent.Testing;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -9,7 +10,7 @@ namespace ScaiVault.Emulator.Tests.Secrets;
 
 public class SecretTests(EmulatorFixture fixture) : IClassFixture<EmulatorFixture>
 {
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     [Fact]
     public async Task Put_ThenGet_ReturnsTheDocumentedShape()

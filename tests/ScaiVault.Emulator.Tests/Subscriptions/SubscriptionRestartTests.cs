@@ -19,9 +19,9 @@ public class SubscriptionRestartTests
         string accessToken, subscriptionId, ackedEventId;
         try
         {
-            await using (var first = await EmulatorHost.StartOnAsync(database, "--dev"))
+            await using (var first = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).WithArguments("--dev").StartAsync())
             {
-                accessToken = await first.ExchangeAsync(await first.MintDevTokenAsync("system:serviceaccount:ns:watcher"));
+                accessToken = await first.ExchangeAsync(await first.MintTokenAsync("system:serviceaccount:ns:watcher"));
                 var client = first.CreateClient(accessToken);
                 subscriptionId = await CreateAsync(client, ["apps/*/db"], ["secret.created", "secret.updated"]);
                 await PutSecretAsync(first, Path, "1");
@@ -32,7 +32,7 @@ public class SubscriptionRestartTests
                 await PutSecretAsync(first, Path, "2");
             }
 
-            await using var second = await EmulatorHost.StartOnAsync(database, "--dev");
+            await using var second = await new ScaiVaultEmulatorBuilder().WithStateDatabase(database).WithArguments("--dev").StartAsync();
             var again = second.CreateClient(accessToken);
             await (await again.GetAsync(new Uri($"v1/subscriptions/{subscriptionId}", UriKind.Relative))).ShouldBeAsync(HttpStatusCode.OK);
 
@@ -48,14 +48,14 @@ public class SubscriptionRestartTests
         }
         finally
         {
-            await EmulatorHost.DropDatabaseAsync(database);
+            await TestPostgres.DropDatabaseAsync(database);
         }
     }
 
     [Fact]
     public async Task Stop_WhileAPollWaits_AnswersItEmptyAndStopsPromptly()
     {
-        await using var host = await EmulatorHost.StartAsync("--dev");
+        await using var host = await new ScaiVaultEmulatorBuilder().WithArguments("--dev").StartAsync();
         var id = await CreateAsync(host.Admin, ["apps/quiet"], ["secret.updated"]);
         var poll = PollResponseAsync(host.Admin, id, 60);
         await Eventually.TrueAsync(

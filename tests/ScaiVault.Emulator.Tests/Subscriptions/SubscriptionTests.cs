@@ -19,14 +19,17 @@ public sealed class SubscriptionFixture : EmulatorFixture
     public static readonly TimeSpan Redelivery = TimeSpan.FromSeconds(1);
 
     // Subscription operations unlimited: the admin creates more than 20 subscriptions a minute here (RateLimitTests covers the class).
-    protected override string[] Arguments => ["--dev", "--subscription-redelivery", "1s", "--rate-limit-subscription-ops", "0"];
+    protected override ScaiVaultEmulatorBuilder Emulator => new ScaiVaultEmulatorBuilder()
+        .WithDevEndpoints()
+        .WithArguments("--subscription-redelivery", "1s")
+        .WithRateLimits(subscriptionOperations: 0);
 }
 
 public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<SubscriptionFixture>
 {
     private static readonly string[] Updated = ["secret.updated"];
 
-    private EmulatorHost Host => fixture.Host;
+    private ScaiVaultEmulator Host => fixture.Host;
 
     [Fact]
     public async Task Create_Returns201WithTheSubscription_AndGetShowsIt()
@@ -382,7 +385,7 @@ public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<Subs
         Assert.Empty(later.Events());
         Assert.True(started.Elapsed >= SubscriptionFixture.Redelivery * 2, $"the poll answered after {started.Elapsed}");
         Assert.Equal(1, await DeliveryCountAsync(id, eventId));
-        Assert.True(await TestEngine.ScalarAsync<bool>(Host.ConnectionString, $"SELECT acked_at IS NOT NULL FROM scaivault.subscription_events WHERE event_id = '{eventId}'"));
+        Assert.True(await TestEngine.ScalarAsync<bool>(Host.StateDatabase, $"SELECT acked_at IS NOT NULL FROM scaivault.subscription_events WHERE event_id = '{eventId}'"));
     }
 
     [Fact]
@@ -442,7 +445,7 @@ public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<Subs
         await (await client.GetAsync(subscription)).ShouldBeErrorAsync(HttpStatusCode.NotFound, "subscription_not_found");
         await (await PollResponseAsync(client, id, 0)).ShouldBeErrorAsync(HttpStatusCode.NotFound, "subscription_not_found");
         await (await client.DeleteAsync(subscription)).ShouldBeErrorAsync(HttpStatusCode.NotFound, "subscription_not_found");
-        Assert.Equal(0, await TestEngine.ScalarAsync<long>(Host.ConnectionString, $"SELECT count(*) FROM scaivault.subscription_events WHERE subscription_id = '{id}'"));
+        Assert.Equal(0, await TestEngine.ScalarAsync<long>(Host.StateDatabase, $"SELECT count(*) FROM scaivault.subscription_events WHERE subscription_id = '{id}'"));
 
         // Writing to the path afterwards still works.
         await PutSecretAsync(Host, path, "2");
@@ -465,7 +468,7 @@ public class SubscriptionTests(SubscriptionFixture fixture) : IClassFixture<Subs
 
     private Task<int> DeliveryCountAsync(string subscriptionId, string eventId) =>
         TestEngine.ScalarAsync<int>(
-            Host.ConnectionString,
+            Host.StateDatabase,
             $"SELECT delivery_count FROM scaivault.subscription_events WHERE subscription_id = '{subscriptionId}' AND event_id = '{eventId}'");
 
     private static string[] Strings(JsonNode? array) => [.. array!.AsArray().Select(s => s!.GetValue<string>())];
