@@ -5,21 +5,6 @@ namespace LeaseAgent.ChaosTests.Harness;
 /// <summary>Small superuser operations on the test servers.</summary>
 public static class Databases
 {
-    /// <summary>Creates an empty database with a unique name on the server and returns a connection string to it.</summary>
-    public static async Task<string> CreateAsync(string serverAdmin, string prefix)
-    {
-        var name = $"{prefix}_{Guid.NewGuid():N}";
-        await ExecuteAsync(serverAdmin, $"CREATE DATABASE \"{name}\"");
-        return new NpgsqlConnectionStringBuilder(serverAdmin) { Database = name, Pooling = false }.ConnectionString;
-    }
-
-    /// <summary>Drops the database of <paramref name="database"/>, ending any session still in it.</summary>
-    public static async Task DropAsync(string serverAdmin, string database)
-    {
-        var name = new NpgsqlConnectionStringBuilder(database).Database;
-        await ExecuteAsync(serverAdmin, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-    }
-
     public static async Task ExecuteAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);

@@ -33,8 +33,8 @@ public class SeveralEnginesTests
                 var other = emulator.Roles.Single(r => r != role).Engine;
 
                 Assert.Equal((role.Engine.Connection.Database, 10L), await ReadReportAsync(role.Engine, username, password));
-                var refused = await Assert.ThrowsAsync<PostgresException>(() => ReadReportAsync(other, username, password));
-                Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+                var refused = await Assert.ThrowsAsync<PostgresException>(async () => await (await LoginAsync(other, username, password)).DisposeAsync());
+                Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState); // the login, not a query: "permission denied for database"
             }
         }
         finally
@@ -56,12 +56,18 @@ public class SeveralEnginesTests
 
     private static async Task<(string? Database, long Rows)> ReadReportAsync(EmulatorEngine engine, string username, string password)
     {
-        var login = new NpgsqlConnectionStringBuilder(engine.Database) { Username = username, Password = password, Pooling = false };
-        await using var connection = new NpgsqlConnection(login.ConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await LoginAsync(engine, username, password);
         await using var command = new NpgsqlCommand("SELECT current_database(), (SELECT count(*) FROM report)", connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         return (reader.GetString(0), reader.GetInt64(1));
+    }
+
+    private static async Task<NpgsqlConnection> LoginAsync(EmulatorEngine engine, string username, string password)
+    {
+        var login = new NpgsqlConnectionStringBuilder(engine.Database) { Username = username, Password = password, Pooling = false };
+        var connection = new NpgsqlConnection(login.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
     }
 }
