@@ -25,7 +25,8 @@ namespace LeaseAgent.Diagnostics;
 /// port in use stops the agent with exit code 2 before it leases anything.
 /// Slow or silent clients cannot starve probes: every connection is accepted at once, the request head must
 /// arrive within <see cref="HeadTimeout"/> and the whole request within 5 s, and beyond
-/// <see cref="MaxConnections"/> connections still waiting for their head, the oldest of them is closed.
+/// <see cref="MaxConnections"/> connections still waiting for their head, the oldest of those from the busiest
+/// source address is closed.
 /// </summary>
 public sealed class HealthServer(
     HealthOptions options,
@@ -37,8 +38,8 @@ public sealed class HealthServer(
     /// <summary>
     /// Connections served at once; each costs a socket and an 8 KiB head buffer, so memory stays about 1 MiB.
     /// Counted are connections still waiting for their request head; a new one beyond the cap evicts the oldest of
-    /// them. A probe sends its head at once, so the oldest is almost always a slow client, and once its head has
-    /// arrived a probe cannot be evicted at all, however fast evicted clients reconnect.
+    /// them from the source address holding the most. A flood from one address cannot evict a probe from another,
+    /// and once its head has arrived a probe cannot be evicted at all, however fast evicted clients reconnect.
     /// </summary>
     internal const int MaxConnections = 128;
 
@@ -50,9 +51,10 @@ public sealed class HealthServer(
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
     private static readonly byte[] EndOfHead = "\r\n\r\n"u8.ToArray();
 
-    // Connections waiting for their request head, oldest first. Guarded by its own lock: the accept loop adds and
+    // Connections waiting for their request head, oldest first, with their source address (read once: a closed
+    // socket no longer knows it). Guarded by its own lock: the accept loop adds and
     // evicts, each connection removes itself once its head has arrived or it ends.
-    private readonly LinkedList<Socket> _connections = new();
+    private readonly LinkedList<(Socket Socket, IPAddress From)> _connections = new();
     private Socket? _listener;
 
     /// <summary>Where the server listens once started (the real port when <c>HEALTH_ADDRESS</c> gave port 0).</summary>
@@ -132,32 +134,57 @@ public sealed class HealthServer(
     }
 
     /// <summary>Registers a new connection, closing the oldest one when the server is at <see cref="MaxConnections"/>.</summary>
-    private LinkedListNode<Socket> Admit(Socket connection)
+    private LinkedListNode<(Socket Socket, IPAddress From)> Admit(Socket connection)
     {
-        Socket? evicted = null;
-        LinkedListNode<Socket> node;
+        (Socket Socket, IPAddress From)? evicted = null;
+        LinkedListNode<(Socket Socket, IPAddress From)> node;
         lock (_connections)
         {
             if (_connections.Count >= MaxConnections)
             {
-                evicted = _connections.First!.Value;
-                _connections.RemoveFirst();
+                var victim = OldestOfTheBusiestAddress();
+                evicted = victim.Value;
+                _connections.Remove(victim);
             }
 
-            node = _connections.AddLast(connection);
+            node = _connections.AddLast((connection, connection.RemoteEndPoint is IPEndPoint remote ? remote.Address : IPAddress.None));
         }
 
-        if (evicted is not null)
+        if (evicted is var (socket, from))
         {
             // Disposing aborts its pending receive; its ServeAsync logs that and finds its node already removed.
-            Log.HealthConnectionEvicted(logger, MaxConnections, evicted.RemoteEndPoint?.ToString());
-            evicted.Dispose();
+            // The address is the one read on admission: the socket may be closing already.
+            Log.HealthConnectionEvicted(logger, MaxConnections, from.ToString());
+            socket.Dispose();
         }
 
         return node;
     }
 
-    private async Task ServeAsync(Socket connection, LinkedListNode<Socket> node, CancellationToken stoppingToken)
+    /// <summary>
+    /// The connection to evict: the oldest one from the source address holding the most. Evicting the oldest of all
+    /// let clients churning through reconnects evict a probe that a busy node had not yet let send its head; a
+    /// kubelet probes from the node's address, so a flood from anywhere else never reaches its connections.
+    /// </summary>
+    private LinkedListNode<(Socket Socket, IPAddress From)> OldestOfTheBusiestAddress()
+    {
+        var counts = new Dictionary<IPAddress, int>();
+        foreach (var (_, from) in _connections)
+        {
+            counts[from] = counts.GetValueOrDefault(from) + 1;
+        }
+
+        var busiest = counts.MaxBy(c => c.Value).Key;
+        for (var node = _connections.First!; ; node = node.Next!)
+        {
+            if (node.Value.From.Equals(busiest))
+            {
+                return node;
+            }
+        }
+    }
+
+    private async Task ServeAsync(Socket connection, LinkedListNode<(Socket Socket, IPAddress From)> node, CancellationToken stoppingToken)
     {
         var remote = connection.RemoteEndPoint?.ToString();
         try
@@ -196,7 +223,7 @@ public sealed class HealthServer(
     }
 
     /// <summary>Takes a connection off the eviction list (once its head has arrived, or when it ends).</summary>
-    private void Release(LinkedListNode<Socket> node)
+    private void Release(LinkedListNode<(Socket Socket, IPAddress From)> node)
     {
         lock (_connections)
         {

@@ -213,7 +213,7 @@ internal static partial class Log
     [LoggerMessage(913, LogLevel.Warning, "Health endpoint could not accept a connection: {Error}")]
     public static partial void HealthAcceptFailed(ILogger logger, string error);
 
-    [LoggerMessage(9500, LogLevel.Debug, "Health endpoint at its limit of {MaxConnections} connections: closed the oldest, from {Remote}")]
+    [LoggerMessage(9500, LogLevel.Debug, "Health endpoint at its limit of {MaxConnections} connections: closed the oldest from the busiest address, {Remote}")]
     public static partial void HealthConnectionEvicted(ILogger logger, int maxConnections, string? remote);
 
     [LoggerMessage(914, LogLevel.Error, "Writing the metrics failed")]
