@@ -1,14 +1,16 @@
 using System.Diagnostics;
 using LeaseAgent.Benchmarks.Infrastructure;
+using LeaseAgent.Testing;
 
 namespace LeaseAgent.Benchmarks.Figures;
 
 /// <summary>
 /// Figure 5: queries of an app that fail while the agent rotates its credential. The agent runs on the short role
 /// (2 s TTL, 6 s max TTL: a rotation every ~4 s, the superseded user revoked at the latest when its max TTL ends)
-/// with its default drain settings; the app (<see cref="AppQueryLoop"/>) follows the published file and queries
-/// every ~10 ms until the requested number of rotations has completed. An agent that crashes is restarted at once
-/// (<see cref="RotatingAgent"/>) and the crash is reported. Also reads the agent's memory at the end (figure 2c).
+/// with its default drain settings; the app (<see cref="WellBehavedApp"/>, the sample ReportingService's credential
+/// store) follows the published file and queries every ~10 ms until the requested number of rotations has
+/// completed. An agent that crashes is restarted at once (<see cref="RotatingAgent"/>) and the crash is reported.
+/// Also reads the agent's memory at the end (figure 2c).
 /// </summary>
 public sealed class QueriesDuringRotation
 {
@@ -30,7 +32,7 @@ public sealed class QueriesDuringRotation
         long queries;
         string[] failures;
         int[] generations;
-        await using (var app = new AppQueryLoop(agent.OutputFile))
+        await using (var app = await WellBehavedApp.StartAsync(agent.OutputFile, workers: 1, period: TimeSpan.FromMilliseconds(10)))
         {
             await agent.WaitForRotationsAsync(rotations, TimeSpan.FromSeconds(60 + (rotations * 8)));
             await Task.Delay(TimeSpan.FromSeconds(1)); // the app's switch to the last generation

@@ -28,7 +28,7 @@ public static class RotationReadersScenario
         pod.Environment["LEASE_DRAIN_TIMEOUT"] = drain;
 
         await using var reader = ReaderProcess.Start(pod.OutputFile, Mode);
-        var app = new AppQueryLoop(pod.OutputFile);
+        var app = await LeaseAgent.Testing.WellBehavedApp.StartAsync(pod.OutputFile);
         ReaderReport report;
         var agent = pod.StartAgent();
         try
