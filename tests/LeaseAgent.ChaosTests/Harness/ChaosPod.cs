@@ -14,35 +14,58 @@ public sealed class ChaosPod
     private readonly DirectoryInfo _volume;
     private readonly List<AgentProcess> _agents = [];
 
-    private ChaosPod(Iteration iteration, ChaosRole role, DirectoryInfo volume, Dictionary<string, string> environment)
+    private ChaosPod(Iteration iteration, IReadOnlyList<PodCredential> credentials, DirectoryInfo volume, Dictionary<string, string> environment)
     {
         _iteration = iteration;
         _volume = volume;
-        Role = role;
-        OutputFile = environment["OUTPUT_FILE"];
+        Credentials = credentials;
         Environment = environment;
     }
 
-    public ChaosRole Role { get; }
+    /// <summary>Every credential the agent keeps: one from the single-credential keys, or the lines of <c>CREDENTIALS</c>.</summary>
+    public IReadOnlyList<PodCredential> Credentials { get; }
 
-    public string OutputFile { get; }
+    /// <summary>The (first) credential's role.</summary>
+    public ChaosRole Role => Credentials[0].Role;
+
+    /// <summary>The (first) credential's file.</summary>
+    public string OutputFile => Credentials[0].File;
 
     public string JournalFile => Path.Combine(_volume.FullName, ".lease-agent", "journal.json");
 
     public Dictionary<string, string> Environment { get; }
 
-    public static async Task<ChaosPod> CreateAsync(Iteration iteration, ChaosRole role)
+    /// <summary>
+    /// A pod whose agent keeps a credential of each of <paramref name="roles"/>: one role runs with the
+    /// single-credential keys (<c>OUTPUT_FILE</c> = <c>db.json</c>), several with a <c>CREDENTIALS</c> line each
+    /// (<c>ROLE.json</c>) and the first role's database settings as the defaults.
+    /// </summary>
+    public static async Task<ChaosPod> CreateAsync(Iteration iteration, params ChaosRole[] roles)
     {
         var volume = Directory.CreateTempSubdirectory("lease-agent-chaos-");
         var tokenFile = Path.Combine(volume.FullName, "token");
+        var first = roles[0];
 
         // One service account per iteration: its own rate-limit window and its own view of the leases.
-        var token = await role.Emulator.MintTokenAsync($"system:serviceaccount:chaos:{role.Name}");
+        var token = await first.Emulator.MintTokenAsync($"system:serviceaccount:chaos:{first.Name}");
         iteration.Run.Ledger.Add(token, "workload token");
         await File.WriteAllTextAsync(tokenFile, token);
-        var environment = await AgentEnvironment.ForTestAsync(role.Emulator.BaseAddress, tokenFile, role.Role, Path.Combine(volume.FullName, "db.json"));
+        var environment = await AgentEnvironment.ForTestAsync(first.Emulator.BaseAddress, tokenFile, first.Role, Path.Combine(volume.FullName, "db.json"));
         environment["SCAIVAULT_TIMEOUT"] = "2s";
-        return new ChaosPod(iteration, role, volume, environment);
+        if (roles.Length == 1)
+        {
+            return new ChaosPod(iteration, [new PodCredential(first, environment["OUTPUT_FILE"])], volume, environment);
+        }
+
+        var credentials = roles.Select(role => new PodCredential(role, Path.Combine(volume.FullName, $"{role.Name}.json"))).ToList();
+        foreach (var key in new[] { "LEASE_ENGINE", "LEASE_ROLE", "OUTPUT_FILE" })
+        {
+            environment.Remove(key);
+        }
+
+        environment["CREDENTIALS"] = string.Join('\n', credentials.Select(c => $"{c.Role.Role.Engine.Name}/{c.Role.Name} -> {c.File}"));
+        environment["STATE_DIR"] = Path.Combine(volume.FullName, ".lease-agent");
+        return new ChaosPod(iteration, credentials, volume, environment);
     }
 
     public AgentProcess StartAgent()
@@ -73,12 +96,12 @@ public sealed class ChaosPod
         return await agent.WaitForExitAsync(timeout);
     }
 
-    /// <summary>The published document, or null while there is none (or it cannot be read as one).</summary>
-    public JsonObject? TryReadDocument()
+    /// <summary>The document published at <paramref name="file"/> (by default the first credential's), or null while there is none (or it cannot be read as one).</summary>
+    public JsonObject? TryReadDocument(string? file = null)
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllBytes(OutputFile)) as JsonObject;
+            return JsonNode.Parse(File.ReadAllBytes(file ?? OutputFile)) as JsonObject;
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
         {
@@ -86,17 +109,48 @@ public sealed class ChaosPod
         }
     }
 
-    /// <summary>The current lease the journal names, with the time the emulator gives it, if any.</summary>
-    public string? JournalledCurrentLease()
+    /// <summary>The (first credential's) current lease the journal names, if any.</summary>
+    public string? JournalledCurrentLease() => JournalledCurrentLeases() is [var first, ..] ? first : null;
+
+    /// <summary>
+    /// The current leases the journal names, one per credential, in the journal's order: every lease entry
+    /// marked current, wherever the journal's layout puts it (top-level <c>leases</c>, or per-credential sections).
+    /// </summary>
+    public IReadOnlyList<string> JournalledCurrentLeases()
     {
         try
         {
-            var journal = JsonNode.Parse(File.ReadAllBytes(JournalFile));
-            return journal?["leases"]?.AsArray().FirstOrDefault(l => l?["current"]?.GetValue<bool>() == true)?["lease_id"]?.GetValue<string>();
+            var found = new List<string>();
+            Collect(JsonNode.Parse(File.ReadAllBytes(JournalFile)));
+            return found;
+
+            void Collect(JsonNode? node)
+            {
+                switch (node)
+                {
+                    case JsonObject entry when entry["current"] is JsonValue current && current.GetValue<bool>() && entry["lease_id"] is JsonValue id:
+                        found.Add(id.GetValue<string>());
+                        break;
+                    case JsonObject entry:
+                        foreach (var (_, child) in entry)
+                        {
+                            Collect(child);
+                        }
+
+                        break;
+                    case JsonArray array:
+                        foreach (var child in array)
+                        {
+                            Collect(child);
+                        }
+
+                        break;
+                }
+            }
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException)
         {
-            return null;
+            return [];
         }
     }
 
@@ -124,3 +178,6 @@ public sealed class ChaosPod
         _volume.Delete(recursive: true);
     }
 }
+
+/// <summary>One credential of a pod: the role it is leased from and the file it is published to.</summary>
+public sealed record PodCredential(ChaosRole Role, string File);

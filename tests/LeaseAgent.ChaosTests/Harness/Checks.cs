@@ -13,32 +13,45 @@ public static class Checks
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Waits for the steady state of one live agent (I1, I5): exactly one lease user in Postgres, exactly one
-    /// active lease in the emulator, and the published document naming both and logging in. Lease users still
-    /// there beyond one at the deadline are counted as leaked.
+    /// Waits for the steady state of one live agent (I1, I5), for every credential of the pod: exactly one lease
+    /// user of its role in Postgres, exactly one active lease in the emulator, and its published document naming
+    /// both and logging in. Lease users still there beyond one per role at the deadline are counted as leaked.
     /// </summary>
     /// <param name="agent">The agent that should be serving: the wait ends at once if it exits.</param>
+    /// <returns>The first credential's document.</returns>
     public static async Task<JsonObject> ServingOneUserAsync(Iteration iteration, ChaosPod pod, AgentProcess agent, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             StillRunning(iteration, agent);
-            var users = await pod.Role.UsersAsync();
-            var leases = await pod.Role.ActiveLeasesAsync();
-            var document = pod.TryReadDocument();
-            if (users.Count == 1 && leases.Count == 1 && document is not null
-                && document["lease_id"]?.GetValue<string>() == leases[0]["lease_id"]?.GetValue<string>()
-                && document["username"]?.GetValue<string>() == users[0]
-                && await LogsInAsync(document))
+            var states = new List<(PodCredential Credential, IReadOnlyList<string> Users, IReadOnlyList<JsonObject> Leases, JsonObject? Document, bool Serving)>();
+            foreach (var credential in pod.Credentials)
             {
-                return document;
+                var users = await credential.Role.UsersAsync();
+                var leases = await credential.Role.ActiveLeasesAsync();
+                var document = pod.TryReadDocument(credential.File);
+                var serving = users.Count == 1 && leases.Count == 1 && document is not null
+                    && document["lease_id"]?.GetValue<string>() == leases[0]["lease_id"]?.GetValue<string>()
+                    && document["username"]?.GetValue<string>() == users[0]
+                    && await LogsInAsync(document);
+                states.Add((credential, users, leases, document, serving));
+            }
+
+            if (states.TrueForAll(s => s.Serving))
+            {
+                return states[0].Document!;
             }
 
             if (clock.Elapsed > timeout)
             {
-                iteration.Counters.LeakedUsersFound(users.Count - 1, $"{iteration.Label}: {users.Count} lease users for one agent {timeout.TotalSeconds:0} s into {what}: {string.Join(", ", users)}");
-                throw new TimeoutException(string.Create(CultureInfo.InvariantCulture, $"{what}: after {timeout.TotalSeconds:0} s there are {users.Count} lease user(s), {leases.Count} active lease(s), and the published document is {Describe(document)}"));
+                foreach (var (credential, users, leases, document, _) in states.Where(s => !s.Serving))
+                {
+                    iteration.Counters.LeakedUsersFound(users.Count - 1, $"{iteration.Label}: {users.Count} lease users of {credential.Role.Name} for one agent {timeout.TotalSeconds:0} s into {what}: {string.Join(", ", users)}");
+                }
+
+                var problems = states.Where(s => !s.Serving).Select(s => string.Create(CultureInfo.InvariantCulture, $"role {s.Credential.Role.Name}: {s.Users.Count} lease user(s), {s.Leases.Count} active lease(s), and the published document is {Describe(s.Document)}"));
+                throw new TimeoutException($"{what}: after {timeout.TotalSeconds:0} s, {string.Join("; ", problems)}");
             }
 
             await Task.Delay(Poll);
@@ -46,15 +59,16 @@ public static class Checks
     }
 
     /// <summary>Waits until the agent has published at least generation <paramref name="generation"/>; ends at once if it exits.</summary>
-    public static async Task WaitForGenerationAsync(Iteration iteration, ChaosPod pod, AgentProcess agent, int generation, TimeSpan timeout)
+    /// <param name="file">The credential's file; by default the pod's first.</param>
+    public static async Task WaitForGenerationAsync(Iteration iteration, ChaosPod pod, AgentProcess agent, int generation, TimeSpan timeout, string? file = null)
     {
         var clock = Stopwatch.StartNew();
-        while (pod.TryReadDocument()?["generation"]?.GetValue<int>() is not { } published || published < generation)
+        while (pod.TryReadDocument(file)?["generation"]?.GetValue<int>() is not { } published || published < generation)
         {
             StillRunning(iteration, agent);
             if (clock.Elapsed > timeout)
             {
-                throw new TimeoutException($"generation {generation} was not published within {timeout.TotalSeconds:0} s\n{Tail(iteration, agent)}");
+                throw new TimeoutException($"generation {generation} was not published to {file ?? pod.OutputFile} within {timeout.TotalSeconds:0} s\n{Tail(iteration, agent)}");
             }
 
             await Task.Delay(Poll);
@@ -93,8 +107,14 @@ public static class Checks
         var clock = Stopwatch.StartNew();
         var exitCode = await pod.TerminateAsync(agent, TimeSpan.FromSeconds(30), atRandomMoment);
         var elapsed = clock.Elapsed;
-        var users = await pod.Role.UsersAsync();
-        var leases = await pod.Role.ActiveLeasesAsync();
+        var users = new List<string>();
+        var leases = new List<JsonObject>();
+        foreach (var role in pod.Credentials.Select(c => c.Role))
+        {
+            users.AddRange(await role.UsersAsync());
+            leases.AddRange(await role.ActiveLeasesAsync());
+        }
+
         var left = Math.Max(users.Count, leases.Count);
         iteration.Counters.UnrevokedAfterSigtermFound(left, $"{iteration.Label}: exit {exitCode} after SIGTERM left {users.Count} lease user(s) ({string.Join(", ", users)}) and {leases.Count} active lease(s)");
         Assert.True(left == 0, $"after SIGTERM (exit {exitCode}): {users.Count} lease user(s), {leases.Count} active lease(s) left\n{Tail(iteration, agent)}");
@@ -107,11 +127,14 @@ public static class Checks
         }
 
         Assert.True(exitCode == 0 || beforeTheRuntime, $"exit code {exitCode} after SIGTERM\n{Tail(iteration, agent)}");
-        Assert.False(File.Exists(pod.OutputFile), "the credential file is still there after SIGTERM");
+        Assert.All(pod.Credentials, c => Assert.False(File.Exists(c.File), $"the credential file {c.File} is still there after SIGTERM"));
         Assert.False(File.Exists(pod.JournalFile), "the journal is still there after a clean shutdown");
         Assert.True(elapsed < TimeSpan.FromSeconds(12), $"shutdown took {elapsed.TotalSeconds:0.0} s, beyond SHUTDOWN_TIMEOUT (10 s)");
-        var sessions = await pod.Role.SessionsOfRevokedUsersAsync();
-        Assert.True(sessions.Count == 0, $"sessions of revoked users are still open (I2): {string.Join(", ", sessions)}");
+        foreach (var role in pod.Credentials.Select(c => c.Role))
+        {
+            var sessions = await role.SessionsOfRevokedUsersAsync();
+            Assert.True(sessions.Count == 0, $"sessions of revoked users of {role.Name} are still open (I2): {string.Join(", ", sessions)}");
+        }
     }
 
     /// <summary>Logs in with a published document's connection string (no pooling) and reads the tutorial's table.</summary>

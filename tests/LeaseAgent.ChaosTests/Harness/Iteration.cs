@@ -48,9 +48,10 @@ public sealed class Iteration(ChaosRun run, ScenarioRunner scenario, int index, 
         return role;
     }
 
-    public async Task<ChaosPod> CreatePodAsync(ChaosRole role)
+    /// <summary>A pod whose agent keeps a credential of each role (<c>CREDENTIALS</c> when there are several).</summary>
+    public async Task<ChaosPod> CreatePodAsync(params ChaosRole[] roles)
     {
-        var pod = await ChaosPod.CreateAsync(this, role);
+        var pod = await ChaosPod.CreateAsync(this, roles);
         _pods.Add(pod);
         return pod;
     }
