@@ -1,5 +1,6 @@
 using ScaiVault.CsiProvider.Configuration;
 using ScaiVault.CsiProvider.Hosting;
+using ScaiVault.Hosting.Configuration;
 
 namespace ScaiVault.CsiProvider;
 
@@ -50,7 +51,7 @@ public static class Program
                 _ => await ProviderHost.RunAsync(ProviderConfiguration.Load(args, Environment.GetEnvironmentVariable)),
             };
         }
-        catch (ScaiVault.Hosting.Configuration.ConfigurationException e)
+        catch (ConfigurationException e)
         {
             return Fail(e.Message, ExitBadConfiguration);
         }

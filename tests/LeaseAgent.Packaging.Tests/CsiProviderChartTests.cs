@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using System.Text.RegularExpressions;
 using LeaseAgent.Packaging.Tests.Infrastructure;
 using ScaiVault.CsiProvider.Configuration;
+using ScaiVault.Hosting.Configuration;
 
 namespace LeaseAgent.Packaging.Tests;
 

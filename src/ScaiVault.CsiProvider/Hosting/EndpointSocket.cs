@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using ScaiVault.CsiProvider.Configuration;
+using ScaiVault.Hosting.Configuration;
 
 namespace ScaiVault.CsiProvider.Hosting;
 

@@ -1,5 +1,5 @@
 using ScaiVault.CsiProvider.Configuration;
-using ConfigurationException = ScaiVault.Hosting.Configuration.ConfigurationException;
+using ScaiVault.Hosting.Configuration;
 
 namespace ScaiVault.CsiProvider.Tests.Configuration;
 
