@@ -307,20 +307,7 @@ public sealed class ScaiVaultEmulator : IAsyncDisposable
     /// </summary>
     private static async Task DropRoleAsync(EmulatorRole role)
     {
-        var sql = $$"""
-            DO $$ DECLARE r record; BEGIN
-              FOR r IN SELECT m.rolname FROM pg_auth_members am
-                       JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
-                       WHERE g.rolname = '{{role.Group}}' LOOP
-                EXECUTE format('DROP OWNED BY %I', r.rolname);
-                EXECUTE format('DROP ROLE IF EXISTS %I', r.rolname);
-              END LOOP;
-              IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{{role.Group}}') THEN
-                EXECUTE format('DROP OWNED BY %I', '{{role.Group}}');
-                EXECUTE format('DROP ROLE %I', '{{role.Group}}');
-              END IF;
-            END $$
-            """;
+        var sql = TestPostgres.DropGroupAndMembersSql(role.Group);
         try
         {
             await TestPostgres.ScalarAsync<object>(role.Engine.Database, sql);

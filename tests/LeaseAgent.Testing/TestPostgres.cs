@@ -145,6 +145,25 @@ public static class TestPostgres
         await drop.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// SQL that drops the group role <paramref name="group"/> and every lease user left in it, with what they own
+    /// and their privileges in the database it runs in: roles outlive a test's database.
+    /// </summary>
+    public static string DropGroupAndMembersSql(string group) => $$"""
+        DO $$ DECLARE r record; BEGIN
+          FOR r IN SELECT m.rolname FROM pg_auth_members am
+                   JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
+                   WHERE g.rolname = '{{group}}' LOOP
+            EXECUTE format('DROP OWNED BY %I', r.rolname);
+            EXECUTE format('DROP ROLE IF EXISTS %I', r.rolname);
+          END LOOP;
+          IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{{group}}') THEN
+            EXECUTE format('DROP OWNED BY %I', '{{group}}');
+            EXECUTE format('DROP ROLE %I', '{{group}}');
+          END IF;
+        END $$
+        """;
+
     /// <summary>Runs one scalar query as the superuser against the given database.</summary>
     public static async Task<T?> ScalarAsync<T>(string connectionString, string sql)
     {

@@ -146,18 +146,7 @@ public sealed class TestEngine
 
     /// <summary>Drops the group role and any lease users left in it (roles outlive the test database).</summary>
     public async Task DropRolesAsync() =>
-        await SqlAsync(
-            await LeaseAgent.Testing.TestPostgres.GetAdminConnectionStringAsync(),
-            $$"""
-            DO $$ DECLARE r record; BEGIN
-              FOR r IN SELECT m.rolname FROM pg_auth_members am
-                       JOIN pg_roles m ON m.oid = am.member JOIN pg_roles g ON g.oid = am.roleid
-                       WHERE g.rolname = '{{GroupRole}}' LOOP
-                EXECUTE format('DROP ROLE IF EXISTS %I', r.rolname);
-              END LOOP;
-              EXECUTE format('DROP ROLE IF EXISTS %I', '{{GroupRole}}');
-            END $$
-            """);
+        await SqlAsync(await LeaseAgent.Testing.TestPostgres.GetAdminConnectionStringAsync(), LeaseAgent.Testing.TestPostgres.DropGroupAndMembersSql(GroupRole));
 
     /// <summary>Opens a session as the lease's user, proving the credential works.</summary>
     public async Task<NpgsqlConnection> LoginAsync(string username, string password)
