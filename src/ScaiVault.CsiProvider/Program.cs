@@ -12,31 +12,27 @@ public static class Program
     public const int ExitBadConfiguration = 2;
     public const int ExitEndpointInUse = 3;
 
-    private const string Usage = """
+    private const string UsageCommands = """
         usage: scaivault-csi-provider [FLAGS]         serve the Secrets Store CSI driver on a Unix socket until SIGTERM
                scaivault-csi-provider probe [--endpoint PATH]
                                                       exit 0 when the provider on PATH answers Version within 3 s, else 1
                scaivault-csi-provider version         print the version
 
         flags (each also an environment variable: --max-concurrency 8 is MAX_CONCURRENCY=8; the flag wins):
-          --endpoint PATH           the socket the driver dials (default /provider/scaivault.sock; the driver looks for
-                                    <providers-dir>/<SecretProviderClass provider>.sock)
-          --scaivault-url URL       ScaiVault's base URL, for every SecretProviderClass without scaivaultUrl (required)
-          --allowed-url URL         another server a SecretProviderClass may name in scaivaultUrl; repeatable
-                                    (ALLOWED_URL: comma-separated)
-          --ca-file PATH            a PEM CA bundle trusted for ScaiVault besides the system store (default none)
-          --default-audience NAME   the service-account token audience without an SPC audience (default scaivault)
-          --token-cache-size N      ScaiVault tokens kept, one per pod; least recently used evicted (default 1000)
-          --max-concurrency N       concurrent ScaiVault calls (exchanges and reads) per node, 1-1024 (default 16)
-          --max-response-bytes N    the largest Mount answer; keep it <= the driver's --max-call-recv-msg-size
-                                    (default 4194304)
-          --request-timeout D       the longest one Mount may take, capped by the driver's deadline, 1s-2m
-                                    (default 45s)
-          --log-format F            json (default) or text
+
+        """;
+
+    private const string UsageExitCodes = """
 
         exit codes: 0 stopped cleanly; 1 failed; 2 bad configuration (one line naming the key); 3 another process
         answers on the endpoint.
         """;
+
+    /// <summary>The flags from <see cref="ProviderKeys"/>, so that <c>--help</c> cannot drift from what is read.</summary>
+    private static string Usage =>
+        UsageCommands
+        + string.Concat(ProviderKeys.All.Select(key => $"  {key.Flag,-22}{Wrap($"{Plain(key.Help)} (default: {Plain(key.ShownDefault)})", indent: 24)}\n"))
+        + UsageExitCodes;
 
     public static async Task<int> Main(string[] args)
     {
@@ -69,6 +65,27 @@ public static class Program
             // Kestrel's bind failures (address in use when another instance won a race, permission denied).
             return Fail(e.Message.ReplaceLineEndings(" "), ExitFailure);
         }
+    }
+
+    /// <summary>Markdown's code marks dropped for a terminal.</summary>
+    private static string Plain(string markdown) => markdown.Replace("`", "", StringComparison.Ordinal);
+
+    /// <summary>Breaks <paramref name="text"/> into lines of at most 118 columns, every line after the first indented.</summary>
+    private static string Wrap(string text, int indent)
+    {
+        const int Width = 118;
+        var lines = new List<string> { "" };
+        foreach (var word in text.Split(' '))
+        {
+            if (lines[^1].Length > 0 && indent + lines[^1].Length + 1 + word.Length > Width)
+            {
+                lines.Add("");
+            }
+
+            lines[^1] += lines[^1].Length > 0 ? " " + word : word;
+        }
+
+        return string.Join("\n" + new string(' ', indent), lines);
     }
 
     private static int Print(string text)

@@ -8,7 +8,7 @@ using ScaiVault.CsiProvider.Mounting;
 namespace LeaseAgent.Packaging.Tests;
 
 /// <summary>
-/// docs/csi.md against the provider it documents: the flags table against <see cref="ProviderConfiguration.Keys"/>,
+/// docs/csi.md against the provider it documents: the flags table against <see cref="ProviderKeys"/>,
 /// the parameter and object tables against <see cref="MountRequestParser"/>, quoted messages against the real ones,
 /// and a troubleshooting row for every gRPC code the provider answers with.
 /// </summary>
@@ -25,6 +25,16 @@ public sealed partial class CsiDocsTests
         var rows = FlagRows();
 
         Assert.All(ProviderConfiguration.Keys, key => Assert.Equal(key, rows.GetValueOrDefault(ProviderConfiguration.FlagOf(key))));
+    }
+
+    [Theory]
+    [InlineData("docs/csi.md")]
+    [InlineData("src/ScaiVault.CsiProvider/README.md")]
+    public void FlagsTable_IsTheCatalogues(string page)
+    {
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot.Path, page));
+
+        Assert.True(text.Contains(ProviderKeys.Table(), StringComparison.Ordinal), $"{page}'s flag table is not the one ProviderKeys declares; replace it with:\n{ProviderKeys.Table()}");
     }
 
     [Fact]
