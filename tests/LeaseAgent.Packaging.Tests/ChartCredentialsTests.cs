@@ -272,6 +272,41 @@ public sealed class ChartCredentialsTests
         Assert.Contains(findings, f => f.Contains("CREDENTIALS and LEASE_ENGINE/LEASE_ROLE exclude each other", StringComparison.Ordinal));
     }
 
+    /// <summary>The values example of docs/kubernetes.md renders the CREDENTIALS the page shows next to it.</summary>
+    [Fact]
+    public void KubernetesDoc_SeveralCredentials_ExampleRendersWhatThePageShows()
+    {
+        var section = Section(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "kubernetes.md")), "## Several credentials");
+        var blocks = section.Split("```").Where((_, index) => index % 2 == 1).ToList();
+        var values = blocks[0]["yaml\n".Length..];
+        var shown = blocks[1].Trim('\n');
+
+        var agent = Agent(ChartRenderer.Render(values));
+
+        Assert.Equal(shown, CredentialListParser.Key + "=" + agent.Environment[CredentialListParser.Key]);
+    }
+
+    /// <summary>The chart README's example is the page's, and renders the lines the README quotes.</summary>
+    [Fact]
+    public void ChartReadme_SeveralCredentials_ExampleRendersTheQuotedLines()
+    {
+        var section = Section(File.ReadAllText(Path.Combine(ChartRenderer.ChartDirectory, "README.md")), "## Several credentials");
+        var values = section.Split("```")[1]["yaml\n".Length..];
+
+        var lines = Agent(ChartRenderer.Render(values)).Environment[CredentialListParser.Key].Split('\n');
+
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, line => Assert.Contains($"`{line}`", section.ReplaceLineEndings(" "), StringComparison.Ordinal));
+    }
+
+    private static string Section(string markdown, string heading)
+    {
+        var start = markdown.IndexOf(heading + "\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no section '{heading}'");
+        var end = markdown.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        return markdown[start..(end < 0 ? markdown.Length : end)];
+    }
+
     private static AgentContainer Agent(RenderedChart chart) => Assert.Single(PodChecks.Agents(chart.Documents));
 
     private static Dictionary<string, object?> Deployment(RenderedChart chart) => Assert.Single(chart.Documents, d => d.Kind() == "Deployment");
