@@ -54,6 +54,14 @@ public sealed partial class ChartValuesTests
     [InlineData("agent:\n  scaivaultUrl: scaivault.internal", "/agent/scaivaultUrl", "pattern")]
     [InlineData("agent:\n  leaseEngine: x", "/agent/leaseEngine", "additionalProperties")]
     [InlineData("token:\n  audience: null", "/token", "required")]
+    [InlineData("agent:\n  credentials:\n    - { engine: a, role: r }", "/agent/credentials/0", "required")]
+    [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: a.json, colour: blue }", "/agent/credentials/0/colour", "additionalProperties")]
+    [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: sub/a.json }", "/agent/credentials/0/file", "pattern")]
+    [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: a.json, format: yaml }", "/agent/credentials/0/format", "enum")]
+    [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: a.json, ttl: \"\" }", "/agent/credentials/0/ttl", "minLength")]
+    [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: a.json, database: \"a->b\" }", "/agent/credentials/0/database", "pattern")]
+    [InlineData("agent:\n  credentials:\n    - { engine: \"#a\", role: r, file: a.json }", "/agent/credentials/0/engine", "pattern")]
+    [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: a.json, name: \"a b\" }", "/agent/credentials/0/name", "pattern")]
     public void BadValues_AreRejectedByTheSchema(string overrides, string location, string keyword)
     {
         var values = ChartRenderer.DefaultValues();

@@ -45,6 +45,62 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s/%s" (trimSuffix "/" .Values.secretsVolume.mountPath) .Values.agent.output.fileName -}}
 {{- end -}}
 
+{{/*
+CREDENTIALS: one `ENGINE/ROLE -> FILE [key=value …]` line per item of agent.credentials, the syntax of the agent's
+CredentialListParser. Files are names in the memory volume, so every file is where the app reads it and nowhere
+else. Fails on what the agent would refuse at start (or could not publish), so a broken list never reaches a pod.
+*/}}
+{{- define "lease-agent.credentials" -}}
+{{- $values := .Values -}}
+{{- if and $values.agent.credentials (or $values.agent.lease.engine $values.agent.lease.role) -}}
+{{- fail "agent.credentials and agent.lease.engine/agent.lease.role exclude each other: list every credential in agent.credentials and set agent.lease.engine and agent.lease.role to \"\"" -}}
+{{- end -}}
+{{- $directory := trimSuffix "/" $values.secretsVolume.mountPath -}}
+{{- $lines := list -}}
+{{- $files := dict -}}
+{{- $names := dict -}}
+{{- range $index, $credential := $values.agent.credentials -}}
+{{- $at := printf "agent.credentials[%d]" $index -}}
+{{- if has $credential.file (list "." ".." ".lease-agent") -}}
+{{- fail (printf "%s.file %q is not a name the agent can write to (\".\", \"..\" and the state directory \".lease-agent\" are taken); name a file in %s" $at $credential.file $values.secretsVolume.mountPath) -}}
+{{- end -}}
+{{- if hasKey $files $credential.file -}}
+{{- fail (printf "%s.file %q is the file of %s too; give each credential its own file" $at $credential.file (get $files $credential.file)) -}}
+{{- end -}}
+{{- $_ := set $files $credential.file $at -}}
+{{- $name := $credential.name | default (printf "%s/%s" $credential.engine $credential.role) -}}
+{{- if hasKey $names $name -}}
+{{- fail (printf "%s is named %q, as %s is; give one of them another name" $at $name (get $names $name)) -}}
+{{- end -}}
+{{- $_ := set $names $name $at -}}
+{{- if not (or $credential.host $values.agent.db.host) -}}
+{{- fail (printf "%s needs host (or agent.db.host for every credential)" $at) -}}
+{{- end -}}
+{{- if not (or $credential.database $values.agent.db.name) -}}
+{{- fail (printf "%s needs database (or agent.db.name for every credential)" $at) -}}
+{{- end -}}
+{{- $line := printf "%s/%s -> %s/%s" $credential.engine $credential.role $directory $credential.file -}}
+{{- range $key := list "host" "port" "database" "sslmode" "format" "mode" "ttl" "name" -}}
+{{- if hasKey $credential $key -}}
+{{- $value := get $credential $key -}}
+{{- if eq $key "port" }}{{ $value = int $value }}{{ end -}}
+{{- $line = printf "%s %s=%v" $line $key $value -}}
+{{- end -}}
+{{- end -}}
+{{- $lines = append $lines $line -}}
+{{- end -}}
+{{- join "\n" $lines -}}
+{{- end -}}
+
+{{/* The file the app is told about (app.credentialsFileEnv): OUTPUT_FILE, or the first of agent.credentials. */}}
+{{- define "lease-agent.appCredentialFile" -}}
+{{- with .Values.agent.credentials -}}
+{{- printf "%s/%s" (trimSuffix "/" $.Values.secretsVolume.mountPath) (first .).file -}}
+{{- else -}}
+{{- include "lease-agent.outputFile" . -}}
+{{- end -}}
+{{- end -}}
+
 {{/* SHUTDOWN_TIMEOUT in seconds: the grace period less 5 s for the kubelet, at least 5 s. */}}
 {{- define "lease-agent.shutdownSeconds" -}}
 {{- max 5 (sub (int .Values.terminationGracePeriodSeconds) 5) -}}
@@ -76,13 +132,26 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - name: LEASE_DRAIN_TIMEOUT
   value: {{ . | quote }}
 {{- end }}
+{{- with include "lease-agent.credentials" . }}
+- name: CREDENTIALS
+  value: {{ . | quote }}
+{{- end }}
+{{- if or .Values.agent.lease.engine .Values.agent.credentials }}
+{{- /* With agent.credentials these are every line's defaults, and a line may set its own host and database. */}}
 {{- if .Values.agent.lease.engine }}
+{{- $_ := required "agent.db.host is required with agent.lease.engine" .Values.agent.db.host }}
+{{- $_ := required "agent.db.name is required with agent.lease.engine" .Values.agent.db.name }}
+{{- end }}
+{{- with .Values.agent.db.host }}
 - name: DB_HOST
-  value: {{ required "agent.db.host is required with agent.lease.engine" .Values.agent.db.host | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: DB_PORT
   value: {{ .Values.agent.db.port | quote }}
+{{- with .Values.agent.db.name }}
 - name: DB_NAME
-  value: {{ required "agent.db.name is required with agent.lease.engine" .Values.agent.db.name | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: DB_SSLMODE
   value: {{ .Values.agent.db.sslmode | quote }}
 - name: DB_REQUIRE_AUTH
@@ -92,8 +161,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   value: {{ . | quote }}
 {{- end }}
 {{- end }}
+{{- if .Values.agent.credentials }}
+{{- /* Each line names its file; the state (status.json, journal, lock) stays on the memory volume. */}}
+- name: STATE_DIR
+  value: {{ printf "%s/.lease-agent" (trimSuffix "/" .Values.secretsVolume.mountPath) | quote }}
+{{- else }}
 - name: OUTPUT_FILE
   value: {{ include "lease-agent.outputFile" . | quote }}
+{{- end }}
 - name: OUTPUT_FORMAT
   value: {{ .Values.agent.output.format | quote }}
 - name: OUTPUT_MODE

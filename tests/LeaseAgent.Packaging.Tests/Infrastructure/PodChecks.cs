@@ -1,5 +1,8 @@
 using System.Text.RegularExpressions;
 using k8s.Models;
+using LeaseAgent.Configuration;
+using Microsoft.Extensions.Configuration;
+using ScaiVault.Hosting.Configuration;
 
 namespace LeaseAgent.Packaging.Tests.Infrastructure;
 
@@ -274,9 +277,23 @@ internal static partial class PodChecks
             // Every file the agent writes is on a memory emptyDir with a sizeLimit, writable by the agent and
             // read-only in every other container of the pod.
             var outputs = new List<string>();
-            if (agent.Role != AgentRole.Init || env.ContainsKey("LEASE_ENGINE"))
+            if (env.TryGetValue(CredentialListParser.Key, out var credentials))
+            {
+                outputs.AddRange(CredentialFiles(credentials, env, at, findings));
+                if (env.ContainsKey("LEASE_ENGINE") || env.ContainsKey("LEASE_ROLE"))
+                {
+                    findings.Add($"{at}: {CredentialListParser.Key} and LEASE_ENGINE/LEASE_ROLE exclude each other");
+                }
+            }
+            else if (agent.Role != AgentRole.Init || env.ContainsKey("LEASE_ENGINE"))
             {
                 outputs.Add(env.GetValueOrDefault("OUTPUT_FILE", DefaultOutputFile));
+            }
+
+            // The journal holds the credential in service: it belongs on the memory volume too.
+            if (env.TryGetValue("STATE_DIR", out var stateDirectory))
+            {
+                outputs.Add(stateDirectory.TrimEnd('/') + "/journal.json");
             }
 
             // secret: targets go to the Kubernetes API, not to a file of the pod.
@@ -284,7 +301,7 @@ internal static partial class PodChecks
             outputs.AddRange(targets.Where(t => !t.StartsWith("secret:", StringComparison.Ordinal)));
             if (outputs.Count == 0 && targets.Count == 0)
             {
-                findings.Add($"{at}: writes nothing (no LEASE_ENGINE and no SECRETS)");
+                findings.Add($"{at}: writes nothing (no LEASE_ENGINE, no CREDENTIALS and no SECRETS)");
             }
 
             foreach (var output in outputs)
@@ -472,6 +489,30 @@ internal static partial class PodChecks
             .FirstOrDefault();
 
     private static string RelativeTo(string directory, string file) => file[(directory.TrimEnd('/').Length + 1)..];
+
+    /// <summary>
+    /// The files a CREDENTIALS value publishes, read by the agent's own parser with the container's environment as the
+    /// agent-wide defaults; a value the agent would refuse at start is a finding (its message names the line).
+    /// </summary>
+    public static List<string> CredentialFiles(string credentials, IReadOnlyDictionary<string, string> env, string at, List<string> findings)
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(env.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value))).Build();
+        try
+        {
+            var parsed = CredentialListParser.Parse(credentials, config, env.GetValueOrDefault("STATE_DIR", "/"));
+            if (parsed.Count == 0)
+            {
+                findings.Add($"{at}: {CredentialListParser.Key} has no line");
+            }
+
+            return [.. parsed.Select(c => c.Output.File)];
+        }
+        catch (ConfigurationException e)
+        {
+            findings.Add($"{at}: the agent would refuse it: {e.Message}");
+            return [];
+        }
+    }
 
     /// <summary>The target files of a SECRETS value (<c>path -> /file</c> lines; blank lines and comments skipped).</summary>
     public static List<string> SecretTargets(string secrets) =>
