@@ -40,6 +40,9 @@ public sealed class LeaseMetrics : IDisposable
         _exposition = new Lazy<Exposition>(() => new Exposition(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
+    /// <summary>The metrics of one credential, as its lease supervisor records them.</summary>
+    public CredentialMetrics For(string credential) => new(this, credential);
+
     /// <summary>A renewal finished: <c>ok</c>, <c>capped</c> (only up to the max TTL), <c>failed</c> or <c>lost</c>.</summary>
     public void RenewalCompleted(string result) => _renewals.Add(result);
 

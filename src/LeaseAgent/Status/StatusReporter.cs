@@ -135,6 +135,29 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     }
 
     /// <summary>
+    /// Completes once each of <paramref name="credentials"/> has been put in service (at once for those that already
+    /// are), with their parts in the same order: supervisor mode starts its child then, with every file in place.
+    /// </summary>
+    public async Task<IReadOnlyList<LeaseStatus>> EveryPublishedAsync(IReadOnlyList<string> credentials, CancellationToken cancellationToken)
+    {
+        var published = new Dictionary<string, LeaseStatus>(StringComparer.Ordinal);
+        var every = new TaskCompletionSource<IReadOnlyList<LeaseStatus>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = Subscribe(e =>
+        {
+            // Handlers run one event at a time under the reporter's lock: the dictionary needs no lock of its own.
+            if (e is CredentialPublished { Lease: var lease } && credentials.Contains(lease.Credential))
+            {
+                published.TryAdd(lease.Credential, lease);
+                if (published.Count == credentials.Count)
+                {
+                    every.TrySetResult([.. credentials.Select(c => published[c])]);
+                }
+            }
+        });
+        return await every.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// The agent's status from its parts, in one place. Ready when every expected credential is in service (or, with
     /// <c>FAIL_OPEN</c>, cannot be had) and the secrets are written, and not stopping. With a dynamic credential, that
     /// credential's part speaks for the agent (state, generation, degraded, last error) and <c>FAIL_OPEN</c> covers it
@@ -279,7 +302,7 @@ public sealed record StatusOptions(string StateDirectory, IReadOnlyList<string> 
 {
     public static StatusOptions For(AgentOptions options) => new(
         options.Output.StateDirectory,
-        options.Lease is { } lease ? [LeaseStatus.NameOf(lease)] : [],
+        [.. options.Credentials.Select(c => c.Name)],
         options.Secrets.Mappings.Count > 0,
         options.FailOpen);
 }

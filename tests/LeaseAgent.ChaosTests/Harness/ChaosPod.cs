@@ -92,7 +92,9 @@ public sealed class ChaosPod
         try
         {
             var journal = JsonNode.Parse(File.ReadAllBytes(JournalFile));
-            return journal?["leases"]?.AsArray().FirstOrDefault(l => l?["current"]?.GetValue<bool>() == true)?["lease_id"]?.GetValue<string>();
+            // Version 2: a section per credential; the pod has one.
+            return journal?["credentials"]?.AsObject().SelectMany(c => c.Value?["leases"]?.AsArray() ?? [])
+                .FirstOrDefault(l => l?["current"]?.GetValue<bool>() == true)?["lease_id"]?.GetValue<string>();
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException)
         {
