@@ -110,7 +110,7 @@ public static class AgentConfiguration
 
         var engine = AgentKeys.LeaseEngine.Read(reader);
         var role = AgentKeys.LeaseRole.Read(reader);
-        var stateDirectory = StateDirectory(config, reader, mappings);
+        var stateDirectory = StateDirectory(reader, mappings);
         var credentials = ReadCredentials(config, reader, stateDirectory);
         if (credentials.Count > 0 && (engine is not null || role is not null))
         {
@@ -228,17 +228,16 @@ public static class AgentConfiguration
     public static string StateDirectory(IConfiguration config)
     {
         var reader = Reader(config);
-        return StateDirectory(config, reader, ReadSecretMappings(reader));
+        return StateDirectory(reader, ReadSecretMappings(reader));
     }
 
     // With CREDENTIALS, beside the first line's file: the one an operator converting from OUTPUT_FILE keeps first.
     // With only secret: targets (init, which keeps no state) there is no file to sit beside: OUTPUT_FILE's directory.
-    private static string StateDirectory(IConfiguration config, SettingReader reader, SecretMappings secrets) =>
+    private static string StateDirectory(SettingReader reader, SecretMappings secrets) =>
         AgentKeys.StateDir.Read(reader) ?? Path.Combine(
             Path.GetDirectoryName(
-                ReadCredentials(config, reader, stateDirectory: "") is [var first, ..] ? first.Output.File
-                : LeasesACredential(reader, secrets) || secrets.Files.Count == 0 ? AgentKeys.OutputFile.Read(reader)
-                : secrets.Files[0].File)!,
+                CredentialListParser.FirstFile(AgentKeys.Credentials.Read(reader))
+                ?? (LeasesACredential(reader, secrets) || secrets.Files.Count == 0 ? AgentKeys.OutputFile.Read(reader) : secrets.Files[0].File))!,
             ".lease-agent");
 
     private static IReadOnlyList<CredentialOptions> ReadCredentials(IConfiguration config, SettingReader reader, string stateDirectory) =>

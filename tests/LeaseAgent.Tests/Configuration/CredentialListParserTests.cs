@@ -214,6 +214,17 @@ public sealed class CredentialListParserTests
     }
 
     [Fact]
+    public void StateDirectory_OnlyCredentials_IsBesideTheFirstLinesFile_AsTheProbeFindsIt()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["CREDENTIALS"] = "# the probe has none of run's other keys\n\n  e/r -> /run/app/db.json host=h\nf/s -> /run/other/x.json",
+        }).Build();
+
+        Assert.Equal("/run/app/.lease-agent", AgentConfiguration.StateDirectory(config));
+    }
+
+    [Fact]
     public void Load_Credentials_StateDirSet_IsEveryCredentials()
     {
         var options = Load(new(WithList) { ["STATE_DIR"] = "/var/lib/agent" });
