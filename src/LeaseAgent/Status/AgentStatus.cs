@@ -34,9 +34,46 @@ public sealed record AgentStatus
     [JsonPropertyName("last_error")]
     public string? LastError { get; init; }
 
+    /// <summary>
+    /// Each dynamic credential by name (<c>ENGINE/ROLE</c> or its <c>name=</c>); the fields above are the first one's,
+    /// but <see cref="Ready"/> is every one's. Absent with only <c>SECRETS</c>.
+    /// </summary>
+    [JsonPropertyName("credentials")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, CredentialStatus>? Credentials { get; init; }
+
     [JsonPropertyName("pid")]
     public int Pid { get; init; }
 
     [JsonPropertyName("updated_at")]
     public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>One credential's entry in <see cref="AgentStatus.Credentials"/>. Holds no secret.</summary>
+public sealed record CredentialStatus
+{
+    [JsonPropertyName("state")]
+    public required AgentState State { get; init; }
+
+    /// <summary>This credential is published (or, with <c>FAIL_OPEN</c>, cannot be had), and the agent is not stopping.</summary>
+    [JsonPropertyName("ready")]
+    public required bool Ready { get; init; }
+
+    [JsonPropertyName("degraded")]
+    public bool Degraded { get; init; }
+
+    [JsonPropertyName("generation")]
+    public int Generation { get; init; }
+
+    [JsonPropertyName("lease_id")]
+    public string? LeaseId { get; init; }
+
+    [JsonPropertyName("username")]
+    public string? Username { get; init; }
+
+    [JsonPropertyName("expires_at")]
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    [JsonPropertyName("last_error")]
+    public string? LastError { get; init; }
 }

@@ -167,13 +167,29 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     internal static AgentStatus Combine(StatusOptions options, IReadOnlyDictionary<string, LeaseStatus> leases, SecretsStatus? secrets)
     {
         var stopping = leases.Values.Any(l => l.State == AgentState.Stopping);
+        var credentials = options.Credentials.ToDictionary(
+            name => name,
+            name => leases.GetValueOrDefault(name) is { } lease
+                ? new CredentialStatus
+                {
+                    State = stopping ? AgentState.Stopping : lease.State,
+                    Ready = !stopping && (lease.Published is not null || (options.FailOpen && lease.Unavailable)),
+                    Degraded = lease.Degraded,
+                    Generation = lease.Generation,
+                    LeaseId = lease.LeaseId,
+                    Username = lease.Username,
+                    ExpiresAt = lease.ExpiresAt,
+                    LastError = lease.LastError,
+                }
+                : new CredentialStatus { State = stopping ? AgentState.Stopping : AgentState.Pending, Ready = false },
+            StringComparer.Ordinal);
         var credentialsReady = options.Credentials.All(c => leases.TryGetValue(c, out var lease) && (lease.Published is not null || (options.FailOpen && lease.Unavailable)));
         var secretsReady = !options.Secrets || secrets is { Written: true } || (options.FailOpen && options.Credentials.Count == 0 && secrets is { Failures: > 0 });
         var ready = !stopping && credentialsReady && secretsReady;
 
         if (options.Credentials.Count > 0)
         {
-            // One credential today; with several, status.json keeps the first one's fields at the top (see ADR 0014).
+            // The first credential's fields at the top, as with one (ADR 0014); each one's in credentials.
             var shown = leases.GetValueOrDefault(options.Credentials[0]);
             return new AgentStatus
             {
@@ -185,6 +201,7 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
                 Username = shown?.Username,
                 ExpiresAt = shown?.ExpiresAt,
                 LastError = shown?.LastError,
+                Credentials = credentials,
                 Pid = Environment.ProcessId,
                 UpdatedAt = DateTimeOffset.MinValue,
             };
@@ -224,7 +241,7 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     private void Update()
     {
         var status = Combine(_options, _leases, _secrets);
-        if (status != _written || (_heartbeatDue && HeartbeatAnswered))
+        if (!SameStatus(status, _written) || (_heartbeatDue && HeartbeatAnswered))
         {
             _written = status;
             _writtenAt = _time.GetUtcNow();
@@ -243,6 +260,13 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
 
         _current = new StatusSnapshot(status with { UpdatedAt = _writtenAt }, [.. _leases.Values], _secrets);
     }
+
+    /// <summary>Record equality, with the credentials compared by content rather than by dictionary reference.</summary>
+    private static bool SameStatus(AgentStatus status, AgentStatus? written) =>
+        written is not null
+        && status with { Credentials = null } == written with { Credentials = null }
+        && (status.Credentials ?? new Dictionary<string, CredentialStatus>()).OrderBy(c => c.Key, StringComparer.Ordinal)
+            .SequenceEqual((written.Credentials ?? new Dictionary<string, CredentialStatus>()).OrderBy(c => c.Key, StringComparer.Ordinal));
 
     private void Raise(StatusEvent statusEvent)
     {
