@@ -40,7 +40,7 @@ public sealed record AgentStatus
     /// </summary>
     [JsonPropertyName("credentials")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public IReadOnlyDictionary<string, CredentialStatus>? Credentials { get; init; }
+    public Dictionary<string, CredentialStatus>? Credentials { get; init; }
 
     [JsonPropertyName("pid")]
     public int Pid { get; init; }

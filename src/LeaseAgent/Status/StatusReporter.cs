@@ -262,11 +262,23 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     }
 
     /// <summary>Record equality, with the credentials compared by content rather than by dictionary reference.</summary>
-    private static bool SameStatus(AgentStatus status, AgentStatus? written) =>
-        written is not null
-        && status with { Credentials = null } == written with { Credentials = null }
-        && (status.Credentials ?? new Dictionary<string, CredentialStatus>()).OrderBy(c => c.Key, StringComparer.Ordinal)
-            .SequenceEqual((written.Credentials ?? new Dictionary<string, CredentialStatus>()).OrderBy(c => c.Key, StringComparer.Ordinal));
+    private static bool SameStatus(AgentStatus status, AgentStatus? written)
+    {
+        if (written is null || status with { Credentials = null } != written with { Credentials = null } || status.Credentials?.Count != written.Credentials?.Count)
+        {
+            return false;
+        }
+
+        foreach (var (name, credential) in status.Credentials ?? new())
+        {
+            if (!written.Credentials!.TryGetValue(name, out var before) || before != credential)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private void Raise(StatusEvent statusEvent)
     {
