@@ -10,6 +10,11 @@ namespace LeaseAgent.Leasing;
 /// </summary>
 public sealed record JournalDocument
 {
+    /// <summary>In the file only: which credential the section is of (<see cref="JournalFile.Credentials"/>).</summary>
+    [JsonPropertyName("credential")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Credential { get; init; }
+
     /// <summary>Generates sent (or about to be) whose answer has not been seen.</summary>
     [JsonPropertyName("intents")]
     public IReadOnlyList<JournalIntent> Intents { get; init; } = [];
@@ -22,11 +27,12 @@ public sealed record JournalDocument
 }
 
 /// <summary>
-/// The file itself. Version 2 has a section per credential (<c>credentials</c>, keyed by the credential's name);
-/// version 1, written by agents that knew one credential, had that credential's <c>intents</c> and <c>leases</c> at
-/// the top, and is still read so that an agent restarted in place with a newer image adopts its lease.
+/// The file itself. Version 2 has a section per credential (<c>credentials</c>, each naming its <c>credential</c>; a
+/// list rather than an object keyed by name, which would cost the agent's binary System.Text.Json's dictionary
+/// converters); version 1, written by agents that knew one credential, had that credential's <c>intents</c> and
+/// <c>leases</c> at the top, and is still read so that an agent restarted in place with a newer image adopts its lease.
 /// </summary>
-public sealed record JournalFile
+public sealed class JournalFile
 {
     public const int CurrentVersion = 2;
 
@@ -35,7 +41,7 @@ public sealed record JournalFile
 
     [JsonPropertyName("credentials")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public Dictionary<string, JournalDocument>? Credentials { get; init; }
+    public IReadOnlyList<JournalDocument>? Credentials { get; init; }
 
     /// <summary>Version 1 only.</summary>
     [JsonPropertyName("intents")]

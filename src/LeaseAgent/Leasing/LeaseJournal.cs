@@ -80,7 +80,7 @@ public sealed class LeaseJournal(string stateDirectory, string version1Owner, Ti
 
     private void WriteFile()
     {
-        var file = new JournalFile { Credentials = _sections!.OrderBy(s => s.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal) };
+        var file = new JournalFile { Credentials = [.. _sections!.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Value with { Credential = s.Key })] };
         var bytes = JsonSerializer.SerializeToUtf8Bytes(file, JournalJsonContext.Default.JournalFile);
         if (_lastWritten is not null && bytes.AsSpan().SequenceEqual(_lastWritten))
         {
@@ -130,9 +130,12 @@ public sealed class LeaseJournal(string stateDirectory, string version1Owner, Ti
                     sections[version1Owner] = new JournalDocument { Intents = file.Intents ?? [], Leases = file.Leases ?? [] };
                     return (sections, null);
                 case { Version: JournalFile.CurrentVersion }:
-                    foreach (var (credential, section) in file.Credentials ?? new())
+                    foreach (var section in file.Credentials ?? [])
                     {
-                        sections[credential] = section;
+                        if (section.Credential is { } credential)
+                        {
+                            sections[credential] = section with { Credential = null };
+                        }
                     }
 
                     return (sections, null);

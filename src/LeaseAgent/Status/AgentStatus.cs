@@ -35,12 +35,13 @@ public sealed record AgentStatus
     public string? LastError { get; init; }
 
     /// <summary>
-    /// Each dynamic credential by name (<c>ENGINE/ROLE</c> or its <c>name=</c>); the fields above are the first one's,
-    /// but <see cref="Ready"/> is every one's. Absent with only <c>SECRETS</c>.
+    /// Each dynamic credential, in configuration order; the fields above are the first one's, but <see cref="Ready"/>
+    /// is every one's. Absent with only <c>SECRETS</c>. A list rather than an object keyed by name, which would cost the
+    /// agent's binary System.Text.Json's dictionary converters.
     /// </summary>
     [JsonPropertyName("credentials")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public Dictionary<string, CredentialStatus>? Credentials { get; init; }
+    public IReadOnlyList<CredentialStatus>? Credentials { get; init; }
 
     [JsonPropertyName("pid")]
     public int Pid { get; init; }
@@ -52,6 +53,10 @@ public sealed record AgentStatus
 /// <summary>One credential's entry in <see cref="AgentStatus.Credentials"/>. Holds no secret.</summary>
 public sealed record CredentialStatus
 {
+    /// <summary><c>ENGINE/ROLE</c>, or the <c>name=</c> of its <c>CREDENTIALS</c> line.</summary>
+    [JsonPropertyName("name")]
+    public required string Name { get; init; }
+
     [JsonPropertyName("state")]
     public required AgentState State { get; init; }
 

@@ -73,8 +73,8 @@ public static class StatusCheck
     /// <summary>With several credentials, each one that is not ready and why: <c>; billing-db/readwrite: state Generating</c>.</summary>
     private static string NotReadyCredentials(AgentStatus status) =>
         status.Credentials is { Count: > 1 } credentials
-            ? string.Concat(credentials.Where(c => !c.Value.Ready).Select(c =>
-                $"; {SanitizeName(c.Key)}: state {c.Value.State}{(c.Value.LastError is { Length: > 0 } error ? $", last error {Sanitize(error)}" : "")}"))
+            ? string.Concat(credentials.Where(c => !c.Ready).Select(c =>
+                $"; {SanitizeName(c.Name)}: state {c.State}{(c.LastError is { Length: > 0 } error ? $", last error {Sanitize(error)}" : "")}"))
             : "";
 
     /// <summary><c>state Active, generation 3</c> or <c>state Generating, last error rate_limited</c>; never an identifier or secret.</summary>

@@ -167,22 +167,20 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     internal static AgentStatus Combine(StatusOptions options, IReadOnlyDictionary<string, LeaseStatus> leases, SecretsStatus? secrets)
     {
         var stopping = leases.Values.Any(l => l.State == AgentState.Stopping);
-        var credentials = options.Credentials.ToDictionary(
-            name => name,
-            name => leases.GetValueOrDefault(name) is { } lease
-                ? new CredentialStatus
-                {
-                    State = stopping ? AgentState.Stopping : lease.State,
-                    Ready = !stopping && (lease.Published is not null || (options.FailOpen && lease.Unavailable)),
-                    Degraded = lease.Degraded,
-                    Generation = lease.Generation,
-                    LeaseId = lease.LeaseId,
-                    Username = lease.Username,
-                    ExpiresAt = lease.ExpiresAt,
-                    LastError = lease.LastError,
-                }
-                : new CredentialStatus { State = stopping ? AgentState.Stopping : AgentState.Pending, Ready = false },
-            StringComparer.Ordinal);
+        var credentials = options.Credentials.Select(name => leases.GetValueOrDefault(name) is { } lease
+            ? new CredentialStatus
+            {
+                Name = name,
+                State = stopping ? AgentState.Stopping : lease.State,
+                Ready = !stopping && (lease.Published is not null || (options.FailOpen && lease.Unavailable)),
+                Degraded = lease.Degraded,
+                Generation = lease.Generation,
+                LeaseId = lease.LeaseId,
+                Username = lease.Username,
+                ExpiresAt = lease.ExpiresAt,
+                LastError = lease.LastError,
+            }
+            : new CredentialStatus { Name = name, State = stopping ? AgentState.Stopping : AgentState.Pending, Ready = false }).ToList();
         var credentialsReady = options.Credentials.All(c => leases.TryGetValue(c, out var lease) && (lease.Published is not null || (options.FailOpen && lease.Unavailable)));
         var secretsReady = !options.Secrets || secrets is { Written: true } || (options.FailOpen && options.Credentials.Count == 0 && secrets is { Failures: > 0 });
         var ready = !stopping && credentialsReady && secretsReady;
@@ -261,24 +259,11 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
         _current = new StatusSnapshot(status with { UpdatedAt = _writtenAt }, [.. _leases.Values], _secrets);
     }
 
-    /// <summary>Record equality, with the credentials compared by content rather than by dictionary reference.</summary>
-    private static bool SameStatus(AgentStatus status, AgentStatus? written)
-    {
-        if (written is null || status with { Credentials = null } != written with { Credentials = null } || status.Credentials?.Count != written.Credentials?.Count)
-        {
-            return false;
-        }
-
-        foreach (var (name, credential) in status.Credentials ?? new())
-        {
-            if (!written.Credentials!.TryGetValue(name, out var before) || before != credential)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>Record equality, with the credentials compared by content rather than by list reference.</summary>
+    private static bool SameStatus(AgentStatus status, AgentStatus? written) =>
+        written is not null
+        && status with { Credentials = null } == written with { Credentials = null }
+        && (status.Credentials ?? []).SequenceEqual(written.Credentials ?? []);
 
     private void Raise(StatusEvent statusEvent)
     {

@@ -93,7 +93,7 @@ public sealed class ChaosPod
         {
             var journal = JsonNode.Parse(File.ReadAllBytes(JournalFile));
             // Version 2: a section per credential; the pod has one.
-            return journal?["credentials"]?.AsObject().SelectMany(c => c.Value?["leases"]?.AsArray() ?? [])
+            return journal?["credentials"]?.AsArray().SelectMany(c => c?["leases"]?.AsArray() ?? [])
                 .FirstOrDefault(l => l?["current"]?.GetValue<bool>() == true)?["lease_id"]?.GetValue<string>();
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException)

@@ -71,11 +71,11 @@ public sealed class ProbeCommandTests : IDisposable
     {
         StatusFile.Write(StatusFile.In(StateDirectory), Status(ready: false, AgentState.Active, TimeSpan.FromSeconds(1)) with
         {
-            Credentials = new()
-            {
-                ["reporting-db/readonly"] = new CredentialStatus { State = AgentState.Active, Ready = true, Generation = 1 },
-                ["billing-db/readwrite"] = new CredentialStatus { State = AgentState.Generating, Ready = false, LastError = "unavailable" },
-            },
+            Credentials =
+            [
+                new CredentialStatus { Name = "reporting-db/readonly", State = AgentState.Active, Ready = true, Generation = 1 },
+                new CredentialStatus { Name = "billing-db/readwrite", State = AgentState.Generating, Ready = false, LastError = "unavailable" },
+            ],
         });
 
         var ready = Probe("ready", "--state-dir", StateDirectory);

@@ -39,7 +39,7 @@ public sealed class SeveralCredentialsTests
         var (reporting, billing) = await scenario.WaitForBothAsync(Generous);
         var journal = await AgentScenario.ReadJsonFileAsync(Path.Combine(scenario.StateDirectory, "journal.json"));
         Assert.Equal(2, journal["version"]!.GetValue<int>());
-        Assert.Equal(2, journal["credentials"]!.AsObject().Count);
+        Assert.Equal(2, journal["credentials"]!.AsArray().Count);
 
         first.Kill();
         await first.WaitForExitAsync(Generous);
@@ -121,8 +121,9 @@ public sealed class SeveralCredentialsTests
         Assert.True(scenario.Fault.Refused >= 2, $"the fault refused {scenario.Fault.Refused} billing request(s)");
         Assert.False(File.Exists(scenario.BillingFile));
         Assert.False(status["ready"]!.GetValue<bool>(), "ready needs every credential");
-        Assert.False(status["credentials"]![billingName]!["ready"]!.GetValue<bool>());
-        Assert.True(status["credentials"]![$"{scenario.Reporting.Engine.Name}/{scenario.Reporting.Name}"]!["ready"]!.GetValue<bool>());
+        var credentials = status["credentials"]!.AsArray();
+        Assert.False(credentials.Single(c => c!["name"]!.GetValue<string>() == billingName)!["ready"]!.GetValue<bool>());
+        Assert.True(credentials.Single(c => c!["name"]!.GetValue<string>() == $"{scenario.Reporting.Engine.Name}/{scenario.Reporting.Name}")!["ready"]!.GetValue<bool>());
         Assert.Equal((scenario.Reporting.Engine.Connection.Database, 10L), await ReadReportAsync(reporting));
 
         // The fault ends: billing catches up, reporting keeps the lease it had.

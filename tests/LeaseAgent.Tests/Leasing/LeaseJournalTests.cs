@@ -97,8 +97,10 @@ public sealed class LeaseJournalTests : IDisposable
 
         var file = JsonNode.Parse(File.ReadAllText(journal.Path))!;
         Assert.Equal(2, file["version"]!.GetValue<int>());
-        Assert.Equal("planted", file["credentials"]![Credential]!["leases"]![0]!["lease_id"]!.GetValue<string>());
-        Assert.Equal("la-2", file["credentials"]![Other]!["intents"]![0]!["client_ref"]!.GetValue<string>());
+        var sections = file["credentials"]!.AsArray();
+        Assert.Equal([Other, Credential], sections.Select(s => s!["credential"]!.GetValue<string>()));
+        Assert.Equal("planted", sections[1]!["leases"]![0]!["lease_id"]!.GetValue<string>());
+        Assert.Equal("la-2", sections[0]!["intents"]![0]!["client_ref"]!.GetValue<string>());
         Assert.Null(file["leases"]);
     }
 

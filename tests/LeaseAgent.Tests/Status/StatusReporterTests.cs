@@ -222,14 +222,14 @@ public sealed class StatusReporterTests : IDisposable
         reporter.Report(new LeaseStatus(Billing, AgentState.Generating) { LastError = "unavailable", Unavailable = true });
 
         var written = Written();
-        Assert.Equal(("Active", false, 1, "unavailable"), (written["state"]!.GetValue<string>(), written["ready"]!.GetValue<bool>(), written["generation"]!.GetValue<int>(), written["credentials"]![Billing]!["last_error"]!.GetValue<string>()));
-        var reporting = written["credentials"]![Credential]!;
+        Assert.Equal(("Active", false, 1, "unavailable"), (written["state"]!.GetValue<string>(), written["ready"]!.GetValue<bool>(), written["generation"]!.GetValue<int>(), Entry(written, Billing)["last_error"]!.GetValue<string>()));
+        var reporting = Entry(written, Credential);
         Assert.Equal(("Active", true, 1, "dyn_1", "v_readonly_1", false), (reporting["state"]!.GetValue<string>(), reporting["ready"]!.GetValue<bool>(), reporting["generation"]!.GetValue<int>(), reporting["lease_id"]!.GetValue<string>(), reporting["username"]!.GetValue<string>(), reporting["degraded"]!.GetValue<bool>()));
-        var billing = written["credentials"]![Billing]!;
+        var billing = Entry(written, Billing);
         Assert.Equal(("Generating", false, 0), (billing["state"]!.GetValue<string>(), billing["ready"]!.GetValue<bool>(), billing["generation"]!.GetValue<int>()));
 
         reporter.Report(Lease(AgentState.Active, inService: true) with { Credential = Billing, LeaseId = "dyn_2" });
-        Assert.True(Written()["credentials"]![Billing]!["ready"]!.GetValue<bool>());
+        Assert.True(Entry(Written(), Billing)["ready"]!.GetValue<bool>());
         Assert.True(Written()["ready"]!.GetValue<bool>());
     }
 
@@ -240,7 +240,7 @@ public sealed class StatusReporterTests : IDisposable
 
         reporter.Report(Lease(AgentState.Active, inService: true));
 
-        var billing = Written()["credentials"]![Billing]!;
+        var billing = Entry(Written(), Billing);
         Assert.Equal(("Pending", false), (billing["state"]!.GetValue<string>(), billing["ready"]!.GetValue<bool>()));
     }
 
@@ -296,6 +296,9 @@ public sealed class StatusReporterTests : IDisposable
         new(new StatusOptions(_directory.FullName, credentials, secrets, failOpen), _time, NullLogger<StatusReporter>.Instance);
 
     private JsonObject Written() => JsonNode.Parse(System.IO.File.ReadAllText(StatusFile.In(_directory.FullName)))!.AsObject();
+
+    private static JsonNode Entry(JsonObject status, string credential) =>
+        status["credentials"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == credential)!;
 
     private DateTimeOffset UpdatedAt() => Written()["updated_at"]!.GetValue<DateTimeOffset>();
 
