@@ -47,7 +47,6 @@ public static class AgentHost
 
         services.AddSingleton(options);
         services.AddSingleton(options.ScaiVault);
-        services.AddSingleton(options.Output);
         services.AddSingleton(time ?? TimeProvider.System);
         services.AddSingleton(_ => ScaiVaultConnection.CreateHttpClient(options.ScaiVault));
         services.AddSingleton<IScaiVaultTokenSource>(sp => TokenSources.Create(sp, options.ScaiVault));
