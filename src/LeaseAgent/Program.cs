@@ -88,15 +88,25 @@ public static class Program
                 throw new ConfigurationException("run --", "names no command; use lease-agent run -- CMD [ARGS...]");
             }
 
-            if (options.Lease is null)
+            if (options.Credentials.Count == 0)
             {
-                throw new ConfigurationException("LEASE_ENGINE", "is required by run -- CMD: the command is started with the leased credential in its environment");
+                throw new ConfigurationException("LEASE_ENGINE", "is required by run -- CMD (or CREDENTIALS): the command is started with the leased credential in its environment");
             }
 
             options = options with { ChildCommand = args[(separator + 1)..] };
         }
 
-        new CredentialPublisher(options.Output).Prepare(publishesCredential: options.Lease is not null);
+        // Each file's directory is checked before the state directory beside the first one is created.
+        foreach (var credential in options.Credentials)
+        {
+            new CredentialPublisher(credential.Output).Prepare(fileKey: options.Lease is null ? CredentialListParser.Key : AgentKeys.OutputFile.Name);
+        }
+
+        if (options.Credentials.Count == 0)
+        {
+            new CredentialPublisher(options.Output).Prepare(publishesCredential: false);
+        }
+
         VolumeLock volumeLock;
         try
         {
@@ -110,12 +120,12 @@ public static class Program
         using var heldLock = volumeLock;
         var staleTempFiles = RemoveStaleTempFiles(options);
         using var host = AgentHost.Build(options);
-        var supervisor = host.Services.GetService<LeaseSupervisor>(); // resolved now: RunAsync disposes the container
+        var supervisors = host.Services.GetService<LeaseSupervisors>(); // resolved now: RunAsync disposes the container
         var child = host.Services.GetService<ChildProcessRunner>();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeaseAgent");
-        if (options is { Lease: { } lease, Database: { } database })
+        foreach (var (_, lease, database, output) in options.Credentials)
         {
-            Log.Starting(logger, AgentVersion.Version, lease.Engine, lease.Role, options.Output.File, options.Output.Format.ToString().ToLowerInvariant(), database.Host, database.Port, database.Name);
+            Log.Starting(logger, AgentVersion.Version, lease.Engine, lease.Role, output.File, output.Format.ToString().ToLowerInvariant(), database.Host, database.Port, database.Name);
         }
 
         if (staleTempFiles > 0)
@@ -130,12 +140,17 @@ public static class Program
         }
 
         await host.RunAsync();
-        return child?.ExitCode ?? supervisor?.ExitCode ?? ExitOk;
+        return child?.ExitCode ?? supervisors?.ExitCode ?? ExitOk;
     }
 
     private static async Task<int> InitAsync(string[] args)
     {
         var options = LoadOptions(args);
+        if (options is { Lease: null, Credentials.Count: > 0 })
+        {
+            throw new ConfigurationException(CredentialListParser.Key, "is for run: init writes one probed credential, from LEASE_ENGINE and LEASE_ROLE, and SECRETS");
+        }
+
         using var host = AgentHost.Build(options); // for its services only: init is one pass, not a host run
         var services = host.Services;
         StartupWarnings.Log(options, services.GetRequiredService<ILogger<InitCommand>>());
@@ -170,7 +185,7 @@ public static class Program
         var files = options.Secrets.Mappings.Select(m => m.File)
             .Append(StatusFile.In(options.Output.StateDirectory))
             .Append(Path.Combine(options.Output.StateDirectory, LeaseJournal.FileName));
-        return (options.Lease is null ? files : files.Append(options.Output.File)).Sum(AtomicFileWriter.RemoveStaleTempFiles);
+        return files.Concat(options.Credentials.Select(c => c.Output.File)).Sum(AtomicFileWriter.RemoveStaleTempFiles);
     }
 
     /// <summary>Reads and validates the configuration shared by run and init.</summary>

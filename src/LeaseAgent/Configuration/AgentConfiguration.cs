@@ -110,22 +110,34 @@ public static class AgentConfiguration
 
         var engine = AgentKeys.LeaseEngine.Read(reader);
         var role = AgentKeys.LeaseRole.Read(reader);
+        var stateDirectory = StateDirectory(reader, mappings);
+        var credentials = ReadCredentials(config, reader, stateDirectory);
+        if (credentials.Count > 0 && (engine is not null || role is not null))
+        {
+            throw new ConfigurationException(CredentialListParser.Key, $"is set together with {(engine is not null ? AgentKeys.LeaseEngine.Name : AgentKeys.LeaseRole.Name)}; configure the credentials either as CREDENTIALS lines or with LEASE_ENGINE and LEASE_ROLE, not both");
+        }
+
         LeaseOptions? lease = null;
         DatabaseOptions? database = null;
-        if (LeasesACredential(reader, mappings))
+        if (credentials.Count == 0 && LeasesACredential(reader, mappings))
         {
             if (engine is null || role is null)
             {
                 var missing = engine is null ? AgentKeys.LeaseEngine.Name : AgentKeys.LeaseRole.Name;
-                throw new ConfigurationException(missing, "is required: set both LEASE_ENGINE and LEASE_ROLE to the dynamic engine and role to lease from (or only SECRETS to write static secrets)");
+                throw new ConfigurationException(missing, "is required: set both LEASE_ENGINE and LEASE_ROLE to the dynamic engine and role to lease from (or CREDENTIALS for several, or only SECRETS to write static secrets)");
             }
 
             lease = ReadLease(reader, engine, role);
             database = ReadDatabase(reader);
         }
 
-        var output = ReadOutput(reader, StateDirectory(reader, mappings));
-        SecretMappingParser.CheckTargets(secrets.Mappings, output.StateDirectory, lease is null ? null : output.File);
+        var output = ReadOutput(reader, stateDirectory);
+        if (lease is not null)
+        {
+            credentials = [new CredentialOptions(CredentialOptions.DefaultName(lease), lease, database!, output)];
+        }
+
+        SecretMappingParser.CheckTargets(secrets.Mappings, output.StateDirectory, credentials, lease is null ? CredentialListParser.Key : AgentKeys.OutputFile.Name);
 
         var shutdown = new ShutdownOptions
         {
@@ -154,6 +166,7 @@ public static class AgentConfiguration
 
         return new AgentOptions(scaiVault, lease, database, output, shutdown, logging)
         {
+            Credentials = credentials,
             Health = health,
             Reload = reload,
             Secrets = secrets,
@@ -218,14 +231,21 @@ public static class AgentConfiguration
         return StateDirectory(reader, ReadSecretMappings(reader));
     }
 
+    // With CREDENTIALS, beside the first line's file: the one an operator converting from OUTPUT_FILE keeps first.
     // With only secret: targets (init, which keeps no state) there is no file to sit beside: OUTPUT_FILE's directory.
     private static string StateDirectory(SettingReader reader, SecretMappings secrets) =>
         AgentKeys.StateDir.Read(reader) ?? Path.Combine(
-            Path.GetDirectoryName(LeasesACredential(reader, secrets) || secrets.Files.Count == 0 ? AgentKeys.OutputFile.Read(reader) : secrets.Files[0].File)!, ".lease-agent");
+            Path.GetDirectoryName(
+                CredentialListParser.FirstFile(AgentKeys.Credentials.Read(reader))
+                ?? (LeasesACredential(reader, secrets) || secrets.Files.Count == 0 ? AgentKeys.OutputFile.Read(reader) : secrets.Files[0].File))!,
+            ".lease-agent");
+
+    private static IReadOnlyList<CredentialOptions> ReadCredentials(IConfiguration config, SettingReader reader, string stateDirectory) =>
+        CredentialListParser.Parse(AgentKeys.Credentials.Read(reader), config, stateDirectory);
 
     private static SecretMappings ReadSecretMappings(SettingReader reader) => AgentKeys.Secrets.Read(reader) ?? SecretMappingParser.ParseAll(null);
 
-    /// <summary>A credential is leased unless only <c>SECRETS</c> is configured.</summary>
+    /// <summary>A credential is leased unless only <c>SECRETS</c> is configured (or <c>CREDENTIALS</c> names them).</summary>
     private static bool LeasesACredential(SettingReader reader, SecretMappings secrets) =>
         AgentKeys.LeaseEngine.Read(reader) is not null || AgentKeys.LeaseRole.Read(reader) is not null
         || secrets.Files.Count + secrets.KubernetesSecrets.Count == 0;

@@ -92,6 +92,10 @@ public static class AgentKeys
         "LEASE_DRAIN_TIMEOUT", "60s", Duration(TimeSpan.Zero, LongestWait),
         "How long a superseded lease stays valid (and renewed) for the app's open sessions; it is revoked earlier once `pg_stat_activity` shows none. At most 24 h.");
 
+    public static readonly Setting<string?> Credentials = Setting.Optional<string?>(
+        CredentialListParser.Key, "—", Text,
+        "Several dynamic credentials instead of `LEASE_ENGINE`/`LEASE_ROLE` (setting both is an error): one `ENGINE/ROLE -> /FILE [key=value …]` per line, `#` comments; a line may override `host`, `port`, `database`, `sslmode`, `format`, `mode` and `ttl`, and take a `name` (default `ENGINE/ROLE`). The other `LEASE_*`, `DB_*` and `OUTPUT_*` keys are every line's defaults. A malformed line exits 2 naming it. See [Several credentials](#several-credentials).");
+
     public static readonly Setting<bool> FailOpen = Setting.WithDefault(
         "FAIL_OPEN", "false", Boolean,
         "`run`: report ready without a credential while none can be had (never a stale or static one); keep retrying. `init`: exit 0 without writing the files when it gives up.");
@@ -168,7 +172,7 @@ public static class AgentKeys
         "File mode; `0640` with a shared `fsGroup`. Never executable or world-writable.");
 
     public static readonly Setting<string?> StateDir = Setting.Optional<string?>(
-        "STATE_DIR", "`<dir of OUTPUT_FILE>/.lease-agent` (with only `SECRETS`: beside the first mapped file)", FullPath,
+        "STATE_DIR", "`<dir of OUTPUT_FILE>/.lease-agent` (with `CREDENTIALS`: beside the first line's file; with only `SECRETS`: beside the first mapped file)", FullPath,
         "`status.json`, `journal.json` (0600) and `lock`; keep it on the pod's volume so a restarted agent finds them. The agent creates it `0700`; an existing one must be a directory (not a symbolic link) of the agent's uid that no group or other user can write, else exit 2. Temp files a killed agent left in it, and beside every file it publishes, are removed at start.");
 
     public static readonly Setting<TimeSpan> ShutdownTimeout = Setting.WithDefault(
@@ -217,7 +221,7 @@ public static class AgentKeys
     [
         ScaiVaultUrl, TokenFile, StaticToken, ClientId, ClientSecretFile, TokenUrl, AllowInsecureHttp, CaFile, RequestTimeout,
         PathExchange, PathGenerate, PathLookup, PathRenew, PathRevoke, PathList,
-        LeaseEngine, LeaseRole, LeaseTtl, LeaseRotateBefore, LeaseDrainTimeout, FailOpen,
+        LeaseEngine, LeaseRole, LeaseTtl, LeaseRotateBefore, LeaseDrainTimeout, Credentials, FailOpen,
         Secrets, RefreshInterval, Subscribe, InitTimeout, KubernetesHost, KubernetesPort, KubernetesServiceAccountDir,
         DbHost, DbPort, DbName, DbSslMode, DbRequireAuth, DbProbeQuery, DbProbeWindow,
         OutputFile, OutputFormat, OutputMode, StateDir,

@@ -29,14 +29,23 @@ public sealed record AgentOptions(
     /// <summary>The Kubernetes API, for <c>secret:</c> targets; set exactly when <c>SECRETS</c> has one.</summary>
     public LeaseAgent.Kubernetes.KubernetesOptions? Kubernetes { get; init; }
 
-    /// <summary>
-    /// Every dynamic credential the agent keeps, in one shape whatever configured it: from the single-credential keys
-    /// a list of one named <c>ENGINE/ROLE</c> (none with only <c>SECRETS</c>).
-    /// </summary>
-    public IReadOnlyList<CredentialOptions> Credentials =>
-        this is { Lease: { } lease, Database: { } database } ? [new CredentialOptions(CredentialOptions.DefaultName(lease), lease, database, Output)] : [];
+    private readonly IReadOnlyList<CredentialOptions>? _credentials;
 
-    /// <summary>Supervisor mode: the command after <c>run --</c>, started once the credential is published.</summary>
+    /// <summary>
+    /// Every dynamic credential the agent keeps, in one shape whatever configured it: <c>CREDENTIALS</c>, one per line
+    /// (<see cref="Lease"/> and <see cref="Database"/> are then null), or from the single-credential keys a list of one
+    /// named <c>ENGINE/ROLE</c> (none with only <c>SECRETS</c>).
+    /// </summary>
+    public IReadOnlyList<CredentialOptions> Credentials
+    {
+        get => _credentials ?? (this is { Lease: { } lease, Database: { } database } ? [new CredentialOptions(CredentialOptions.DefaultName(lease), lease, database, Output)] : []);
+        init => _credentials = value;
+    }
+
+    /// <summary>
+    /// Supervisor mode: the command after <c>run --</c>, started once every credential is published, with the first
+    /// one's <c>PG*</c> variables.
+    /// </summary>
     public IReadOnlyList<string>? ChildCommand { get; init; }
 }
 

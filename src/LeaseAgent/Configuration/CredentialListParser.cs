@@ -65,6 +65,18 @@ public static class CredentialListParser
         return [.. credentials.Select(c => c.Credential)];
     }
 
+    /// <summary>
+    /// The file of the first line, read without the other keys (<c>lease-agent probe</c> needs only the state directory
+    /// beside it); null when there is no line, or none that names an absolute file. <see cref="Parse"/> validates.
+    /// </summary>
+    public static string? FirstFile(string? text)
+    {
+        var first = (text ?? "").ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith('#'));
+        var arrow = first?.IndexOf("->", StringComparison.Ordinal) ?? -1;
+        var file = arrow < 0 ? null : first![(arrow + 2)..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        return file is not null && file.StartsWith('/') ? file : null;
+    }
+
     private static CredentialOptions ParseLine(string line, int number, IConfiguration config, string stateDirectory)
     {
         var arrow = line.IndexOf("->", StringComparison.Ordinal);

@@ -47,16 +47,15 @@ public static class AgentHost
 
         services.AddSingleton(options);
         services.AddSingleton(options.ScaiVault);
-        services.AddSingleton(options.Output);
         services.AddSingleton(time ?? TimeProvider.System);
         services.AddSingleton(_ => ScaiVaultConnection.CreateHttpClient(options.ScaiVault));
         services.AddSingleton<IScaiVaultTokenSource>(sp => TokenSources.Create(sp, options.ScaiVault));
-        services.AddSingleton<IScaiVaultClient>(sp => new ScaiVaultClient(
+        services.AddSingleton(sp => new ScaiVaultClient(
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<IScaiVaultTokenSource>(), options.ScaiVault, options.Lease, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<ScaiVaultClient>>()));
+        services.AddSingleton<IScaiVaultClient>(sp => sp.GetRequiredService<ScaiVaultClient>());
         services.AddSingleton(options.Reload);
         services.AddSingleton<AppReloader>();
-        services.AddSingleton<CredentialPublisher>();
 
         // First: started before, and stopped after, every service that reports to it.
         services.AddSingleton(StatusOptions.For(options));
@@ -81,23 +80,26 @@ public static class AgentHost
             services.AddHostedService<SecretRefresher>();
         }
 
-        if (options is { Lease: { } lease, Database: { } database })
+        if (options.Database is { } database)
         {
-            services.AddSingleton(lease);
-            services.AddSingleton(database);
-            services.AddSingleton<ICredentialProbe, CredentialProbe>();
-            services.AddSingleton<IDatabaseSessions, DatabaseSessions>();
-            services.AddSingleton(sp => new LeaseJournal(options.Output.StateDirectory, sp.GetRequiredService<TimeProvider>()));
-            services.AddSingleton<LeaseSupervisor>();
-            services.AddHostedService(sp => sp.GetRequiredService<LeaseSupervisor>());
+            // init's probe of the one credential it writes; run's supervisors have a probe each.
+            services.AddSingleton<ICredentialProbe>(sp => new CredentialProbe(database, sp.GetRequiredService<TimeProvider>()));
+        }
+
+        if (options.Credentials.Count > 0)
+        {
+            services.AddSingleton(sp => new LeaseJournal(options.Output.StateDirectory, options.Credentials[0].Name, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton(sp => new LeaseSupervisors([.. options.Credentials.Select(credential => CreateSupervisor(sp, options, credential))]));
+            services.AddHostedService(sp => sp.GetRequiredService<LeaseSupervisors>());
         }
 
         if (options.ChildCommand is { Count: > 0 } command)
         {
-            // After the supervisor: hosted services stop in reverse order, so the child is stopped before the
-            // credential it uses is revoked.
+            // After the supervisors: hosted services stop in reverse order, so the child is stopped before any
+            // credential it may use is revoked.
             services.AddSingleton(sp => new ChildProcessRunner(
                 command,
+                [.. options.Credentials.Select(c => c.Name)],
                 sp.GetRequiredService<StatusReporter>(),
                 sp.GetRequiredService<AppReloader>(),
                 options.Shutdown,
@@ -109,6 +111,31 @@ public static class AgentHost
         configure?.Invoke(services);
 
         return builder.Build();
+    }
+
+    /// <summary>
+    /// One credential's supervisor over its own probe, sessions, file, journal section and metrics, sharing the
+    /// agent's ScaiVault connection and token source, reloader and status. With several credentials its log category
+    /// ends in the credential's name, so that every line says which one it is about.
+    /// </summary>
+    private static LeaseSupervisor CreateSupervisor(IServiceProvider services, AgentOptions options, CredentialOptions credential)
+    {
+        var time = services.GetRequiredService<TimeProvider>();
+        var category = typeof(LeaseSupervisor).FullName + (options.Credentials.Count > 1 ? $"[{credential.Name}]" : "");
+        return new LeaseSupervisor(
+            options,
+            credential,
+            services.GetRequiredService<ScaiVaultClient>().ForLease(credential.Lease),
+            new CredentialProbe(credential.Database, time),
+            new DatabaseSessions(credential.Database),
+            services.GetRequiredService<LeaseJournal>().Section(credential.Name),
+            services.GetRequiredService<AppReloader>(),
+            new CredentialPublisher(credential.Output),
+            time,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(category),
+            services.GetRequiredService<IHostApplicationLifetime>(),
+            services.GetRequiredService<StatusReporter>(),
+            services.GetRequiredService<LeaseMetrics>().For(credential.Name));
     }
 
     public static void ConfigureLogging(ILoggingBuilder logging, LoggingOptions options)

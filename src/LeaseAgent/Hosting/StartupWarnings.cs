@@ -21,7 +21,9 @@ public static class StartupWarnings
             }
         }
 
-        if (options.Database is { } database)
+        // Once per database setting: credentials that share the agent-wide DB_* keys warn once.
+        var warned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var database in options.Credentials.Select(c => c.Database).Where(d => warned.Add($"{d.Host} {d.SslMode} {string.Join(',', d.RequireAuth)}")))
         {
             if (SslModesWithoutTls.Contains(database.SslMode))
             {

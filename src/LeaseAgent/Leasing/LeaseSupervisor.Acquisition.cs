@@ -151,7 +151,7 @@ public sealed partial class LeaseSupervisor
         {
             // InvalidOperationException: the formatter refused a credential it cannot write safely (finding 13's
             // defence in depth behind the parser); that lease is revoked like any other that cannot be published.
-            Log.PublishFailed(_logger, _options.Output.File, e.Message);
+            Log.PublishFailed(_logger, _credential.Output.File, e.Message);
             _lastError = "publish_failed";
             lease.FailPublish();
             AbandonAndRetry(lease);

@@ -41,19 +41,20 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private static readonly TimeSpan MinimumTimeLeftToPublish = TimeSpan.FromSeconds(1);
 
     private readonly AgentOptions _options;
+    private readonly CredentialOptions _credential;
     private readonly LeaseOptions _lease;
     private readonly DatabaseOptions _database;
     private readonly IScaiVaultClient _vault;
     private readonly ICredentialProbe _probe;
     private readonly IDatabaseSessions _sessions;
-    private readonly LeaseJournal _journal;
+    private readonly CredentialJournal _journal;
     private readonly AppReloader _reloader;
     private readonly CredentialPublisher _publisher;
     private readonly TimeProvider _time;
-    private readonly ILogger<LeaseSupervisor> _logger;
+    private readonly ILogger _logger;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly StatusReporter _status;
-    private readonly LeaseMetrics _metrics;
+    private readonly CredentialMetrics _metrics;
 
     private readonly Channel<AgentEvent> _events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<(Lease Lease, LeaseTimer Timer), ITimer> _timers = [];
@@ -94,23 +95,28 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private bool _degraded;
     private LeaseStatus? _lastStatus;
 
+    /// <param name="options">The agent's options: its shutdown settings are every credential's.</param>
+    /// <param name="credential">The one credential this supervisor keeps; <paramref name="vault"/>, <paramref name="probe"/>,
+    /// <paramref name="sessions"/>, <paramref name="journal"/>, <paramref name="publisher"/> and <paramref name="metrics"/> are its own.</param>
     public LeaseSupervisor(
         AgentOptions options,
+        CredentialOptions credential,
         IScaiVaultClient vault,
         ICredentialProbe probe,
         IDatabaseSessions sessions,
-        LeaseJournal journal,
+        CredentialJournal journal,
         AppReloader reloader,
         CredentialPublisher publisher,
         TimeProvider time,
-        ILogger<LeaseSupervisor> logger,
+        ILogger logger,
         IHostApplicationLifetime lifetime,
         StatusReporter status,
-        LeaseMetrics metrics)
+        CredentialMetrics metrics)
     {
         _options = options;
-        _lease = options.Lease ?? throw new ArgumentException("the lease supervisor needs LEASE_ENGINE and LEASE_ROLE", nameof(options));
-        _database = options.Database ?? throw new ArgumentException("the lease supervisor needs the DB_* settings", nameof(options));
+        _credential = credential;
+        _lease = credential.Lease;
+        _database = credential.Database;
         _vault = vault;
         _probe = probe;
         _sessions = sessions;
@@ -123,6 +129,9 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _status = status;
         _metrics = metrics;
     }
+
+    /// <summary>The name of the credential this supervisor keeps (<see cref="CredentialOptions.Name"/>).</summary>
+    public string Credential => _credential.Name;
 
     /// <summary>0 when every lease was revoked on shutdown, 1 otherwise.</summary>
     public int ExitCode { get; private set; }
@@ -329,7 +338,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private void WriteStatus()
     {
         var shown = _current ?? _next;
-        var status = new LeaseStatus(LeaseStatus.NameOf(_lease), _stopping ? AgentState.Stopping : (AgentState)(shown?.State ?? LeaseState.Pending))
+        var status = new LeaseStatus(_credential.Name, _stopping ? AgentState.Stopping : (AgentState)(shown?.State ?? LeaseState.Pending))
         {
             Generation = _current?.Generation ?? 0,
             LeaseId = _current?.LeaseId,

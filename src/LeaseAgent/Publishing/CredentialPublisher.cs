@@ -11,12 +11,13 @@ public sealed class CredentialPublisher(OutputOptions output)
     /// Creates the state directory (0700), or checks that the existing one is safe to trust, and, when a credential
     /// will be published, checks that its directory exists.
     /// </summary>
-    public void Prepare(bool publishesCredential = true)
+    /// <param name="fileKey">The key that named the file, for the error: <c>OUTPUT_FILE</c> or <c>CREDENTIALS</c>.</param>
+    public void Prepare(bool publishesCredential = true, string fileKey = "OUTPUT_FILE")
     {
         var outputDirectory = Path.GetDirectoryName(output.File)!;
         if (publishesCredential && !Directory.Exists(outputDirectory))
         {
-            throw new ConfigurationException("OUTPUT_FILE", $"the directory '{outputDirectory}' does not exist; mount the shared volume there or change OUTPUT_FILE");
+            throw new ConfigurationException(fileKey, $"the directory '{outputDirectory}' does not exist; mount the shared volume there or change {fileKey}");
         }
 
         try

@@ -75,6 +75,12 @@ public sealed class ScaiVaultClient(
     private readonly ScaiVaultCalls _calls = new(http, options.ToClientOptions(), time);
 
     /// <summary>
+    /// A client of <paramref name="other"/>'s engine and role over the same connection and token source, so that every
+    /// credential of the agent shares one token exchange.
+    /// </summary>
+    public ScaiVaultClient ForLease(LeaseOptions other) => new(http, tokens, options, other, time, logger);
+
+    /// <summary>
     /// When an attempt ended other than with an error status, it may have minted a lease (Polly retries with the same
     /// <c>client_ref</c>): a failure is then marked <see cref="ScaiVaultException.MayHaveTakenEffect"/>, and a grant
     /// <see cref="LeaseGrant.MayHaveTwins"/>, so that the caller looks the reference up.

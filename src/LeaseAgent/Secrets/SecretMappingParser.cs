@@ -69,16 +69,17 @@ public static class SecretMappingParser
     /// Refuses a mapping that would overwrite the agent's own files: the credential file, or anything in the state
     /// directory (a secret written over <c>journal.json</c> would make the next start revoke what it names).
     /// </summary>
-    /// <param name="credentialFile">OUTPUT_FILE when a credential is leased, else null.</param>
-    public static void CheckTargets(IReadOnlyList<SecretMapping> mappings, string stateDirectory, string? credentialFile)
+    /// <param name="credentials">The dynamic credentials, whose files are the agent's.</param>
+    /// <param name="filesKey">The key that named their files: <c>OUTPUT_FILE</c> or <c>CREDENTIALS</c>.</param>
+    public static void CheckTargets(IReadOnlyList<SecretMapping> mappings, string stateDirectory, IReadOnlyList<CredentialOptions> credentials, string filesKey)
     {
         var insideState = Path.TrimEndingDirectorySeparator(stateDirectory) + "/";
         foreach (var mapping in mappings)
         {
             var file = Path.GetFullPath(mapping.File);
-            if (file == credentialFile)
+            if (credentials.FirstOrDefault(c => c.Output.File == file) is { } credential)
             {
-                throw new ConfigurationException(Key, $"'{mapping}' writes the credential file (OUTPUT_FILE); give the secret its own file");
+                throw new ConfigurationException(Key, $"'{mapping}' writes the credential file of {credential.Name} ({filesKey}); give the secret its own file");
             }
 
             if (file == stateDirectory || file.StartsWith(insideState, StringComparison.Ordinal))

@@ -67,8 +67,15 @@ public static class StatusCheck
 
         return status.Ready
             ? new StatusVerdict(true, true, $"ready: {Describe(status)}", status)
-            : new StatusVerdict(true, false, $"not ready: {Describe(status)}", status);
+            : new StatusVerdict(true, false, $"not ready: {Describe(status)}{NotReadyCredentials(status)}", status);
     }
+
+    /// <summary>With several credentials, each one that is not ready and why: <c>; billing-db/readwrite: state Generating</c>.</summary>
+    private static string NotReadyCredentials(AgentStatus status) =>
+        status.Credentials is { Count: > 1 } credentials
+            ? string.Concat(credentials.Where(c => !c.Ready).Select(c =>
+                $"; {SanitizeName(c.Name)}: state {c.State}{(c.LastError is { Length: > 0 } error ? $", last error {Sanitize(error)}" : "")}"))
+            : "";
 
     /// <summary><c>state Active, generation 3</c> or <c>state Generating, last error rate_limited</c>; never an identifier or secret.</summary>
     public static string Describe(AgentStatus status)
@@ -135,6 +142,9 @@ public static class StatusCheck
     }
 
     private static StatusVerdict NotLive(string reason, AgentStatus? status = null) => new(false, false, $"not live: {reason}", status);
+
+    /// <summary>A credential's name (<c>ENGINE/ROLE</c> or <c>name=</c>): as <see cref="Sanitize"/>, keeping its slash.</summary>
+    private static string SanitizeName(string name) => string.Join('/', name.Split('/').Select(Sanitize));
 
     /// <summary>Status values are codes; keep them to one short line of safe characters.</summary>
     private static string Sanitize(string value)

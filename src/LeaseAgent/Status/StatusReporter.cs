@@ -135,6 +135,29 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     }
 
     /// <summary>
+    /// Completes once each of <paramref name="credentials"/> has been put in service (at once for those that already
+    /// are), with their parts in the same order: supervisor mode starts its child then, with every file in place.
+    /// </summary>
+    public async Task<IReadOnlyList<LeaseStatus>> EveryPublishedAsync(IReadOnlyList<string> credentials, CancellationToken cancellationToken)
+    {
+        var published = new Dictionary<string, LeaseStatus>(StringComparer.Ordinal);
+        var every = new TaskCompletionSource<IReadOnlyList<LeaseStatus>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = Subscribe(e =>
+        {
+            // Handlers run one event at a time under the reporter's lock: the dictionary needs no lock of its own.
+            if (e is CredentialPublished { Lease: var lease } && credentials.Contains(lease.Credential))
+            {
+                published.TryAdd(lease.Credential, lease);
+                if (published.Count == credentials.Count)
+                {
+                    every.TrySetResult([.. credentials.Select(c => published[c])]);
+                }
+            }
+        });
+        return await every.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
     /// The agent's status from its parts, in one place. Ready when every expected credential is in service (or, with
     /// <c>FAIL_OPEN</c>, cannot be had) and the secrets are written, and not stopping. With a dynamic credential, that
     /// credential's part speaks for the agent (state, generation, degraded, last error) and <c>FAIL_OPEN</c> covers it
@@ -144,13 +167,27 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     internal static AgentStatus Combine(StatusOptions options, IReadOnlyDictionary<string, LeaseStatus> leases, SecretsStatus? secrets)
     {
         var stopping = leases.Values.Any(l => l.State == AgentState.Stopping);
+        var credentials = options.Credentials.Select(name => leases.GetValueOrDefault(name) is { } lease
+            ? new CredentialStatus
+            {
+                Name = name,
+                State = stopping ? AgentState.Stopping : lease.State,
+                Ready = !stopping && (lease.Published is not null || (options.FailOpen && lease.Unavailable)),
+                Degraded = lease.Degraded,
+                Generation = lease.Generation,
+                LeaseId = lease.LeaseId,
+                Username = lease.Username,
+                ExpiresAt = lease.ExpiresAt,
+                LastError = lease.LastError,
+            }
+            : new CredentialStatus { Name = name, State = stopping ? AgentState.Stopping : AgentState.Pending, Ready = false }).ToList();
         var credentialsReady = options.Credentials.All(c => leases.TryGetValue(c, out var lease) && (lease.Published is not null || (options.FailOpen && lease.Unavailable)));
         var secretsReady = !options.Secrets || secrets is { Written: true } || (options.FailOpen && options.Credentials.Count == 0 && secrets is { Failures: > 0 });
         var ready = !stopping && credentialsReady && secretsReady;
 
         if (options.Credentials.Count > 0)
         {
-            // One credential today; with several, status.json keeps the first one's fields at the top (see ADR 0014).
+            // The first credential's fields at the top, as with one (ADR 0014); each one's in credentials.
             var shown = leases.GetValueOrDefault(options.Credentials[0]);
             return new AgentStatus
             {
@@ -162,6 +199,7 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
                 Username = shown?.Username,
                 ExpiresAt = shown?.ExpiresAt,
                 LastError = shown?.LastError,
+                Credentials = credentials,
                 Pid = Environment.ProcessId,
                 UpdatedAt = DateTimeOffset.MinValue,
             };
@@ -201,7 +239,7 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
     private void Update()
     {
         var status = Combine(_options, _leases, _secrets);
-        if (status != _written || (_heartbeatDue && HeartbeatAnswered))
+        if (!SameStatus(status, _written) || (_heartbeatDue && HeartbeatAnswered))
         {
             _written = status;
             _writtenAt = _time.GetUtcNow();
@@ -220,6 +258,12 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
 
         _current = new StatusSnapshot(status with { UpdatedAt = _writtenAt }, [.. _leases.Values], _secrets);
     }
+
+    /// <summary>Record equality, with the credentials compared by content rather than by list reference.</summary>
+    private static bool SameStatus(AgentStatus status, AgentStatus? written) =>
+        written is not null
+        && status with { Credentials = null } == written with { Credentials = null }
+        && (status.Credentials ?? []).SequenceEqual(written.Credentials ?? []);
 
     private void Raise(StatusEvent statusEvent)
     {
@@ -279,7 +323,7 @@ public sealed record StatusOptions(string StateDirectory, IReadOnlyList<string> 
 {
     public static StatusOptions For(AgentOptions options) => new(
         options.Output.StateDirectory,
-        options.Lease is { } lease ? [LeaseStatus.NameOf(lease)] : [],
+        [.. options.Credentials.Select(c => c.Name)],
         options.Secrets.Mappings.Count > 0,
         options.FailOpen);
 }

@@ -13,14 +13,17 @@ using Microsoft.Extensions.Logging;
 namespace LeaseAgent.SupervisorMode;
 
 /// <summary>
-/// Supervisor mode, <c>lease-agent run -- CMD ARGS…</c>: once the first credential is published, starts CMD with it
-/// in its environment (libpq's <c>PG*</c> variables and <c>DATABASE_URL</c>), makes it the target of the reload
-/// signal, forwards SIGTERM/SIGINT to it, and when it exits stops the agent (which revokes everything) so that the
-/// agent exits with the child's code. Registered after the lease supervisor, so on shutdown the child stops first
-/// and the credential is revoked only once nothing uses it.
+/// Supervisor mode, <c>lease-agent run -- CMD ARGS…</c>: once every credential is published (every file is in place),
+/// starts CMD with the first credential in its environment (libpq's <c>PG*</c> variables and <c>DATABASE_URL</c>: one
+/// set of variables can describe one credential, and the first line of <c>CREDENTIALS</c> is the one the operator put
+/// first), makes it the target of the reload signal, forwards SIGTERM/SIGINT to it, and when it exits stops the agent
+/// (which revokes everything) so that the agent exits with the child's code. Registered after the lease supervisors,
+/// so on shutdown the child stops first and the credentials are revoked only once nothing uses them.
 /// </summary>
+/// <param name="credentials">The names of every credential, the one whose variables the child gets first.</param>
 public sealed class ChildProcessRunner(
     IReadOnlyList<string> command,
+    IReadOnlyList<string> credentials,
     StatusReporter status,
     AppReloader reloader,
     ShutdownOptions shutdown,
@@ -60,7 +63,7 @@ public sealed class ChildProcessRunner(
         CredentialDocument credential;
         try
         {
-            credential = (await status.FirstPublishedAsync(stoppingToken)).Published!.Document;
+            credential = (await status.EveryPublishedAsync(credentials, stoppingToken))[0].Published!.Document;
         }
         catch (OperationCanceledException)
         {

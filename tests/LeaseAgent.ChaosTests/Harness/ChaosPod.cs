@@ -109,44 +109,19 @@ public sealed class ChaosPod
         }
     }
 
-    /// <summary>The (first credential's) current lease the journal names, if any.</summary>
+    /// <summary>The first current lease the journal names (the only one of a single-credential pod), if any.</summary>
     public string? JournalledCurrentLease() => JournalledCurrentLeases() is [var first, ..] ? first : null;
 
-    /// <summary>
-    /// The current leases the journal names, one per credential, in the journal's order: every lease entry
-    /// marked current, wherever the journal's layout puts it (top-level <c>leases</c>, or per-credential sections).
-    /// </summary>
+    /// <summary>The current leases the journal names, at most one per credential, in the journal's order.</summary>
     public IReadOnlyList<string> JournalledCurrentLeases()
     {
         try
         {
-            var found = new List<string>();
-            Collect(JsonNode.Parse(File.ReadAllBytes(JournalFile)));
-            return found;
-
-            void Collect(JsonNode? node)
-            {
-                switch (node)
-                {
-                    case JsonObject entry when entry["current"] is JsonValue current && current.GetValue<bool>() && entry["lease_id"] is JsonValue id:
-                        found.Add(id.GetValue<string>());
-                        break;
-                    case JsonObject entry:
-                        foreach (var (_, child) in entry)
-                        {
-                            Collect(child);
-                        }
-
-                        break;
-                    case JsonArray array:
-                        foreach (var child in array)
-                        {
-                            Collect(child);
-                        }
-
-                        break;
-                }
-            }
+            // Version 2: a section per credential, in the order of CREDENTIALS.
+            var journal = JsonNode.Parse(File.ReadAllBytes(JournalFile));
+            return [.. (journal?["credentials"]?.AsArray() ?? [])
+                .Select(section => section?["leases"]?.AsArray().FirstOrDefault(l => l?["current"]?.GetValue<bool>() == true)?["lease_id"]?.GetValue<string>())
+                .OfType<string>()];
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException)
         {

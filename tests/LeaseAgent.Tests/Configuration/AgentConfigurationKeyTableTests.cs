@@ -28,6 +28,7 @@ public sealed class AgentConfigurationKeyTableTests
         ["SCAIVAULT_CLIENT_ID"] = new() { ["SCAIVAULT_CLIENT_SECRET_FILE"] = ExistingFile, ["SCAIKEY_TOKEN_URL"] = "https://scaikey.example/oauth/token" },
         ["SCAIVAULT_CLIENT_SECRET_FILE"] = new() { ["SCAIVAULT_CLIENT_ID"] = "reporting", ["SCAIKEY_TOKEN_URL"] = "https://scaikey.example/oauth/token" },
         ["SCAIKEY_TOKEN_URL"] = new() { ["SCAIVAULT_CLIENT_ID"] = "reporting", ["SCAIVAULT_CLIENT_SECRET_FILE"] = ExistingFile },
+        ["CREDENTIALS"] = new() { ["LEASE_ENGINE"] = null, ["LEASE_ROLE"] = null }, // instead of the single-credential keys
         ["SECRETS"] = new() { ["KUBERNETES_SERVICE_HOST"] = "10.96.0.1" }, // for secret: targets
         ["KUBERNETES_SERVICE_HOST"] = new() { ["SECRETS"] = "apps/config -> secret:app-config" },
         ["KUBERNETES_SERVICE_PORT"] = new() { ["SECRETS"] = "apps/config -> secret:app-config", ["KUBERNETES_SERVICE_HOST"] = "10.96.0.1" },
@@ -95,6 +96,10 @@ public sealed class AgentConfigurationKeyTableTests
         ("LEASE_DRAIN_TIMEOUT", "0", Accepted),
         ("LEASE_DRAIN_TIMEOUT", "24h", Accepted),
         ("LEASE_DRAIN_TIMEOUT", "25h", Refused),
+        ("CREDENTIALS", "reporting-db/readonly -> /run/secrets/db.json\nbilling-db/readwrite -> /run/secrets/billing.json database=billing ttl=1h", Accepted),
+        ("CREDENTIALS", "reporting-db/readonly -> /run/secrets/db.json port=0", Refused),
+        ("CREDENTIALS", "reporting-db/readonly /run/secrets/db.json", Refused),
+        ("CREDENTIALS", "e/r -> /run/secrets/a.json\ne/r -> /run/secrets/b.json", Refused), // one name twice
         ("FAIL_OPEN", "on", Accepted),
         ("FAIL_OPEN", "2", Refused),
         ("DB_HOST", "10.0.0.5", Accepted),
@@ -289,7 +294,7 @@ public sealed class AgentConfigurationKeyTableTests
         timer.CancelAfter(options.Shutdown.RevokeDelay);
         timer.CancelAfter(options.Secrets.InitTimeout);
         timer.CancelAfter(options.Secrets.RefreshInterval * 1.1); // the refresh jitter
-        if (options is { Lease: { } lease, Database: { } database })
+        foreach (var (_, lease, database, _) in options.Credentials)
         {
             timer.CancelAfter(lease.DrainTimeout);
             timer.CancelAfter(database.ProbeWindow);

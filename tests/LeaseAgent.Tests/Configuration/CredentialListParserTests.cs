@@ -174,8 +174,99 @@ public sealed class CredentialListParserTests
     }
 
     [Fact]
-    public void Credentials_IsNotALiveKeyYet()
+    public void Credentials_IsALiveKey()
     {
-        Assert.DoesNotContain(CredentialListParser.Key, AgentConfiguration.Keys);
+        Assert.Contains(CredentialListParser.Key, AgentConfiguration.Keys);
+    }
+
+    private static readonly Dictionary<string, string?> WithList = new()
+    {
+        ["SCAIVAULT_URL"] = "https://scaivault.example",
+        ["DB_HOST"] = "db.internal",
+        ["DB_NAME"] = "reporting",
+        ["CREDENTIALS"] = """
+            reporting-db/readonly -> /run/app/db.json
+            billing-db/readwrite  -> /run/billing/billing.json database=billing
+            """,
+    };
+
+    private static AgentOptions Load(Dictionary<string, string?> keys) => AgentConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(keys).Build());
+
+    [Fact]
+    public void Load_Credentials_AreTheAgentsCredentials_InLineOrder()
+    {
+        var options = Load(WithList);
+
+        Assert.Equal(["reporting-db/readonly", "billing-db/readwrite"], options.Credentials.Select(c => c.Name));
+        Assert.Equal(["reporting", "billing"], options.Credentials.Select(c => c.Database.Name));
+        Assert.Null(options.Lease); // the single-credential keys stay unset
+        Assert.Null(options.Database);
+    }
+
+    [Fact]
+    public void Load_Credentials_StateDirectoryDefaultsBesideTheFirstLinesFile_AndIsEveryCredentials()
+    {
+        var options = Load(WithList);
+
+        Assert.Equal("/run/app/.lease-agent", options.Output.StateDirectory);
+        Assert.All(options.Credentials, c => Assert.Equal("/run/app/.lease-agent", c.Output.StateDirectory));
+        Assert.Equal("/run/app/.lease-agent", AgentConfiguration.StateDirectory(new ConfigurationBuilder().AddInMemoryCollection(WithList).Build()));
+    }
+
+    [Fact]
+    public void StateDirectory_OnlyCredentials_IsBesideTheFirstLinesFile_AsTheProbeFindsIt()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["CREDENTIALS"] = "# the probe has none of run's other keys\n\n  e/r -> /run/app/db.json host=h\nf/s -> /run/other/x.json",
+        }).Build();
+
+        Assert.Equal("/run/app/.lease-agent", AgentConfiguration.StateDirectory(config));
+    }
+
+    [Fact]
+    public void Load_Credentials_StateDirSet_IsEveryCredentials()
+    {
+        var options = Load(new(WithList) { ["STATE_DIR"] = "/var/lib/agent" });
+
+        Assert.All(options.Credentials, c => Assert.Equal("/var/lib/agent", c.Output.StateDirectory));
+    }
+
+    [Theory]
+    [InlineData("LEASE_ENGINE")]
+    [InlineData("LEASE_ROLE")]
+    public void Load_CredentialsWithASingleCredentialKey_IsRefused_NamingBoth(string key)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(new(WithList) { [key] = "reporting-db" }));
+
+        Assert.Equal(CredentialListParser.Key, error.Key);
+        Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        Assert.Contains("not both", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SecretWrittenToACredentialsFile_IsRefused_NamingTheCredential()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(new(WithList) { ["SECRETS"] = "apps/config -> /run/billing/billing.json" }));
+
+        Assert.Equal("SECRETS", error.Key);
+        Assert.Contains("billing-db/readwrite (CREDENTIALS)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_CredentialsOfOnlyComments_AreNoCredentials_SoTheSingleKeysAreRequired()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(new(WithList) { ["CREDENTIALS"] = "# none yet" }));
+
+        Assert.Equal("LEASE_ENGINE", error.Key);
+    }
+
+    [Fact]
+    public void Load_MalformedCredentialsLine_IsRefused_NamingTheLine()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Load(new(WithList) { ["CREDENTIALS"] = "reporting-db/readonly /run/app/db.json" }));
+
+        Assert.Equal(CredentialListParser.Key, error.Key);
+        Assert.Contains("line 1", error.Message, StringComparison.Ordinal);
     }
 }

@@ -118,16 +118,17 @@ public sealed class HealthServerTests : IAsyncLifetime
     [Fact]
     public async Task Metrics_ExposeCountersByResult_GaugesFromTheHealth_AndProcessMetrics()
     {
-        _metrics.RenewalCompleted("ok");
-        _metrics.RenewalCompleted("ok");
-        _metrics.RenewalCompleted("capped");
-        _metrics.RenewalCompleted("failed");
-        _metrics.RenewalCompleted(LeaseId); // not in the fixed set: counted as other, never shown
-        _metrics.RotationCompleted("ok");
-        _metrics.ProbeFailed("AuthenticationFailed");
-        _metrics.ProbeFailed("ProbeCrashed");
-        _metrics.RevocationCompleted("ok");
-        _metrics.RevocationCompleted("failed");
+        var metrics = _metrics.For(Credential);
+        metrics.RenewalCompleted("ok");
+        metrics.RenewalCompleted("ok");
+        metrics.RenewalCompleted("capped");
+        metrics.RenewalCompleted("failed");
+        metrics.RenewalCompleted(LeaseId); // not in the fixed set: counted as other, never shown
+        metrics.RotationCompleted("ok");
+        metrics.ProbeFailed("AuthenticationFailed");
+        metrics.ProbeFailed("ProbeCrashed");
+        metrics.RevocationCompleted("ok");
+        metrics.RevocationCompleted("failed");
         _status.Report(Lease(AgentState.Active, generation: 3, published: Published(TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(600))));
 
         var scrape = await GetAsync("/metrics");
@@ -138,22 +139,22 @@ public sealed class HealthServerTests : IAsyncLifetime
         foreach (var expected in new[]
         {
             "# TYPE leaseagent_renewals_total counter",
-            "leaseagent_renewals_total{result=\"ok\"} 2",
-            "leaseagent_renewals_total{result=\"capped\"} 1",
-            "leaseagent_renewals_total{result=\"failed\"} 1",
-            "leaseagent_renewals_total{result=\"lost\"} 0",
-            "leaseagent_renewals_total{result=\"other\"} 1",
-            "leaseagent_rotations_total{result=\"ok\"} 1",
-            "leaseagent_rotations_total{result=\"failed\"} 0",
-            "leaseagent_probe_failures_total{reason=\"authentication_failed\"} 1",
-            "leaseagent_probe_failures_total{reason=\"crashed\"} 1",
-            "leaseagent_probe_failures_total{reason=\"unreachable\"} 0",
-            "leaseagent_revocations_total{result=\"ok\"} 1",
-            "leaseagent_revocations_total{result=\"failed\"} 1",
+            "leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"ok\"} 2",
+            "leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"capped\"} 1",
+            "leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"failed\"} 1",
+            "leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"lost\"} 0",
+            "leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"other\"} 1",
+            "leaseagent_rotations_total{credential=\"reporting-db/readonly\",result=\"ok\"} 1",
+            "leaseagent_rotations_total{credential=\"reporting-db/readonly\",result=\"failed\"} 0",
+            "leaseagent_probe_failures_total{credential=\"reporting-db/readonly\",reason=\"authentication_failed\"} 1",
+            "leaseagent_probe_failures_total{credential=\"reporting-db/readonly\",reason=\"crashed\"} 1",
+            "leaseagent_probe_failures_total{credential=\"reporting-db/readonly\",reason=\"unreachable\"} 0",
+            "leaseagent_revocations_total{credential=\"reporting-db/readonly\",result=\"ok\"} 1",
+            "leaseagent_revocations_total{credential=\"reporting-db/readonly\",result=\"failed\"} 1",
             "# TYPE leaseagent_lease_time_left_seconds gauge",
-            "leaseagent_lease_time_left_seconds 120",
-            "leaseagent_lease_time_to_hard_end_seconds 600",
-            "leaseagent_generation 3",
+            "leaseagent_lease_time_left_seconds{credential=\"reporting-db/readonly\"} 120",
+            "leaseagent_lease_time_to_hard_end_seconds{credential=\"reporting-db/readonly\"} 600",
+            "leaseagent_generation{credential=\"reporting-db/readonly\"} 3",
             "leaseagent_ready 1",
             "leaseagent_degraded 0",
             "leaseagent_state{state=\"Active\"} 1",
@@ -177,23 +178,57 @@ public sealed class HealthServerTests : IAsyncLifetime
         var published = Published(TimeSpan.FromSeconds(120), long.MaxValue);
         _status.Report(Lease(AgentState.Active, generation: 1, published: published));
         var first = (await GetAsync("/metrics")).Body.Split('\n');
-        Assert.Contains("leaseagent_lease_time_left_seconds 120", first);
-        Assert.DoesNotContain(first, l => l.StartsWith("leaseagent_lease_time_to_hard_end_seconds ", StringComparison.Ordinal));
+        Assert.Contains("leaseagent_lease_time_left_seconds{credential=\"reporting-db/readonly\"} 120", first);
+        Assert.DoesNotContain(first, l => l.StartsWith("leaseagent_lease_time_to_hard_end_seconds{credential=\"reporting-db/readonly\"} ", StringComparison.Ordinal));
 
         _time.Advance(TimeSpan.FromSeconds(20.5));
         _status.Report(Lease(AgentState.Renewing, generation: 1, published: published));
         var second = (await GetAsync("/metrics")).Body.Split('\n');
-        Assert.Contains("leaseagent_lease_time_left_seconds 99.5", second);
+        Assert.Contains("leaseagent_lease_time_left_seconds{credential=\"reporting-db/readonly\"} 99.5", second);
         Assert.Contains("leaseagent_state{state=\"Renewing\"} 1", second);
         Assert.Contains("leaseagent_state{state=\"Active\"} 0", second);
 
         _status.Report(Lease(AgentState.Generating, generation: 0));
         var third = (await GetAsync("/metrics")).Body.Split('\n');
-        Assert.DoesNotContain(third, l => l.StartsWith("leaseagent_lease_time_left_seconds ", StringComparison.Ordinal));
+        Assert.DoesNotContain(third, l => l.StartsWith("leaseagent_lease_time_left_seconds{credential=\"reporting-db/readonly\"} ", StringComparison.Ordinal));
         Assert.Contains("leaseagent_ready 0", third);
-        Assert.Contains("leaseagent_generation 0", third);
+        Assert.Contains("leaseagent_generation{credential=\"reporting-db/readonly\"} 0", third);
         Assert.Contains("leaseagent_state{state=\"Generating\"} 1", third);
         Assert.Contains("leaseagent_state{state=\"Renewing\"} 0", third);
+    }
+
+    [Fact]
+    public async Task Metrics_TwoCredentials_AreCountedAndGaugedEachUnderItsOwnLabel()
+    {
+        const string Billing = "billing-db/readwrite";
+        var status = new StatusReporter(new StatusOptions(Path.GetDirectoryName(_status.FilePath)!, [Credential, Billing], Secrets: false, FailOpen: false), _time, NullLogger<StatusReporter>.Instance);
+        using var metrics = new LeaseMetrics(status, _time);
+        metrics.For(Credential).RenewalCompleted("ok");
+        metrics.For(Billing).RenewalCompleted("failed");
+        metrics.For(Billing).RenewalCompleted("failed");
+        status.Report(new LeaseStatus(Credential, AgentState.Active) { Generation = 2, Published = Published(TimeSpan.FromSeconds(120), long.MaxValue) });
+        status.Report(new LeaseStatus(Billing, AgentState.Generating));
+        using var exposition = new MemoryStream();
+
+        await metrics.WriteAsync(exposition, CancellationToken.None);
+
+        var lines = System.Text.Encoding.UTF8.GetString(exposition.ToArray()).Split('\n');
+        foreach (var expected in new[]
+        {
+            "leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"ok\"} 1",
+            "leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"failed\"} 0",
+            "leaseagent_renewals_total{credential=\"billing-db/readwrite\",result=\"ok\"} 0",
+            "leaseagent_renewals_total{credential=\"billing-db/readwrite\",result=\"failed\"} 2",
+            "leaseagent_generation{credential=\"reporting-db/readonly\"} 2",
+            "leaseagent_generation{credential=\"billing-db/readwrite\"} 0",
+            "leaseagent_lease_time_left_seconds{credential=\"reporting-db/readonly\"} 120",
+            "leaseagent_ready 0",
+        })
+        {
+            Assert.True(lines.Contains(expected), $"missing line '{expected}' in:\n{string.Join('\n', lines.Where(l => l.StartsWith("leaseagent_", StringComparison.Ordinal)))}");
+        }
+
+        Assert.DoesNotContain(lines, l => l.StartsWith("leaseagent_lease_time_left_seconds{credential=\"billing-db/readwrite\"}", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -237,14 +272,14 @@ public sealed class HealthServerTests : IAsyncLifetime
     [Fact]
     public async Task ManyConcurrentScrapes_AreAllAnswered()
     {
-        _metrics.RenewalCompleted("ok");
+        _metrics.For(Credential).RenewalCompleted("ok");
 
         // Warm-up: the client's first connection JITs its whole path; under load that alone can outlast the 1 s
         // head budget of the 39 connections opened beside it (the server's budget, not a client's wait).
         Assert.Equal(HttpStatusCode.OK, (await GetAsync("/metrics")).Status);
         var scrapes = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => GetAsync("/metrics")));
 
-        Assert.All(scrapes, s => Assert.True(s.Status == HttpStatusCode.OK && s.Body.Contains("leaseagent_renewals_total{result=\"ok\"} 1\n", StringComparison.Ordinal), $"{s.Status}: {s.Body[..Math.Min(200, s.Body.Length)]}"));
+        Assert.All(scrapes, s => Assert.True(s.Status == HttpStatusCode.OK && s.Body.Contains("leaseagent_renewals_total{credential=\"reporting-db/readonly\",result=\"ok\"} 1\n", StringComparison.Ordinal), $"{s.Status}: {s.Body[..Math.Min(200, s.Body.Length)]}"));
     }
 
     /// <summary>

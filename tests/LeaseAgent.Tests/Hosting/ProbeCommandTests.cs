@@ -67,6 +67,24 @@ public sealed class ProbeCommandTests : IDisposable
     }
 
     [Fact]
+    public void Ready_SeveralCredentials_NamesEachOneThatIsNotReady()
+    {
+        StatusFile.Write(StatusFile.In(StateDirectory), Status(ready: false, AgentState.Active, TimeSpan.FromSeconds(1)) with
+        {
+            Credentials =
+            [
+                new CredentialStatus { Name = "reporting-db/readonly", State = AgentState.Active, Ready = true, Generation = 1 },
+                new CredentialStatus { Name = "billing-db/readwrite", State = AgentState.Generating, Ready = false, LastError = "unavailable" },
+            ],
+        });
+
+        var ready = Probe("ready", "--state-dir", StateDirectory);
+
+        Assert.Equal(1, ready.Code);
+        Assert.Equal("lease-agent: not ready: state Active; billing-db/readwrite: state Generating, last error unavailable", ready.Stderr.Trim());
+    }
+
+    [Fact]
     public void StaleStatus_IsNeitherLiveNorReady()
     {
         WriteStatus(ready: true, state: AgentState.Active, age: TimeSpan.FromSeconds(31));

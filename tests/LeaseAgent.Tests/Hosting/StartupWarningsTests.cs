@@ -24,6 +24,18 @@ public sealed class StartupWarningsTests
         Assert.Contains("db.internal", warning.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void SslModeWithoutTls_OfACredentialsLine_IsWarnedAbout_OncePerDatabase()
+    {
+        var warning = Assert.Single(Warnings(
+            ("LEASE_ENGINE", ""),
+            ("LEASE_ROLE", ""),
+            ("CREDENTIALS", "reporting-db/readonly -> /run/a/db.json\nreporting-db/readwrite -> /run/a/rw.json\nbilling-db/readwrite -> /run/b/db.json host=billing.internal sslmode=disable")));
+
+        Assert.Equal(9200, warning.Id);
+        Assert.Contains("billing.internal", warning.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("require")]
     [InlineData("verify-full")]

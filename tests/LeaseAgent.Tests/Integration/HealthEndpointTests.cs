@@ -38,19 +38,20 @@ public sealed class HealthEndpointTests(ITestOutputHelper output)
         var healthz = await GetAsync(http, "/healthz");
         Assert.Equal((HttpStatusCode.OK, "ok\n"), (healthz.Status, healthz.Body));
 
-        // A renewal lands in the counter; the gauges describe the lease that is in service.
+        // A renewal lands in the counter; the gauges describe the lease that is in service, labelled by its credential.
+        var credential = $"credential=\"{scenario.Emulator.Role.Engine.Name}/{scenario.Emulator.Role.Name}\"";
         var metrics = await Eventually.ReturnsAsync(
             () => GetAsync(http, "/metrics"),
-            m => m.Status == HttpStatusCode.OK && Value(m.Body.Split('\n'), "leaseagent_renewals_total{result=\"ok\"}") >= 1,
+            m => m.Status == HttpStatusCode.OK && Value(m.Body.Split('\n'), $"leaseagent_renewals_total{{{credential},result=\"ok\"}}") >= 1,
             Generous,
             "a renewal to be counted");
         var lines = metrics.Body.Split('\n');
         Assert.Contains("leaseagent_ready 1", lines);
-        Assert.Contains("leaseagent_generation 1", lines);
+        Assert.Contains($"leaseagent_generation{{{credential}}} 1", lines);
         Assert.Contains(lines, l => l is "leaseagent_state{state=\"Active\"} 1" or "leaseagent_state{state=\"Renewing\"} 1");
-        var timeLeft = Value(lines, "leaseagent_lease_time_left_seconds");
+        var timeLeft = Value(lines, $"leaseagent_lease_time_left_seconds{{{credential}}}");
         Assert.InRange(timeLeft, 0.0, 6.0);
-        Assert.InRange(Value(lines, "leaseagent_lease_time_to_hard_end_seconds"), 200.0, 300.0);
+        Assert.InRange(Value(lines, $"leaseagent_lease_time_to_hard_end_seconds{{{credential}}}"), 200.0, 300.0);
         Assert.Contains(lines, l => l.StartsWith("process_cpu_seconds_total ", StringComparison.Ordinal));
         foreach (var secret in new[] { leaseId, username, document["password"]!.GetValue<string>() })
         {

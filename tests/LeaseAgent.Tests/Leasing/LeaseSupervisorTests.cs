@@ -47,7 +47,7 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         var publisher = new CredentialPublisher(_options.Output);
         publisher.Prepare();
         var status = new StatusReporter(StatusOptions.For(_options), _time, NullLogger<StatusReporter>.Instance);
-        _supervisor = new LeaseSupervisor(_options, _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _time), new AppReloader(new ReloadOptions(), NullLogger<AppReloader>.Instance), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), status, new LeaseMetrics(status, _time));
+        _supervisor = new LeaseSupervisor(_options, _options.Credentials[0], _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _options.Credentials[0].Name, _time).Section(_options.Credentials[0].Name), new AppReloader(new ReloadOptions(), NullLogger<AppReloader>.Instance), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), status, new LeaseMetrics(status, _time).For(_options.Credentials[0].Name));
     }
 
     public async ValueTask DisposeAsync()

@@ -14,6 +14,7 @@ namespace LeaseAgent.Tests.Status;
 public sealed class StatusReporterTests : IDisposable
 {
     private const string Credential = "reporting-db/readonly";
+    private const string Billing = "billing-db/readwrite";
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("status-reporter-");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 2, 8, 0, 0, TimeSpan.Zero));
@@ -213,6 +214,62 @@ public sealed class StatusReporterTests : IDisposable
     }
 
     [Fact]
+    public void StatusFile_WithSeveralCredentials_HasAnEntryPerCredential_AndTheFirstOnesFieldsAtTheTop()
+    {
+        using var reporter = Reporter([Credential, Billing]);
+
+        reporter.Report(Lease(AgentState.Active, inService: true));
+        reporter.Report(new LeaseStatus(Billing, AgentState.Generating) { LastError = "unavailable", Unavailable = true });
+
+        var written = Written();
+        Assert.Equal(("Active", false, 1, "unavailable"), (written["state"]!.GetValue<string>(), written["ready"]!.GetValue<bool>(), written["generation"]!.GetValue<int>(), Entry(written, Billing)["last_error"]!.GetValue<string>()));
+        var reporting = Entry(written, Credential);
+        Assert.Equal(("Active", true, 1, "dyn_1", "v_readonly_1", false), (reporting["state"]!.GetValue<string>(), reporting["ready"]!.GetValue<bool>(), reporting["generation"]!.GetValue<int>(), reporting["lease_id"]!.GetValue<string>(), reporting["username"]!.GetValue<string>(), reporting["degraded"]!.GetValue<bool>()));
+        var billing = Entry(written, Billing);
+        Assert.Equal(("Generating", false, 0), (billing["state"]!.GetValue<string>(), billing["ready"]!.GetValue<bool>(), billing["generation"]!.GetValue<int>()));
+
+        reporter.Report(Lease(AgentState.Active, inService: true) with { Credential = Billing, LeaseId = "dyn_2" });
+        Assert.True(Entry(Written(), Billing)["ready"]!.GetValue<bool>());
+        Assert.True(Written()["ready"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void StatusFile_CredentialNotReportedYet_IsPendingAndNotReady()
+    {
+        using var reporter = Reporter([Credential, Billing]);
+
+        reporter.Report(Lease(AgentState.Active, inService: true));
+
+        var billing = Entry(Written(), Billing);
+        Assert.Equal(("Pending", false), (billing["state"]!.GetValue<string>(), billing["ready"]!.GetValue<bool>()));
+    }
+
+    [Fact]
+    public void StatusFile_SecretsOnly_HasNoCredentials()
+    {
+        using var reporter = Reporter([], secrets: true);
+
+        reporter.Report(new SecretsStatus(Written: true, Failures: 0, LastError: null));
+
+        Assert.Null(Written()["credentials"]);
+    }
+
+    [Fact]
+    public async Task EveryPublishedAsync_CompletesOnlyOnceEachCredentialIsInService_InTheirOrder()
+    {
+        using var reporter = Reporter([Credential, Billing]);
+        reporter.Report(Lease(AgentState.Active, inService: true) with { Credential = Billing, LeaseId = "dyn_2" });
+
+        var every = reporter.EveryPublishedAsync([Credential, Billing], CancellationToken.None);
+        Assert.False(every.IsCompleted);
+        reporter.Report(Lease(AgentState.Active, inService: true));
+
+        var published = await every.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([Credential, Billing], published.Select(l => l.Credential));
+        Assert.Equal("dyn_1", published[0].LeaseId);
+    }
+
+    [Fact]
     public void AFailingSubscriber_DoesNotStopTheReport_NorTheOtherSubscribers()
     {
         using var reporter = Reporter([Credential]);
@@ -239,6 +296,9 @@ public sealed class StatusReporterTests : IDisposable
         new(new StatusOptions(_directory.FullName, credentials, secrets, failOpen), _time, NullLogger<StatusReporter>.Instance);
 
     private JsonObject Written() => JsonNode.Parse(System.IO.File.ReadAllText(StatusFile.In(_directory.FullName)))!.AsObject();
+
+    private static JsonNode Entry(JsonObject status, string credential) =>
+        status["credentials"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == credential)!;
 
     private DateTimeOffset UpdatedAt() => Written()["updated_at"]!.GetValue<DateTimeOffset>();
 
