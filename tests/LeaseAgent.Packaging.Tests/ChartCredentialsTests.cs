@@ -42,7 +42,6 @@ public sealed class ChartCredentialsTests
     {
         { "native-sidecar", TwoCredentials },
         { "classic-sidecar", TwoCredentials + "\n  reload: { processName: ReportingService }\nmode: classic-sidecar\n" },
-        { "init-only", TwoCredentials + "\nmode: init-only\n" },
     };
 
     [Fact]
@@ -121,6 +120,15 @@ public sealed class ChartCredentialsTests
         Assert.Contains("psql \"$(jq -r .uri /run/secrets/db/db.json)\"", notes, StringComparison.Ordinal);
         Assert.Contains("PGPASSFILE=/run/secrets/db/billing.pgpass psql -h billing.internal -p 6432 -d billing", notes, StringComparison.Ordinal);
         Assert.Contains("/run/secrets/db/.lease-agent/status.json", notes, StringComparison.Ordinal);
+    }
+
+    /// <summary>The agent refuses CREDENTIALS in init (exit 2): init writes one probed credential.</summary>
+    [Fact]
+    public void Render_CredentialsInInitOnlyMode_FailsNamingTheSidecarModes()
+    {
+        var error = Assert.Throws<HelmException>(() => ChartRenderer.Render(TwoCredentials + "\nmode: init-only\n"));
+
+        Assert.Contains("agent.credentials needs a sidecar mode: lease-agent init writes one probed credential", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,6 +55,9 @@ else. Fails on what the agent would refuse at start (or could not publish), so a
 {{- if and $values.agent.credentials (or $values.agent.lease.engine $values.agent.lease.role) -}}
 {{- fail "agent.credentials and agent.lease.engine/agent.lease.role exclude each other: list every credential in agent.credentials and set agent.lease.engine and agent.lease.role to \"\"" -}}
 {{- end -}}
+{{- if and $values.agent.credentials (eq $values.mode "init-only") -}}
+{{- fail "agent.credentials needs a sidecar mode: lease-agent init writes one probed credential (agent.lease.engine/agent.lease.role), so use mode native-sidecar or classic-sidecar for several" -}}
+{{- end -}}
 {{- $directory := trimSuffix "/" $values.secretsVolume.mountPath -}}
 {{- $lines := list -}}
 {{- $files := dict -}}
