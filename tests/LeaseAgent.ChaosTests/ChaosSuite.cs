@@ -62,6 +62,11 @@ public sealed class ChaosSuite(ChaosRun run, ITestOutputHelper output) : IClassF
     }
 
     [Fact]
+    [Scenario(8)]
+    public Task Scenario8_SeveralCredentials_RotateIndependently_AndSurviveSigkillAndSigterm() =>
+        Runner(SeveralCredentialsScenario.Number, SeveralCredentialsScenario.Name).RunAsync(SeveralCredentialsScenario.Lanes, SharedServerEmulator, SeveralCredentialsScenario.RunAsync);
+
+    [Fact]
     [Scenario(99)]
     public void Summary_EveryCountAfterKillsIsZero()
     {
