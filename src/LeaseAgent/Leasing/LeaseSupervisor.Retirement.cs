@@ -14,7 +14,7 @@ public sealed partial class LeaseSupervisor
     /// </summary>
     private void Retire(Lease previous)
     {
-        CancelTimers(previous);
+        _timers.Cancel(previous);
         if (!previous.CanFire(LeaseTrigger.Superseded))
         {
             Revoke(previous);
@@ -22,9 +22,9 @@ public sealed partial class LeaseSupervisor
         }
 
         // At most two live leases per pod: a lease still draining from the rotation before goes now.
-        foreach (var draining in _leases.Where(l => l.State == LeaseState.Retiring).ToList())
+        foreach (var draining in _book.Retiring.ToList())
         {
-            Log.DrainCutShort(_logger, draining.LeaseId, _current!.Generation);
+            Log.DrainCutShort(_logger, draining.LeaseId, _book.Current!.Generation);
             Revoke(draining);
         }
 
@@ -40,7 +40,7 @@ public sealed partial class LeaseSupervisor
 
     private void CheckDrain(Lease retiring)
     {
-        if (_current?.Credential is not { } observer || retiring.Credential is not { } old)
+        if (_book.Current?.Credential is not { } observer || retiring.Credential is not { } old)
         {
             return;
         }
@@ -63,7 +63,7 @@ public sealed partial class LeaseSupervisor
             Log.DrainCheckFailed(_logger, retiring.LeaseId, error?.GetType().Name ?? "the query failed");
         }
 
-        _lastSessionCount[retiring] = sessions;
+        retiring.CountDrainSessions(sessions);
         if (sessions == 0)
         {
             Log.Drained(_logger, retiring.LeaseId, retiring.Credential!.Username);
@@ -76,7 +76,7 @@ public sealed partial class LeaseSupervisor
 
     private void DrainDeadlineReached(Lease retiring)
     {
-        if (_lastSessionCount.GetValueOrDefault(retiring) is > 0 and var sessions)
+        if (retiring.DrainSessions is > 0 and var sessions)
         {
             Log.StillInUseAtDrainDeadline(_logger, retiring.LeaseId, retiring.Credential?.Username ?? "?", sessions, _lease.DrainTimeout.TotalSeconds);
         }
@@ -86,8 +86,8 @@ public sealed partial class LeaseSupervisor
 
     private void Revoke(Lease lease)
     {
-        CancelTimers(lease);
-        _lastSessionCount.Remove(lease);
+        _timers.Cancel(lease);
+        lease.CountDrainSessions(null);
         if (!lease.NeedsRevocation)
         {
             Forget(lease);
@@ -101,7 +101,7 @@ public sealed partial class LeaseSupervisor
     private void SendRevoke(Lease lease)
     {
         var leaseId = lease.LeaseId!;
-        var deadline = _time.GetTimestamp() + Ticks(RevokeRequestBudget);
+        var deadline = Deadline.From(_time, RevokeRequestBudget);
         Start(
             async ct =>
             {
@@ -132,7 +132,7 @@ public sealed partial class LeaseSupervisor
         _metrics.RevocationCompleted("failed");
         var (code, requestId, message) = Describe(error);
         Log.RevokeFailed(_logger, lease.LeaseId, code, requestId, message);
-        if (!_stopping && lease.FailedAttempts < MaxRevokeAttempts)
+        if (!_book.Stopping && lease.FailedAttempts < MaxRevokeAttempts)
         {
             SetTimer(lease, LeaseTimer.RevokeRetry, ScaiVaultResilience.BackoffAfterFailure(lease.FailedAttempts, error, Random.Shared));
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LeaseAgent.Diagnostics;
+using ScaiVault.Client;
 
 namespace LeaseAgent.Leasing;
 
@@ -35,21 +36,11 @@ public sealed partial class LeaseSupervisor
 
     private async Task ShutdownAsync(Stopwatch sinceSignal)
     {
-        _stopping = true;
+        _book = _book with { Stopping = true };
         var budget = _options.Shutdown.Timeout - sinceSignal.Elapsed;
         _shutdownBudget.CancelAfter(budget > TimeSpan.Zero ? budget : TimeSpan.Zero);
-        _acquireTimer?.Dispose();
         _heartbeat?.Dispose();
-        foreach (var timer in _timers.Values)
-        {
-            timer.Dispose();
-        }
-
-        _timers.Clear();
-        foreach (var lookup in _intentLookups.Values)
-        {
-            lookup.Timer?.Dispose();
-        }
+        _timers.CancelAll();
 
         await _operations.CancelAsync();
 
@@ -78,9 +69,7 @@ public sealed partial class LeaseSupervisor
         }
 
         var removed = _publisher.Unpublish();
-        _current = null;
-        _adopting = null;
-        _lastError = failed > 0 ? "revoke_failed" : null;
+        _book = _book with { Current = null, Adopting = null, LastError = failed > 0 ? "revoke_failed" : null };
         WriteStatus();
 
         ExitCode = failed > 0 ? 1 : 0;
@@ -91,7 +80,7 @@ public sealed partial class LeaseSupervisor
     {
         // Generates that never answered: find their leases by reference (the server may have minted them), as well
         // as those of earlier doubtful generates whose look-ups are not finished.
-        foreach (var lease in _leases.Where(l => l is { State: LeaseState.Generating, LeaseId: null }))
+        foreach (var lease in _book.Leases.Where(l => l is { State: LeaseState.Generating, LeaseId: null }))
         {
             TrackIntent(new JournalIntent(lease.ClientRef, lease.Generation), reason: null);
         }
@@ -99,12 +88,12 @@ public sealed partial class LeaseSupervisor
         // A generate whose first attempt timed out may have minted a twin lease under the same reference before the
         // retry got its answer: look up the references of the held leases too and revoke what else carries them.
         // A failed look-up is not a failed shutdown: such a twin still ends at its TTL.
-        var twins = _leases
+        var twins = _book.Leases
             .Where(l => l is { LeaseId: not null, NeedsRevocation: true } && !string.IsNullOrEmpty(l.ClientRef))
             .Select(l => new JournalIntent(l.ClientRef, l.Generation));
 
-        var deadline = _time.GetTimestamp() + Ticks(_options.Shutdown.Timeout);
-        foreach (var intent in _unresolvedIntents.Concat(twins).Distinct().ToList())
+        var deadline = Deadline.From(_time, _options.Shutdown.Timeout);
+        foreach (var intent in _book.UnresolvedIntents.Select(i => i.Intent).Concat(twins).Distinct().ToList())
         {
             try
             {
@@ -116,11 +105,11 @@ public sealed partial class LeaseSupervisor
             }
         }
 
-        var held = _leases.Where(l => l.NeedsRevocation || l.State == LeaseState.Revoking).ToList();
+        var held = _book.Leases.Where(l => l.NeedsRevocation || l.State == LeaseState.Revoking).ToList();
         Log.ShuttingDown(_logger, held.Count, _options.Shutdown.Timeout.TotalSeconds);
         foreach (var lease in held.Where(l => l.NeedsRevocation))
         {
-            CancelTimers(lease);
+            _timers.Cancel(lease);
             lease.StartRevoking();
         }
 
@@ -143,13 +132,13 @@ public sealed partial class LeaseSupervisor
         }
 
         var revoked = outcomes.Count(o => o.lease.State == LeaseState.Revoked);
-        return (revoked, outcomes.Length - revoked + _unresolvedIntents.Count);
+        return (revoked, outcomes.Length - revoked + _book.UnresolvedIntents.Count);
     }
 
     /// <summary><c>REVOKE_ON_SHUTDOWN=false</c>: leases live on until their TTL; the journal lets a restart adopt them.</summary>
     private (int Revoked, int Failed) KeepAll()
     {
-        Log.NotRevoking(_logger, _leases.Count(l => l.NeedsRevocation));
+        Log.NotRevoking(_logger, _book.Leases.Count(l => l.NeedsRevocation));
         return (0, 0);
     }
 }

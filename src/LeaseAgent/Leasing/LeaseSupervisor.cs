@@ -56,15 +56,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private readonly LeaseMetrics _metrics;
 
     private readonly Channel<AgentEvent> _events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<(Lease Lease, LeaseTimer Timer), ITimer> _timers = [];
-    private readonly List<Lease> _leases = [];
-    private readonly List<JournalIntent> _unresolvedIntents = [];
-    private readonly Dictionary<JournalIntent, IntentLookup> _intentLookups = [];
-
-    /// <summary>Leases whose renewal request is on its way, and those of them whose local expiry came meanwhile.</summary>
-    private readonly HashSet<Lease> _renewalsInFlight = [];
-    private readonly HashSet<Lease> _expiredWhileRenewing = [];
-    private readonly Dictionary<Lease, int?> _lastSessionCount = [];
+    private readonly LeaseTimers _timers;
 
     // Probes and renewals stop at once on shutdown; a generate request may finish inside the shutdown budget,
     // because the server may already have minted its user and the agent must learn the lease id to revoke it.
@@ -74,24 +66,10 @@ public sealed partial class LeaseSupervisor : BackgroundService
     // Per-pod jitter, drawn once, so that pods started together spread their renewals.
     private readonly double _jitter = (Random.Shared.NextDouble() * 2) - 1;
 
-    private Lease? _current;
-    private Lease? _next;
-    private Lease? _adopting;
-
-    /// <summary>The lease whose file is being renamed into place: the journal already names it current.</summary>
-    private Lease? _publishing;
-    private string? _lastPublishedUser;
-    private ITimer? _acquireTimer;
+    /// <summary>Every lease and the part it plays; only the loop replaces it.</summary>
+    private LeaseBook _book = new();
     private IDisposable? _heartbeat;
-    private int _generation;
-    private int _acquireFailures;
-
-    /// <summary>Published leases lost in a row within <see cref="ShortLivedLease"/> of their publication.</summary>
-    private int _shortLivedLosses;
     private int _inFlight;
-    private bool _stopping;
-    private string? _lastError;
-    private bool _degraded;
     private LeaseStatus? _lastStatus;
 
     public LeaseSupervisor(
@@ -122,27 +100,19 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _lifetime = lifetime;
         _status = status;
         _metrics = metrics;
+        _timers = new LeaseTimers(time, fired => _events.Writer.TryWrite(fired));
     }
 
     /// <summary>0 when every lease was revoked on shutdown, 1 otherwise.</summary>
     public int ExitCode { get; private set; }
 
     /// <summary>The lease whose credential is published, if any (for tests and diagnostics).</summary>
-    public Lease? Current => _current;
+    public Lease? Current => _book.Current;
 
     public override void Dispose()
     {
-        foreach (var timer in _timers.Values)
-        {
-            timer.Dispose();
-        }
-
-        _acquireTimer?.Dispose();
+        _timers.Dispose();
         _heartbeat?.Dispose();
-        foreach (var lookup in _intentLookups.Values)
-        {
-            lookup.Timer?.Dispose();
-        }
 
         _operations.Dispose();
         _shutdownBudget.Dispose();
@@ -185,7 +155,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
             // A bug, not a fault the design handles: still revoke what is held, then stop with a non-zero code
             // so that the kubelet restarts the container.
             Log.SupervisorCrashed(_logger, e);
-            _lastError = "supervisor_crashed";
+            _book = _book with { LastError = "supervisor_crashed" };
             await ShutdownAsync(Stopwatch.StartNew());
             ExitCode = 1;
             _lifetime.StopApplication();
@@ -236,14 +206,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
             case IntentResolved e:
                 OnIntentResolved(e.Intent, e.LeaseIds, e.Error);
                 break;
-            case TimerFired e:
-                OnTimer(e.Lease, e.Timer);
-                break;
-            case IntentLookupDue e:
-                OnIntentLookupDue(e.Intent);
-                break;
-            case AcquireDue:
-                Acquire();
+            case TimerFired e when _timers.Accept(e):
+                OnTimer(e.Key);
                 break;
             case Heartbeat:
                 _lastStatus = null; // forces a write: updated_at is the liveness signal
@@ -288,26 +252,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
 
     private void SetTimer(Lease lease, LeaseTimer kind, TimeSpan due)
     {
-        if (_timers.Remove((lease, kind), out var existing))
-        {
-            existing.Dispose();
-        }
-
-        if (_stopping || due == TimeSpan.MaxValue)
-        {
-            return;
-        }
-
-        _timers[(lease, kind)] = _time.CreateTimer(_ => _events.Writer.TryWrite(new TimerFired(lease, kind)), null, Clamp(due), Timeout.InfiniteTimeSpan);
-    }
-
-    private void CancelTimers(Lease lease)
-    {
-        foreach (var key in _timers.Keys.Where(k => k.Lease == lease).ToList())
-        {
-            _timers.Remove(key, out var timer);
-            timer!.Dispose();
-        }
+        var key = new LeaseTimerKey(lease, kind);
+        _timers.Set(key, _book.Stopping ? TimeSpan.MaxValue : due);
     }
 
     /// <summary>Stops tracking a lease the server no longer holds for us.</summary>
@@ -315,10 +261,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
     {
         if (!lease.NeedsRevocation && lease.State != LeaseState.Revoking)
         {
-            CancelTimers(lease);
-            _leases.Remove(lease);
-            _renewalsInFlight.Remove(lease);
-            _expiredWhileRenewing.Remove(lease);
+            _timers.Cancel(lease);
+            _book = _book.Remove(lease);
         }
     }
 
@@ -328,19 +272,20 @@ public sealed partial class LeaseSupervisor : BackgroundService
     /// <summary>Reports this credential's part of the status (the reporter decides readiness and writes the file).</summary>
     private void WriteStatus()
     {
-        var shown = _current ?? _next;
-        var status = new LeaseStatus(LeaseStatus.NameOf(_lease), _stopping ? AgentState.Stopping : (AgentState)(shown?.State ?? LeaseState.Pending))
+        var book = _book;
+        var current = book.Current;
+        var status = new LeaseStatus(LeaseStatus.NameOf(_lease), book.Stopping ? AgentState.Stopping : (AgentState)(book.Shown?.State ?? LeaseState.Pending))
         {
-            Generation = _current?.Generation ?? 0,
-            LeaseId = _current?.LeaseId,
-            Username = _current?.Credential?.Username,
-            ExpiresAt = _current?.Grant?.ExpiresAt,
-            Published = _current is { IsInService: true, Timeline: { } t } && _publisher.Published is { } document
+            Generation = current?.Generation ?? 0,
+            LeaseId = current?.LeaseId,
+            Username = current?.Credential?.Username,
+            ExpiresAt = current?.Grant?.ExpiresAt,
+            Published = current is { IsInService: true, Timeline: { } t } && _publisher.Published is { } document
                 ? new PublishedCredential(document, t.ExpiresAt, t.HardEndAt)
                 : null,
-            Degraded = _degraded,
-            LastError = _lastError,
-            Unavailable = _current is null && _acquireFailures > 0,
+            Degraded = book.Degraded,
+            LastError = book.LastError,
+            Unavailable = current is null && book.AcquireFailures > 0,
         };
 
         if (status == _lastStatus)
@@ -359,14 +304,6 @@ public sealed partial class LeaseSupervisor : BackgroundService
         null => ("unknown", null, "no answer"),
         _ => ("unexpected", null, error.GetType().Name),
     };
-
-    private long Ticks(TimeSpan span) => (long)(Math.Max(0, span.TotalSeconds) * _time.TimestampFrequency);
-
-    private static TimeSpan Clamp(TimeSpan due)
-    {
-        var max = TimeSpan.FromMilliseconds(uint.MaxValue - 2);
-        return due < TimeSpan.Zero ? TimeSpan.Zero : due > max ? max : due;
-    }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
