@@ -53,7 +53,7 @@ internal static partial class Log
     [LoggerMessage(113, LogLevel.Warning, "Superseded lease {LeaseId}: the app still had {Sessions} session(s) as user {Username} at the {DrainSeconds:0} s drain deadline; revoking it now ends them. Make the app reload on the new credential (watch the directory or handle the reload signal)")]
     public static partial void StillInUseAtDrainDeadline(ILogger logger, string? leaseId, string username, int sessions, double drainSeconds);
 
-    [LoggerMessage(114, LogLevel.Information, "REVOKE_DELAY: keeping the credential for {DelaySeconds:0} s while the app drains, then revoking")]
+    [LoggerMessage(114, LogLevel.Information, "Stopping: the credential stays valid for {DelaySeconds:0} s more (REVOKE_DELAY) while the app drains, then it is revoked")]
     public static partial void RevokeDelayed(ILogger logger, double delaySeconds);
 
     [LoggerMessage(115, LogLevel.Warning, "REVOKE_ON_SHUTDOWN=false: leaving {Count} lease(s) to expire at their TTL; they stay journalled for a restart to adopt")]
@@ -197,6 +197,9 @@ internal static partial class Log
 
     [LoggerMessage(902, LogLevel.Information, "Shutdown complete in {ElapsedMs:0} ms: {Revoked} revoked, {Failed} failed; credential file removed: {Removed}")]
     public static partial void ShutdownComplete(ILogger logger, double elapsedMs, int revoked, int failed, bool removed);
+
+    [LoggerMessage(9930, LogLevel.Warning, "The shutdown budget of {BudgetSeconds:0} s is spent with {InFlight} request(s) still unanswered; whatever is not revoked stays journalled")]
+    public static partial void ShutdownBudgetSpent(ILogger logger, double budgetSeconds, int inFlight);
 
     [LoggerMessage(903, LogLevel.Critical, "Unexpected failure in the lease supervisor; stopping")]
     public static partial void SupervisorCrashed(ILogger logger, Exception exception);

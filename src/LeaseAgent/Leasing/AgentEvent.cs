@@ -29,6 +29,12 @@ public sealed record IntentResolved(JournalIntent Intent, IReadOnlyList<string>?
 /// <summary>A <see cref="LeaseTimers"/> timer went off; stale when its key was set again or cancelled since (<paramref name="Sequence"/> tells).</summary>
 public sealed record TimerFired(TimerKey Key, long Sequence) : AgentEvent;
 
+/// <summary>SIGTERM/SIGINT: the loop switches to shutting down (see <c>LeaseSupervisor.Shutdown.cs</c>).</summary>
+public sealed record StopRequested : AgentEvent;
+
+/// <summary><c>SHUTDOWN_TIMEOUT</c> has passed since the stop was requested: the shutdown ends with whatever is left.</summary>
+public sealed record ShutdownBudgetSpent : AgentEvent;
+
 /// <summary>Periodic: refreshes the status file's <c>updated_at</c>, the liveness signal.</summary>
 public sealed record Heartbeat : AgentEvent;
 

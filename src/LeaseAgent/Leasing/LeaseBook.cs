@@ -47,8 +47,14 @@ public sealed record LeaseBook
     /// <summary>The published credential is still valid but the agent cannot currently extend or replace it.</summary>
     public bool Degraded { get; init; }
 
-    /// <summary>Shutting down: no new work starts, everything held is revoked.</summary>
-    public bool Stopping { get; init; }
+    /// <summary>How far the shutdown has got; <see cref="ShutdownPhase.Running"/> until a stop is requested.</summary>
+    public ShutdownPhase Shutdown { get; init; }
+
+    /// <summary>Leases whose revocation the shutdown confirmed (for its closing log line).</summary>
+    public int RevokedOnShutdown { get; init; }
+
+    /// <summary>Shutting down for good: no new work starts, everything held is revoked.</summary>
+    public bool Stopping => Shutdown >= ShutdownPhase.Draining;
 
     /// <summary>Superseded leases whose app sessions are draining off them.</summary>
     public IEnumerable<Lease> Retiring => Leases.Where(l => l.State == LeaseState.Retiring);
@@ -102,6 +108,24 @@ public sealed record LeaseBook
             .ToList();
         return new JournalDocument { Intents = intents, Leases = leases };
     }
+}
+
+/// <summary>The shutdown, as a mode of the supervisor's one loop.</summary>
+public enum ShutdownPhase
+{
+    Running,
+
+    /// <summary><c>REVOKE_DELAY</c>: the app drains on the credential, which is renewed (and rotated) as usual.</summary>
+    DelayingRevocation,
+
+    /// <summary>Nothing new starts; probes and renewals are cancelled; a generate in flight may still report its lease id.</summary>
+    Draining,
+
+    /// <summary>Every lease held, or found by a doubtful generate's reference, is being revoked, once each.</summary>
+    Revoking,
+
+    /// <summary>The loop has ended.</summary>
+    Done,
 }
 
 /// <summary>

@@ -134,7 +134,7 @@ public sealed partial class LeaseSupervisor
         Start(
             ct => _vault.FindByClientRefAsync(intent.ClientRef, deadline, ct),
             (ids, error) => new IntentResolved(intent, ids, error),
-            _operations.Token);
+            ServerRequestToken);
     }
 
     private void OnIntentResolved(JournalIntent intent, IReadOnlyList<string>? leaseIds, Exception? error)

@@ -41,6 +41,9 @@ public sealed partial class LeaseSupervisor
             case IntentLookupTimer { Intent: var intent }:
                 OnIntentLookupDue(intent);
                 break;
+            case RevokeDelayOver:
+                BeginShutdown(delayRevocation: false);
+                break;
             case LeaseTimerKey { Timer: LeaseTimer.Renew, Lease: var lease } when (lease == _book.Current && lease.CanFire(LeaseTrigger.RenewDue)) || lease.State == LeaseState.Retiring:
                 StartRenewal(lease);
                 break;

@@ -109,7 +109,7 @@ public sealed partial class LeaseSupervisor
                 return true;
             },
             (_, error) => new RevokeCompleted(lease, error),
-            _operations.Token);
+            ServerRequestToken);
     }
 
     private void OnRevoked(Lease lease, Exception? error)
@@ -124,6 +124,11 @@ public sealed partial class LeaseSupervisor
             lease.ConfirmRevoked();
             _metrics.RevocationCompleted("ok");
             Log.Revoked(_logger, lease.LeaseId, lease.Generation);
+            if (_book.Shutdown == ShutdownPhase.Revoking)
+            {
+                _book = _book with { RevokedOnShutdown = _book.RevokedOnShutdown + 1 };
+            }
+
             Forget(lease);
             return;
         }

@@ -101,6 +101,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _status = status;
         _metrics = metrics;
         _timers = new LeaseTimers(time, fired => _events.Writer.TryWrite(fired));
+        _shutdownBudget.Token.Register(() => _events.Writer.TryWrite(new ShutdownBudgetSpent()));
     }
 
     /// <summary>0 when every lease was revoked on shutdown, 1 otherwise.</summary>
@@ -122,6 +123,9 @@ public sealed partial class LeaseSupervisor : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+
+        // SIGTERM/SIGINT become an event of the loop, so the shutdown sees the state the loop left, in order.
+        using var stopRequested = stoppingToken.Register(() => _events.Writer.TryWrite(new StopRequested()));
         try
         {
             WriteStatus();
@@ -140,31 +144,32 @@ public sealed partial class LeaseSupervisor : BackgroundService
             }
 
             AfterEvent();
-            await foreach (var agentEvent in _events.Reader.ReadAllAsync(stoppingToken))
+            await RunLoopAsync();
+        }
+        catch (Exception e) when (!_book.Stopping)
+        {
+            // A bug, not a fault the design handles: still revoke what is held (the loop goes on, shutting down,
+            // without the revoke delay), then stop with a non-zero code so that the kubelet restarts the container.
+            Log.SupervisorCrashed(_logger, e);
+            _book = _book with { LastError = "supervisor_crashed" };
+            BeginShutdown(delayRevocation: false);
+            await RunLoopAsync();
+            ExitCode = 1;
+            _lifetime.StopApplication();
+        }
+    }
+
+    /// <summary>The one loop: runs until the shutdown is done.</summary>
+    private async Task RunLoopAsync()
+    {
+        while (_book.Shutdown != ShutdownPhase.Done)
+        {
+            Handle(await _events.Reader.ReadAsync());
+            if (_book.Shutdown != ShutdownPhase.Done)
             {
-                Handle(agentEvent);
                 AfterEvent();
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // SIGTERM/SIGINT: fall through to the revoking shutdown.
-        }
-        catch (Exception e)
-        {
-            // A bug, not a fault the design handles: still revoke what is held, then stop with a non-zero code
-            // so that the kubelet restarts the container.
-            Log.SupervisorCrashed(_logger, e);
-            _book = _book with { LastError = "supervisor_crashed" };
-            await ShutdownAsync(Stopwatch.StartNew());
-            ExitCode = 1;
-            _lifetime.StopApplication();
-            return;
-        }
-
-        var sinceSignal = Stopwatch.StartNew();
-        await DelayRevocationAsync();
-        await ShutdownAsync(sinceSignal);
     }
 
     private void AfterEvent()
@@ -209,12 +214,23 @@ public sealed partial class LeaseSupervisor : BackgroundService
             case TimerFired e when _timers.Accept(e):
                 OnTimer(e.Key);
                 break;
+            case StopRequested:
+                BeginShutdown(delayRevocation: true);
+                break;
+            case ShutdownBudgetSpent when _book.Shutdown is not ShutdownPhase.Done:
+                OnShutdownBudgetSpent();
+                break;
             case Heartbeat:
                 _lastStatus = null; // forces a write: updated_at is the liveness signal
                 break;
             case Barrier barrier:
                 barrier.Passed.SetResult();
                 break;
+        }
+
+        if (_book.Stopping)
+        {
+            ContinueShutdown();
         }
     }
 
@@ -227,6 +243,12 @@ public sealed partial class LeaseSupervisor : BackgroundService
     }
 
     // ---- plumbing ----
+
+    /// <summary>
+    /// The token for a request to ScaiVault that must not be left unfinished: a revocation or a look-up. Until the
+    /// shutdown it stops with the other operations; during the shutdown it is bounded by the shutdown budget alone.
+    /// </summary>
+    private CancellationToken ServerRequestToken => _book.Stopping ? _shutdownBudget.Token : _operations.Token;
 
     /// <summary>Runs I/O off the loop and posts its outcome back as an event.</summary>
     private void Start<T>(Func<CancellationToken, Task<T>> operation, Func<T?, Exception?, AgentEvent> complete, CancellationToken cancellationToken)

@@ -87,5 +87,11 @@ public sealed record AcquireBackoff : TimerKey
     public static AcquireBackoff Key { get; } = new();
 }
 
+/// <summary><c>REVOKE_DELAY</c> after the stop was requested: time to drain and revoke.</summary>
+public sealed record RevokeDelayOver : TimerKey
+{
+    public static RevokeDelayOver Key { get; } = new();
+}
+
 /// <summary>The next look-up of a doubtful generate's reference.</summary>
 public sealed record IntentLookupTimer(JournalIntent Intent) : TimerKey;
