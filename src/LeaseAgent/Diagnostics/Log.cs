@@ -14,11 +14,11 @@ internal static partial class Log
     [LoggerMessage(100, LogLevel.Information, "Lease generation {Generation} ({LeaseId}): {From} -> {To} on {Trigger}")]
     public static partial void Transition(ILogger logger, int generation, string leaseId, string from, string to, string trigger);
 
-    [LoggerMessage(101, LogLevel.Information, "Published generation {Generation} as user {Username} (lease {LeaseId}, expires in {ExpiresInSeconds:0} s, hard end in {HardEndInSeconds:0} s; -1: none)")]
-    public static partial void Published(ILogger logger, int generation, string username, string leaseId, double expiresInSeconds, double hardEndInSeconds);
+    [LoggerMessage(101, LogLevel.Information, "Published generation {Generation} as user {Username} (lease {LeaseId}): it expires in {ExpiresInSeconds:0} s unless renewed, and {HardEnd}")]
+    public static partial void Published(ILogger logger, int generation, string username, string leaseId, double expiresInSeconds, string hardEnd);
 
-    [LoggerMessage(102, LogLevel.Information, "Renewed lease {LeaseId} for {DurationSeconds:0} s; next renewal in {RenewInSeconds:0.0} s, rotation in {RotateInSeconds:0.0} s (-1: not scheduled)")]
-    public static partial void Renewed(ILogger logger, string leaseId, double durationSeconds, double renewInSeconds, double rotateInSeconds);
+    [LoggerMessage(102, LogLevel.Information, "Renewed lease {LeaseId} for {DurationSeconds:0} s: {NextRenewal}, {Rotation}")]
+    public static partial void Renewed(ILogger logger, string leaseId, double durationSeconds, string nextRenewal, string rotation);
 
     [LoggerMessage(103, LogLevel.Information, "Rotating: lease {LeaseId} {Reason}; acquiring generation {Generation}")]
     public static partial void RotationStarted(ILogger logger, string? leaseId, string reason, int generation);

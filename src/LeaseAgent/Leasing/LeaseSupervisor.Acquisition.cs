@@ -34,7 +34,7 @@ public sealed partial class LeaseSupervisor
     {
         if (grant is null)
         {
-            var (code, requestId, message) = Describe(error);
+            var (code, requestId, message) = LeasePolicy.Describe(error);
 
             // The server may hold a lease although no usable answer came. One it named is revoked at once; every
             // other one minted under this reference (a timed-out attempt, a dropped answer, Polly's retries) is
@@ -167,7 +167,8 @@ public sealed partial class LeaseSupervisor
         }
 
         _book = _book with { Current = lease, Next = null, Adopting = null, AcquireFailures = 0, LastError = null, Degraded = false };
-        Log.Published(_logger, lease.Generation, lease.Credential!.Username, lease.LeaseId!, timeline.ExpiresIn(_time).TotalSeconds, Seconds(timeline.HardEndIn(_time)));
+        Log.Published(_logger, lease.Generation, lease.Credential!.Username, lease.LeaseId!, timeline.ExpiresIn(_time).TotalSeconds,
+            Phrase(timeline.HardEndIn(_time), "its hard end (max TTL) is in {0:0} s", "the server gave it no hard end"));
         ScheduleLeaseTimers(lease);
         if (previous is not null)
         {

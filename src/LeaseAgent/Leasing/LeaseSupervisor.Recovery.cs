@@ -85,7 +85,7 @@ public sealed partial class LeaseSupervisor
             return;
         }
 
-        var (code, _, message) = Describe(error);
+        var (code, _, message) = LeasePolicy.Describe(error);
         Log.AdoptionFailed(_logger, lease.LeaseId, $"{code}: {message}");
         lease.FailAdoption();
         _book = _book with { Adopting = null, Next = null };
@@ -93,40 +93,9 @@ public sealed partial class LeaseSupervisor
         Acquire();
     }
 
-    /// <summary>
-    /// A generate that may have minted a lease nobody was told about (its answer never came or could not be used, or
-    /// an earlier attempt of it got none; or a previous agent's): the lease is found by the reference sent with it and
-    /// revoked. It is looked up at once and, because a server still creating the user when the agent gave up stores the
-    /// lease only later, once more after <see cref="IntentSettleTime"/>; a failed look-up is retried with backoff. The
-    /// intent stays journalled until then, so the shutdown, or a restart, looks again.
-    /// </summary>
+    /// <summary>A generate that may have minted a lease nobody was told about: see <see cref="LeasePolicy.TrackIntent"/>.</summary>
     /// <param name="reason">Why the generate is in doubt, for the log; null for a journalled intent (logged on recovery).</param>
-    private void TrackIntent(JournalIntent intent, string? reason)
-    {
-        if (_book.FindIntent(intent) is not null)
-        {
-            return;
-        }
-
-        _book = _book.WithIntent(new IntentLookup(intent));
-        if (reason is not null)
-        {
-            Log.IntentLookingUp(_logger, intent.ClientRef, reason);
-        }
-
-        if (!_book.Stopping)
-        {
-            FindAndRevokeIntent(intent); // the shutdown looks up every unresolved intent itself
-        }
-    }
-
-    private void OnIntentLookupDue(JournalIntent intent)
-    {
-        if (!_book.Stopping && _book.FindIntent(intent) is not null)
-        {
-            FindAndRevokeIntent(intent);
-        }
-    }
+    private void TrackIntent(JournalIntent intent, string? reason) => Execute(LeasePolicy.TrackIntent(_book, intent, reason));
 
     private void FindAndRevokeIntent(JournalIntent intent)
     {
@@ -135,45 +104,6 @@ public sealed partial class LeaseSupervisor
             ct => _vault.FindByClientRefAsync(intent.ClientRef, deadline, ct),
             (ids, error) => new IntentResolved(intent, ids, error),
             ServerRequestToken);
-    }
-
-    private void OnIntentResolved(JournalIntent intent, IReadOnlyList<string>? leaseIds, Exception? error)
-    {
-        var lookup = _book.FindIntent(intent);
-        if (leaseIds is null)
-        {
-            var (code, _, message) = Describe(error);
-            Log.IntentUnresolved(_logger, intent.ClientRef, $"{code}: {message}");
-            if (lookup is not null && !_book.Stopping)
-            {
-                lookup = lookup with { Failures = lookup.Failures + 1 };
-                _book = _book.WithIntent(lookup);
-                if (lookup.Failures < MaxRevokeAttempts)
-                {
-                    _timers.Set(new IntentLookupTimer(intent), ScaiVaultResilience.BackoffAfterFailure(lookup.Failures, error, Random.Shared));
-                }
-            }
-
-            return;
-        }
-
-        foreach (var leaseId in leaseIds.Where(id => _book.Leases.All(l => l.LeaseId != id)))
-        {
-            var orphan = new Lease(intent.Generation, _time, OnTransition);
-            _book = _book.Add(orphan);
-            orphan.Orphan(leaseId, intent.ClientRef);
-            Revoke(orphan);
-        }
-
-        if (lookup is { Settled: false } && !_book.Stopping)
-        {
-            _book = _book.WithIntent(lookup with { Settled = true, Failures = 0 });
-            _timers.Set(new IntentLookupTimer(intent), IntentSettleTime);
-            return;
-        }
-
-        _timers.Cancel(new IntentLookupTimer(intent));
-        _book = _book.WithoutIntent(intent);
     }
 
     /// <summary>Writes what the agent holds: intents in flight, and every lease the server may still hold for it.</summary>

@@ -38,9 +38,6 @@ public sealed partial class LeaseSupervisor
             case AcquireBackoff:
                 Acquire();
                 break;
-            case IntentLookupTimer { Intent: var intent }:
-                OnIntentLookupDue(intent);
-                break;
             case RevokeDelayOver:
                 BeginShutdown(delayRevocation: false);
                 break;
@@ -103,7 +100,7 @@ public sealed partial class LeaseSupervisor
                 ScheduleLeaseTimers(lease, rotate: false);
             }
 
-            Log.RetiringRenewed(_logger, lease.LeaseId, grant is not null ? "extended" : Describe(error).Code);
+            Log.RetiringRenewed(_logger, lease.LeaseId, grant is not null ? "extended" : LeasePolicy.Describe(error).Code);
             return;
         }
 
@@ -118,7 +115,13 @@ public sealed partial class LeaseSupervisor
             ScheduleLeaseTimers(lease);
             var timeline = lease.Timeline!;
             var rotateIn = RenewalSchedule.RotateAfter(timeline.HardEndIn(_time), RenewalSchedule.RotateBefore(_lease.RotateBefore, lease.Lifetime!.Value));
-            Log.Renewed(_logger, lease.LeaseId!, grant.Duration.TotalSeconds, Seconds(_timers.IsSet(new LeaseTimerKey(lease, LeaseTimer.Renew)) ? RenewalSchedule.RenewAfter(grant.Duration, _jitter) : TimeSpan.MaxValue), Seconds(rotateIn));
+            var renewIn = _timers.IsSet(new LeaseTimerKey(lease, LeaseTimer.Renew)) ? RenewalSchedule.RenewAfter(grant.Duration, _jitter) : TimeSpan.MaxValue;
+            Log.Renewed(
+                _logger,
+                lease.LeaseId!,
+                grant.Duration.TotalSeconds,
+                Phrase(renewIn, "the next renewal is in {0:0.0} s", "no renewal can extend it further"),
+                Phrase(rotateIn, "its replacement is acquired in {0:0.0} s", "no replacement is scheduled"));
             _book = _book with { LastError = null, Degraded = false };
             var capped = RenewalSchedule.IsCapped(requested, grant.Duration, grant.TimeToHardEnd);
             _metrics.RenewalCompleted(capped ? "capped" : "ok");
@@ -147,7 +150,7 @@ public sealed partial class LeaseSupervisor
 
         lease.FailRenewal();
         _metrics.RenewalCompleted("failed");
-        var (code, requestId, message) = Describe(error);
+        var (code, requestId, message) = LeasePolicy.Describe(error);
 
         // Still valid and published, but the agent cannot currently extend it.
         _book = _book with { Degraded = true, LastError = code };

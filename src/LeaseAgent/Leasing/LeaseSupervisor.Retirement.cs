@@ -135,9 +135,9 @@ public sealed partial class LeaseSupervisor
 
         lease.FailRevocation();
         _metrics.RevocationCompleted("failed");
-        var (code, requestId, message) = Describe(error);
+        var (code, requestId, message) = LeasePolicy.Describe(error);
         Log.RevokeFailed(_logger, lease.LeaseId, code, requestId, message);
-        if (!_book.Stopping && lease.FailedAttempts < MaxRevokeAttempts)
+        if (!_book.Stopping && lease.FailedAttempts < LeasePolicy.MaxAttempts)
         {
             SetTimer(lease, LeaseTimer.RevokeRetry, ScaiVaultResilience.BackoffAfterFailure(lease.FailedAttempts, error, Random.Shared));
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
@@ -25,10 +26,6 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private static readonly TimeSpan DrainPollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RevokeRequestBudget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan GenerateRequestBudget = TimeSpan.FromSeconds(60);
-    private const int MaxRevokeAttempts = 8;
-
-    /// <summary>A doubtful generate's reference is looked up again this long after the first look-up: a server may store a lease it was slow to mint only after the agent gave up.</summary>
-    private static readonly TimeSpan IntentSettleTime = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Published leases lost sooner than this after publication, twice or more in a row (a TTL shorter than a generate
@@ -209,10 +206,18 @@ public sealed partial class LeaseSupervisor : BackgroundService
                 OnDrainChecked(e.Lease, e.Sessions, e.Error);
                 break;
             case IntentResolved e:
-                OnIntentResolved(e.Intent, e.LeaseIds, e.Error);
+                Execute(LeasePolicy.Decide(_book, e));
                 break;
             case TimerFired e when _timers.Accept(e):
-                OnTimer(e.Key);
+                if (LeasePolicy.Decides(e))
+                {
+                    Execute(LeasePolicy.Decide(_book, e));
+                }
+                else
+                {
+                    OnTimer(e.Key);
+                }
+
                 break;
             case StopRequested:
                 BeginShutdown(delayRevocation: true);
@@ -231,6 +236,46 @@ public sealed partial class LeaseSupervisor : BackgroundService
         if (_book.Stopping)
         {
             ContinueShutdown();
+        }
+    }
+
+    /// <summary>Carries a decision of <see cref="LeasePolicy"/> out: the book it returns, then its effects in order.</summary>
+    private void Execute((LeaseBook Book, IReadOnlyList<LeaseEffect> Effects) decision)
+    {
+        _book = decision.Book;
+        foreach (var effect in decision.Effects)
+        {
+            switch (effect)
+            {
+                case LookUpIntent e:
+                    FindAndRevokeIntent(e.Intent);
+                    break;
+                case RevokeOrphan e:
+                    var orphan = new Lease(e.Intent.Generation, _time, OnTransition);
+                    _book = _book.Add(orphan);
+                    orphan.Orphan(e.LeaseId, e.Intent.ClientRef);
+                    Revoke(orphan);
+                    break;
+                case SetTimer e:
+                    _timers.Set(e.Key, e.Due switch
+                    {
+                        After a => a.Delay,
+                        BackoffAfterFailure b => ScaiVaultResilience.BackoffAfterFailure(b.Failures, b.Error, Random.Shared),
+                        _ => throw new UnreachableException($"no delay for {e.Due}"),
+                    });
+                    break;
+                case CancelTimer e:
+                    _timers.Cancel(e.Key);
+                    break;
+                case LogIntentLookingUp e:
+                    Log.IntentLookingUp(_logger, e.ClientRef, e.Reason);
+                    break;
+                case LogIntentUnresolved e:
+                    Log.IntentUnresolved(_logger, e.ClientRef, e.Reason);
+                    break;
+                default:
+                    throw new UnreachableException($"the supervisor cannot carry out {effect}");
+            }
         }
     }
 
@@ -319,18 +364,11 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _status.Report(status);
     }
 
-    private static (string Code, string? RequestId, string Message) Describe(Exception? error) => error switch
-    {
-        ScaiVaultException e => (e.Code, e.RequestId, e.Message),
-        OperationCanceledException => ("cancelled", null, "the operation was cancelled"),
-        null => ("unknown", null, "no answer"),
-        _ => ("unexpected", null, error.GetType().Name),
-    };
-
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    /// <summary>Seconds for a log field; -1 for "never". Infinity would break the JSON log formatter (found by the chaos suite).</summary>
-    private static double Seconds(TimeSpan span) => span == TimeSpan.MaxValue ? -1 : span.TotalSeconds;
+    /// <summary>A part of a log sentence about something due in <paramref name="span"/>, or about its never coming (<see cref="TimeSpan.MaxValue"/>).</summary>
+    private static string Phrase(TimeSpan span, string dueIn, string never) =>
+        span == TimeSpan.MaxValue ? never : string.Format(CultureInfo.InvariantCulture, dueIn, span.TotalSeconds);
 }
