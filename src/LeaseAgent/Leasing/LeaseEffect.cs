@@ -12,6 +12,15 @@ public sealed record LookUpIntent(JournalIntent Intent) : LeaseEffect;
 /// <summary>Revoke a lease nobody was told about (found by a reference): the shell books it as an orphan and revokes it.</summary>
 public sealed record RevokeOrphan(string LeaseId, JournalIntent Intent) : LeaseEffect;
 
+/// <summary>Revoke a lease the agent holds (<c>Revoke</c>: cancel its timers, fire its machine, send the request).</summary>
+public sealed record RevokeLease(Lease Lease) : LeaseEffect;
+
+/// <summary>Count the app's sessions on a retiring lease's user; the answer comes back as <see cref="DrainChecked"/>.</summary>
+public sealed record CountSessions(Lease Retiring) : LeaseEffect;
+
+/// <summary>Remember a retiring lease's session count (null: unknown), for the drain deadline's log line.</summary>
+public sealed record RecordDrainSessions(Lease Retiring, int? Sessions) : LeaseEffect;
+
 /// <summary>(Re)set a timer.</summary>
 public sealed record SetTimer(TimerKey Key, TimerDue Due) : LeaseEffect;
 
@@ -23,6 +32,13 @@ public abstract record LogEffect : LeaseEffect;
 public sealed record LogIntentLookingUp(string ClientRef, string Reason) : LogEffect;
 
 public sealed record LogIntentUnresolved(string ClientRef, string Reason) : LogEffect;
+
+public sealed record LogDrainCheckFailed(string? LeaseId, string Error) : LogEffect;
+
+public sealed record LogDrained(string? LeaseId, string Username) : LogEffect;
+
+/// <summary>The shell adds the drain timeout, which is configuration, not state.</summary>
+public sealed record LogStillInUseAtDrainDeadline(string? LeaseId, string Username, int Sessions) : LogEffect;
 
 /// <summary>When a timer is due. A backoff is drawn by the shell, which owns the randomness, so the policy stays pure.</summary>
 public abstract record TimerDue;

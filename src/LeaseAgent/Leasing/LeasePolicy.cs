@@ -9,8 +9,10 @@ namespace LeaseAgent.Leasing;
 /// </summary>
 /// <remarks>
 /// Decided here so far: the look-ups of doubtful generates (<see cref="IntentResolved"/> and the
-/// <see cref="IntentLookupTimer"/>). The other events are still handled by the supervisor's partial files, which
-/// fire the leases' machines in place; <see cref="Decides"/> says which is which.
+/// <see cref="IntentLookupTimer"/>) and the drain of retiring leases (<see cref="DrainChecked"/> and the
+/// <see cref="LeaseTimer.DrainCheck"/> and <see cref="LeaseTimer.Drain"/> timers). The other events are still
+/// handled by the supervisor's partial files, which fire the leases' machines in place; <see cref="Decides"/> says
+/// which is which.
 /// </remarks>
 public static class LeasePolicy
 {
@@ -20,14 +22,21 @@ public static class LeasePolicy
     /// <summary>A doubtful generate's reference is looked up again this long after the first look-up: a server may store a lease it was slow to mint only after the agent gave up.</summary>
     public static readonly TimeSpan IntentSettleTime = TimeSpan.FromMinutes(1);
 
+    /// <summary>How often a retiring lease's sessions are counted once the first count found some (or failed).</summary>
+    public static readonly TimeSpan DrainPollInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>Whether <see cref="Decide"/> handles <paramref name="agentEvent"/>.</summary>
-    public static bool Decides(AgentEvent agentEvent) => agentEvent is IntentResolved or TimerFired { Key: IntentLookupTimer };
+    public static bool Decides(AgentEvent agentEvent) => agentEvent is IntentResolved or DrainChecked
+        or TimerFired { Key: IntentLookupTimer or LeaseTimerKey { Timer: LeaseTimer.DrainCheck or LeaseTimer.Drain } };
 
     public static (LeaseBook Book, IReadOnlyList<LeaseEffect> Effects) Decide(LeaseBook book, AgentEvent agentEvent) => agentEvent switch
     {
         IntentResolved { LeaseIds: null } e => IntentLookupFailed(book, e.Intent, e.Error),
         IntentResolved { LeaseIds: { } ids } e => IntentFound(book, e.Intent, ids),
         TimerFired { Key: IntentLookupTimer { Intent: var intent } } => IntentLookupDue(book, intent),
+        DrainChecked e => SessionsCounted(book, e.Lease, e.Sessions, e.Error),
+        TimerFired { Key: LeaseTimerKey { Timer: LeaseTimer.DrainCheck, Lease: var lease } } => DrainCheckDue(book, lease),
+        TimerFired { Key: LeaseTimerKey { Timer: LeaseTimer.Drain, Lease: var lease } } => DrainDeadlineReached(book, lease),
         _ => throw new ArgumentException($"the policy does not decide {agentEvent.GetType().Name} yet", nameof(agentEvent)),
     };
 
@@ -100,6 +109,53 @@ public static class LeasePolicy
 
         effects.Add(new CancelTimer(new IntentLookupTimer(intent)));
         return (book.WithoutIntent(intent), effects);
+    }
+
+    // ---- retiring leases ----
+    // A superseded lease is revoked once pg_stat_activity shows no session of its user, or when LEASE_DRAIN_TIMEOUT
+    // passes, whichever comes first. Its events are ignored once it has left Retiring (revoked, lost, cut short).
+
+    private static (LeaseBook, IReadOnlyList<LeaseEffect>) DrainCheckDue(LeaseBook book, Lease lease) =>
+        lease.State == LeaseState.Retiring ? (book, [new CountSessions(lease)]) : (book, []);
+
+    private static (LeaseBook, IReadOnlyList<LeaseEffect>) SessionsCounted(LeaseBook book, Lease retiring, int? sessions, Exception? error)
+    {
+        if (retiring.State != LeaseState.Retiring)
+        {
+            return (book, []);
+        }
+
+        var effects = new List<LeaseEffect>();
+        if (sessions is null)
+        {
+            effects.Add(new LogDrainCheckFailed(retiring.LeaseId, error?.GetType().Name ?? "the query failed"));
+        }
+
+        effects.Add(new RecordDrainSessions(retiring, sessions));
+        if (sessions == 0)
+        {
+            effects.Add(new LogDrained(retiring.LeaseId, retiring.Credential!.Username));
+            effects.Add(new RevokeLease(retiring));
+        }
+        else if (!book.Stopping)
+        {
+            effects.Add(new SetTimer(new LeaseTimerKey(retiring, LeaseTimer.DrainCheck), new After(DrainPollInterval)));
+        }
+
+        return (book, effects);
+    }
+
+    private static (LeaseBook, IReadOnlyList<LeaseEffect>) DrainDeadlineReached(LeaseBook book, Lease retiring)
+    {
+        if (retiring.State != LeaseState.Retiring)
+        {
+            return (book, []);
+        }
+
+        // Revoking ends the sessions still open: say so, for whoever wonders why the app saw errors.
+        return retiring.DrainSessions is > 0 and var sessions
+            ? (book, [new LogStillInUseAtDrainDeadline(retiring.LeaseId, retiring.Credential?.Username ?? "?", sessions), new RevokeLease(retiring)])
+            : (book, [new RevokeLease(retiring)]);
     }
 
     /// <summary>A failure as the status file's code, the server's request id and a message for the log.</summary>

@@ -55,12 +55,6 @@ public sealed partial class LeaseSupervisor
             case LeaseTimerKey { Timer: LeaseTimer.Expiry, Lease: var lease } when lease.CanFire(LeaseTrigger.LeaseLost):
                 OnExpired(lease);
                 break;
-            case LeaseTimerKey { Timer: LeaseTimer.DrainCheck, Lease: { State: LeaseState.Retiring } lease }:
-                CheckDrain(lease);
-                break;
-            case LeaseTimerKey { Timer: LeaseTimer.Drain, Lease: { State: LeaseState.Retiring } lease }:
-                DrainDeadlineReached(lease);
-                break;
             case LeaseTimerKey { Timer: LeaseTimer.RevokeRetry, Lease: { State: LeaseState.Revoking } lease }:
                 SendRevoke(lease);
                 break;

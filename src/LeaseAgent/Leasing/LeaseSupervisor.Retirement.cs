@@ -51,39 +51,6 @@ public sealed partial class LeaseSupervisor
             _operations.Token);
     }
 
-    private void OnDrainChecked(Lease retiring, int? sessions, Exception? error)
-    {
-        if (retiring.State != LeaseState.Retiring)
-        {
-            return;
-        }
-
-        if (sessions is null)
-        {
-            Log.DrainCheckFailed(_logger, retiring.LeaseId, error?.GetType().Name ?? "the query failed");
-        }
-
-        retiring.CountDrainSessions(sessions);
-        if (sessions == 0)
-        {
-            Log.Drained(_logger, retiring.LeaseId, retiring.Credential!.Username);
-            Revoke(retiring);
-            return;
-        }
-
-        SetTimer(retiring, LeaseTimer.DrainCheck, DrainPollInterval);
-    }
-
-    private void DrainDeadlineReached(Lease retiring)
-    {
-        if (retiring.DrainSessions is > 0 and var sessions)
-        {
-            Log.StillInUseAtDrainDeadline(_logger, retiring.LeaseId, retiring.Credential?.Username ?? "?", sessions, _lease.DrainTimeout.TotalSeconds);
-        }
-
-        Revoke(retiring);
-    }
-
     private void Revoke(Lease lease)
     {
         _timers.Cancel(lease);

@@ -23,7 +23,6 @@ public sealed partial class LeaseSupervisor : BackgroundService
 {
     /// <summary>The first drain check waits this long (at most the drain timeout) for the app to swap credentials.</summary>
     private static readonly TimeSpan MinimumDrain = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan DrainPollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RevokeRequestBudget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan GenerateRequestBudget = TimeSpan.FromSeconds(60);
 
@@ -202,11 +201,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
             case CurrentProbeCompleted e:
                 OnCurrentProbed(e.Lease, e.Result);
                 break;
-            case DrainChecked e:
-                OnDrainChecked(e.Lease, e.Sessions, e.Error);
-                break;
-            case IntentResolved e:
-                Execute(LeasePolicy.Decide(_book, e));
+            case DrainChecked or IntentResolved:
+                Execute(LeasePolicy.Decide(_book, agentEvent));
                 break;
             case TimerFired e when _timers.Accept(e):
                 if (LeasePolicy.Decides(e))
@@ -266,6 +262,24 @@ public sealed partial class LeaseSupervisor : BackgroundService
                     break;
                 case CancelTimer e:
                     _timers.Cancel(e.Key);
+                    break;
+                case RevokeLease e:
+                    Revoke(e.Lease);
+                    break;
+                case CountSessions e:
+                    CheckDrain(e.Retiring);
+                    break;
+                case RecordDrainSessions e:
+                    e.Retiring.CountDrainSessions(e.Sessions);
+                    break;
+                case LogDrainCheckFailed e:
+                    Log.DrainCheckFailed(_logger, e.LeaseId, e.Error);
+                    break;
+                case LogDrained e:
+                    Log.Drained(_logger, e.LeaseId, e.Username);
+                    break;
+                case LogStillInUseAtDrainDeadline e:
+                    Log.StillInUseAtDrainDeadline(_logger, e.LeaseId, e.Username, e.Sessions, _lease.DrainTimeout.TotalSeconds);
                     break;
                 case LogIntentLookingUp e:
                     Log.IntentLookingUp(_logger, e.ClientRef, e.Reason);

@@ -1,5 +1,6 @@
 using System.Net;
 using LeaseAgent.Leasing;
+using LeaseAgent.ScaiVault;
 using ScaiVault.Client;
 
 namespace LeaseAgent.Tests.Leasing;
@@ -117,5 +118,74 @@ public sealed class LeasePolicyTests
         Assert.Equal<LeaseEffect>([new LookUpIntent(Intent)], LeasePolicy.Decide(Tracking(new IntentLookup(Intent)), due).Effects);
         Assert.Empty(LeasePolicy.Decide(new LeaseBook(), due).Effects);
         Assert.Empty(LeasePolicy.Decide(Tracking(new IntentLookup(Intent)) with { Shutdown = ShutdownPhase.Draining }, due).Effects);
+    }
+
+    private static Lease Retiring()
+    {
+        var lease = new Lease(1, TimeProvider.System);
+        lease.StartGenerating();
+        lease.Issue(new LeaseGrant { LeaseId = "lease-1", Duration = TimeSpan.FromSeconds(60), Credential = new DatabaseCredential("v_1", "secret") });
+        lease.PassProbe();
+        lease.MarkPublished();
+        lease.Supersede();
+        return lease;
+    }
+
+    [Fact]
+    public void DrainCheckDue_CountsTheSessionsOfARetiringLease_Only()
+    {
+        var retiring = Retiring();
+        var due = new TimerFired(new LeaseTimerKey(retiring, LeaseTimer.DrainCheck), Sequence: 1);
+
+        Assert.Equal<LeaseEffect>([new CountSessions(retiring)], LeasePolicy.Decide(new LeaseBook(), due).Effects);
+        retiring.StartRevoking();
+        Assert.Empty(LeasePolicy.Decide(new LeaseBook(), due).Effects);
+    }
+
+    [Fact]
+    public void NoSessionLeft_RevokesTheRetiringLease()
+    {
+        var retiring = Retiring();
+
+        var (_, effects) = LeasePolicy.Decide(new LeaseBook(), new DrainChecked(retiring, 0, null));
+
+        Assert.Equal<LeaseEffect>([new RecordDrainSessions(retiring, 0), new LogDrained("lease-1", "v_1"), new RevokeLease(retiring)], effects);
+    }
+
+    [Fact]
+    public void SessionsLeft_CountsAgainInASecond_ButNotWhileStopping()
+    {
+        var retiring = Retiring();
+
+        var (_, effects) = LeasePolicy.Decide(new LeaseBook(), new DrainChecked(retiring, 3, null));
+        var (_, stopping) = LeasePolicy.Decide(new LeaseBook { Shutdown = ShutdownPhase.Draining }, new DrainChecked(retiring, 3, null));
+
+        Assert.Equal<LeaseEffect>([new RecordDrainSessions(retiring, 3), new SetTimer(new LeaseTimerKey(retiring, LeaseTimer.DrainCheck), new After(LeasePolicy.DrainPollInterval))], effects);
+        Assert.Equal<LeaseEffect>([new RecordDrainSessions(retiring, 3)], stopping);
+    }
+
+    [Fact]
+    public void CountFailed_LogsIt_AndCountsAgain()
+    {
+        var retiring = Retiring();
+
+        var (_, effects) = LeasePolicy.Decide(new LeaseBook(), new DrainChecked(retiring, null, new TimeoutException()));
+
+        Assert.Equal<LeaseEffect>(
+            [new LogDrainCheckFailed("lease-1", nameof(TimeoutException)), new RecordDrainSessions(retiring, null), new SetTimer(new LeaseTimerKey(retiring, LeaseTimer.DrainCheck), new After(LeasePolicy.DrainPollInterval))],
+            effects);
+    }
+
+    [Fact]
+    public void DrainDeadline_RevokesTheLease_SayingWhichSessionsItEnds()
+    {
+        var idle = Retiring();
+        var busy = Retiring();
+        busy.CountDrainSessions(2);
+
+        Assert.Equal<LeaseEffect>([new RevokeLease(idle)], LeasePolicy.Decide(new LeaseBook(), new TimerFired(new LeaseTimerKey(idle, LeaseTimer.Drain), 1)).Effects);
+        Assert.Equal<LeaseEffect>(
+            [new LogStillInUseAtDrainDeadline("lease-1", "v_1", 2), new RevokeLease(busy)],
+            LeasePolicy.Decide(new LeaseBook(), new TimerFired(new LeaseTimerKey(busy, LeaseTimer.Drain), 2)).Effects);
     }
 }
