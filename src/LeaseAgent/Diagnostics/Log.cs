@@ -14,11 +14,11 @@ internal static partial class Log
     [LoggerMessage(100, LogLevel.Information, "Lease generation {Generation} ({LeaseId}): {From} -> {To} on {Trigger}")]
     public static partial void Transition(ILogger logger, int generation, string leaseId, string from, string to, string trigger);
 
-    [LoggerMessage(101, LogLevel.Information, "Published generation {Generation} as user {Username} (lease {LeaseId}, expires in {ExpiresInSeconds:0} s, hard end in {HardEndInSeconds:0} s; -1: none)")]
-    public static partial void Published(ILogger logger, int generation, string username, string leaseId, double expiresInSeconds, double hardEndInSeconds);
+    [LoggerMessage(101, LogLevel.Information, "Published generation {Generation} as user {Username} (lease {LeaseId}): it expires in {ExpiresInSeconds:0} s unless renewed, and {HardEnd}")]
+    public static partial void Published(ILogger logger, int generation, string username, string leaseId, double expiresInSeconds, string hardEnd);
 
-    [LoggerMessage(102, LogLevel.Information, "Renewed lease {LeaseId} for {DurationSeconds:0} s; next renewal in {RenewInSeconds:0.0} s, rotation in {RotateInSeconds:0.0} s (-1: not scheduled)")]
-    public static partial void Renewed(ILogger logger, string leaseId, double durationSeconds, double renewInSeconds, double rotateInSeconds);
+    [LoggerMessage(102, LogLevel.Information, "Renewed lease {LeaseId} for {DurationSeconds:0} s: {NextRenewal}, {Rotation}")]
+    public static partial void Renewed(ILogger logger, string leaseId, double durationSeconds, string nextRenewal, string rotation);
 
     [LoggerMessage(103, LogLevel.Information, "Rotating: lease {LeaseId} {Reason}; acquiring generation {Generation}")]
     public static partial void RotationStarted(ILogger logger, string? leaseId, string reason, int generation);
@@ -53,7 +53,7 @@ internal static partial class Log
     [LoggerMessage(113, LogLevel.Warning, "Superseded lease {LeaseId}: the app still had {Sessions} session(s) as user {Username} at the {DrainSeconds:0} s drain deadline; revoking it now ends them. Make the app reload on the new credential (watch the directory or handle the reload signal)")]
     public static partial void StillInUseAtDrainDeadline(ILogger logger, string? leaseId, string username, int sessions, double drainSeconds);
 
-    [LoggerMessage(114, LogLevel.Information, "REVOKE_DELAY: keeping the credential for {DelaySeconds:0} s while the app drains, then revoking")]
+    [LoggerMessage(114, LogLevel.Information, "Stopping: the credential stays valid for {DelaySeconds:0} s more (REVOKE_DELAY) while the app drains, then it is revoked")]
     public static partial void RevokeDelayed(ILogger logger, double delaySeconds);
 
     [LoggerMessage(115, LogLevel.Warning, "REVOKE_ON_SHUTDOWN=false: leaving {Count} lease(s) to expire at their TTL; they stay journalled for a restart to adopt")]
@@ -197,6 +197,9 @@ internal static partial class Log
 
     [LoggerMessage(902, LogLevel.Information, "Shutdown complete in {ElapsedMs:0} ms: {Revoked} revoked, {Failed} failed; credential file removed: {Removed}")]
     public static partial void ShutdownComplete(ILogger logger, double elapsedMs, int revoked, int failed, bool removed);
+
+    [LoggerMessage(9930, LogLevel.Warning, "The shutdown budget of {BudgetSeconds:0} s is spent with {InFlight} request(s) still unanswered; whatever is not revoked stays journalled")]
+    public static partial void ShutdownBudgetSpent(ILogger logger, double budgetSeconds, int inFlight);
 
     [LoggerMessage(903, LogLevel.Critical, "Unexpected failure in the lease supervisor; stopping")]
     public static partial void SupervisorCrashed(ILogger logger, Exception exception);

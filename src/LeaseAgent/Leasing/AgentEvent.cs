@@ -26,16 +26,17 @@ public sealed record DrainChecked(Lease Lease, int? Sessions, Exception? Error) 
 /// <summary>A journalled intent looked up by its client reference; <paramref name="LeaseIds"/> is null when the lookup failed.</summary>
 public sealed record IntentResolved(JournalIntent Intent, IReadOnlyList<string>? LeaseIds, Exception? Error) : OperationCompleted(Error);
 
-public sealed record TimerFired(Lease Lease, LeaseTimer Timer) : AgentEvent;
+/// <summary>A <see cref="LeaseTimers"/> timer went off; stale when its key was set again or cancelled since (<paramref name="Sequence"/> tells).</summary>
+public sealed record TimerFired(TimerKey Key, long Sequence) : AgentEvent;
 
-/// <summary>Time to look a journalled intent up (again): after a failed look-up, or once the server has had time to settle.</summary>
-public sealed record IntentLookupDue(JournalIntent Intent) : AgentEvent;
+/// <summary>SIGTERM/SIGINT: the loop switches to shutting down (see <c>LeaseSupervisor.Shutdown.cs</c>).</summary>
+public sealed record StopRequested : AgentEvent;
+
+/// <summary><c>SHUTDOWN_TIMEOUT</c> has passed since the stop was requested: the shutdown ends with whatever is left.</summary>
+public sealed record ShutdownBudgetSpent : AgentEvent;
 
 /// <summary>Periodic: refreshes the status file's <c>updated_at</c>, the liveness signal.</summary>
 public sealed record Heartbeat : AgentEvent;
-
-/// <summary>The backoff after a failed acquisition has passed.</summary>
-public sealed record AcquireDue : AgentEvent;
 
 /// <summary>
 /// Completes once the loop has handled every event posted before it. For tests that advance a fake clock and

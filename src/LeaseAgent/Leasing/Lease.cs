@@ -57,6 +57,12 @@ public sealed class Lease
     /// <summary>Consecutive failed renewals (or revocations) since the last success.</summary>
     public int FailedAttempts { get; private set; }
 
+    /// <summary>Whether a renewal request for this lease is on its way, and whether its local expiry came meanwhile.</summary>
+    public Renewal Renewal { get; private set; }
+
+    /// <summary>The app's sessions on this (retiring) lease's user at the last drain check; null when unknown.</summary>
+    public int? DrainSessions { get; private set; }
+
     /// <summary>Whether the server may still hold this lease, so that revoking it is meaningful.</summary>
     public bool NeedsRevocation => _machine.CanFire(LeaseTrigger.Revoke);
 
@@ -107,9 +113,25 @@ public sealed class Lease
 
     public void StartRenewing() => _machine.Fire(LeaseTrigger.RenewDue);
 
+    /// <summary>A renewal request leaves (from Active through <see cref="StartRenewing"/>, or while Retiring).</summary>
+    public void SendRenewal() => Renewal = Renewal.InFlight;
+
+    /// <summary>The local expiry came while a renewal was on its way: its answer decides.</summary>
+    public void ExpireDuringRenewal() => Renewal = Renewal.InFlightPastExpiry;
+
+    /// <summary>The renewal's answer came; returns whether the lease's local expiry passed meanwhile.</summary>
+    public bool CompleteRenewal()
+    {
+        var expired = Renewal == Renewal.InFlightPastExpiry;
+        Renewal = Renewal.None;
+        return expired;
+    }
+
     public void Renew(LeaseGrant grant) => _machine.Fire(_renewed, grant);
 
     public void FailRenewal() => _machine.Fire(LeaseTrigger.RenewalFailed);
+
+    public void CountDrainSessions(int? sessions) => DrainSessions = sessions;
 
     public void Supersede() => _machine.Fire(LeaseTrigger.Superseded);
 
@@ -215,6 +237,16 @@ public sealed class Lease
         Timeline = LeaseTimeline.From(grant.SentAt ?? _time.GetTimestamp(), grant.Duration, grant.TimeToHardEnd, _time);
         Lifetime ??= grant.TimeToHardEnd ?? grant.Duration;
     }
+}
+
+/// <summary>A lease's renewal request, beside its machine state: a retiring lease renews without leaving Retiring.</summary>
+public enum Renewal
+{
+    None,
+    InFlight,
+
+    /// <summary>In flight, and the lease's local expiry has passed: if the answer is no extension, the lease is lost.</summary>
+    InFlightPastExpiry,
 }
 
 /// <summary>One state change, for logging.</summary>

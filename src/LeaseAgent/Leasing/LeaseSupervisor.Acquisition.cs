@@ -10,20 +10,19 @@ public sealed partial class LeaseSupervisor
 {
     private void Acquire()
     {
-        if (_stopping || _next is not null)
+        if (_book.Stopping || _book.Next is not null)
         {
             return;
         }
 
-        var lease = new Lease(++_generation, _time, OnTransition);
-        _leases.Add(lease);
-        _next = lease;
+        var lease = new Lease(_book.Generation + 1, _time, OnTransition);
+        _book = _book.Add(lease) with { Generation = lease.Generation, Next = lease };
         lease.StartGenerating();
 
         // The intent reaches the disk before the request leaves: if the agent dies before the answer, the
         // next one on this volume finds the lease by its client reference and revokes it.
         WriteJournal();
-        var deadline = _time.GetTimestamp() + Ticks(GenerateRequestBudget);
+        var deadline = Deadline.From(_time, GenerateRequestBudget);
         var clientRef = lease.ClientRef;
         Start(
             ct => _vault.GenerateAsync(_lease.Ttl, clientRef, deadline, ct),
@@ -35,7 +34,7 @@ public sealed partial class LeaseSupervisor
     {
         if (grant is null)
         {
-            var (code, requestId, message) = Describe(error);
+            var (code, requestId, message) = LeasePolicy.Describe(error);
 
             // The server may hold a lease although no usable answer came. One it named is revoked at once; every
             // other one minted under this reference (a timed-out attempt, a dropped answer, Polly's retries) is
@@ -53,14 +52,12 @@ public sealed partial class LeaseSupervisor
                 TrackIntent(new JournalIntent(lease.ClientRef, lease.Generation), code);
             }
 
-            _next = null;
-            _lastError = code;
-            var retryIn = ScaiVaultResilience.BackoffAfterFailure(_acquireFailures++, error, Random.Shared);
-
-            if (_current is not null)
+            var retryIn = ScaiVaultResilience.BackoffAfterFailure(_book.AcquireFailures, error, Random.Shared);
+            _book = _book with { Next = null, LastError = code, AcquireFailures = _book.AcquireFailures + 1 };
+            if (_book.Current is not null)
             {
                 _metrics.RotationCompleted("failed");
-                _degraded = true;
+                _book = _book with { Degraded = true };
             }
 
             Log.AcquireFailed(_logger, code, requestId, message, retryIn.TotalSeconds);
@@ -79,7 +76,7 @@ public sealed partial class LeaseSupervisor
 
     private void StartProbe(Lease lease)
     {
-        if (_stopping)
+        if (_book.Stopping)
         {
             return; // Probing: the shutdown revokes it.
         }
@@ -93,7 +90,7 @@ public sealed partial class LeaseSupervisor
 
     private void OnProbed(Lease lease, ProbeResult? result, Exception? error)
     {
-        if (_stopping || lease.State != LeaseState.Probing)
+        if (_book.Stopping || lease.State != LeaseState.Probing)
         {
             return;
         }
@@ -109,12 +106,12 @@ public sealed partial class LeaseSupervisor
         var failure = result?.Failure.ToString() ?? "ProbeCrashed";
         _metrics.ProbeFailed(failure);
         Log.ProbeFailed(_logger, lease.Credential!.Username, result?.Attempts ?? 0, failure, result?.Error ?? error?.GetType().Name);
-        _lastError = "probe_failed";
+        _book = _book with { LastError = "probe_failed" };
         lease.FailProbe();
-        if (lease == _adopting)
+        if (lease == _book.Adopting)
         {
             // The journalled credential no longer logs in: its user is gone or changed. Start afresh.
-            _adopting = null;
+            _book = _book with { Adopting = null };
             Log.AdoptionFailed(_logger, lease.LeaseId, "its credential no longer logs in");
         }
 
@@ -130,7 +127,7 @@ public sealed partial class LeaseSupervisor
         if (left < Max(MinimumTimeLeftToPublish, timeline.GrantedDuration / 10))
         {
             Log.TooShortToPublish(_logger, lease.LeaseId, left.TotalSeconds, timeline.GrantedDuration.TotalSeconds);
-            _lastError = "lease_too_short";
+            _book = _book with { LastError = "lease_too_short" };
             lease.FailPublish();
             AbandonAndRetry(lease);
             return;
@@ -141,7 +138,7 @@ public sealed partial class LeaseSupervisor
         // Write-ahead: the journal names this lease current before the app can see it. An agent killed just
         // after the rename is then followed by one that adopts the credential the app already uses, instead
         // of revoking it as an unpublished leftover and minting another.
-        _publishing = lease;
+        _book = _book with { Publishing = lease };
         WriteJournal();
         try
         {
@@ -152,30 +149,26 @@ public sealed partial class LeaseSupervisor
             // InvalidOperationException: the formatter refused a credential it cannot write safely (finding 13's
             // defence in depth behind the parser); that lease is revoked like any other that cannot be published.
             Log.PublishFailed(_logger, _credential.Output.File, e.Message);
-            _lastError = "publish_failed";
+            _book = _book with { LastError = "publish_failed" };
             lease.FailPublish();
             AbandonAndRetry(lease);
             return;
         }
         finally
         {
-            _publishing = null;
+            _book = _book with { Publishing = null };
         }
 
         lease.MarkPublished();
-        var previous = _current;
+        var previous = _book.Current;
         if (previous is not null)
         {
             _metrics.RotationCompleted("ok");
         }
 
-        _current = lease;
-        _next = null;
-        _adopting = null;
-        _acquireFailures = 0;
-        _lastError = null;
-        _degraded = false;
-        Log.Published(_logger, lease.Generation, lease.Credential!.Username, lease.LeaseId!, timeline.ExpiresIn(_time).TotalSeconds, Seconds(timeline.HardEndIn(_time)));
+        _book = _book with { Current = lease, Next = null, Adopting = null, AcquireFailures = 0, LastError = null, Degraded = false };
+        Log.Published(_logger, lease.Generation, lease.Credential!.Username, lease.LeaseId!, timeline.ExpiresIn(_time).TotalSeconds,
+            Phrase(timeline.HardEndIn(_time), "its hard end (max TTL) is in {0:0} s", "the server gave it no hard end"));
         ScheduleLeaseTimers(lease);
         if (previous is not null)
         {
@@ -184,40 +177,39 @@ public sealed partial class LeaseSupervisor
 
         // The app already has the first credential it starts with; it needs telling only about a new user.
         var user = lease.Credential!.Username;
-        if (_lastPublishedUser is not null && _lastPublishedUser != user)
+        if (_book.LastPublishedUser is not null && _book.LastPublishedUser != user)
         {
             _reloader.Signal($"generation {lease.Generation} published");
         }
 
-        _lastPublishedUser = user;
+        _book = _book with { LastPublishedUser = user };
     }
 
     private void AbandonAndRetry(Lease lease)
     {
-        if (_current is not null)
+        if (_book.Current is not null)
         {
             _metrics.RotationCompleted("failed");
-            _degraded = true;
+            _book = _book with { Degraded = true };
         }
 
-        _next = null;
-        if (lease == _adopting)
+        _book = _book with { Next = null };
+        if (lease == _book.Adopting)
         {
-            _adopting = null; // no longer the journal's current lease: it is being revoked
+            _book = _book with { Adopting = null }; // no longer the journal's current lease: it is being revoked
         }
 
         Revoke(lease);
-        ScheduleAcquire(ScaiVaultResilience.BackoffAfterFailure(_acquireFailures++, error: null, Random.Shared));
+        var retryIn = ScaiVaultResilience.BackoffAfterFailure(_book.AcquireFailures, error: null, Random.Shared);
+        _book = _book with { AcquireFailures = _book.AcquireFailures + 1 };
+        ScheduleAcquire(retryIn);
     }
 
     private void ScheduleAcquire(TimeSpan delay)
     {
-        if (_stopping)
+        if (!_book.Stopping)
         {
-            return;
+            _timers.Set(AcquireBackoff.Key, delay);
         }
-
-        _acquireTimer?.Dispose();
-        _acquireTimer = _time.CreateTimer(_ => _events.Writer.TryWrite(new AcquireDue()), null, Clamp(delay), Timeout.InfiniteTimeSpan);
     }
 }

@@ -25,12 +25,12 @@ public sealed partial class LeaseSupervisor
             return false;
         }
 
-        _generation = journal.Leases.Select(l => l.Generation).Concat(journal.Intents.Select(i => i.Generation)).DefaultIfEmpty(0).Max();
+        _book = _book with { Generation = journal.Leases.Select(l => l.Generation).Concat(journal.Intents.Select(i => i.Generation)).DefaultIfEmpty(0).Max() };
         var toAdopt = journal.Leases.FirstOrDefault(l => l is { Current: true, Username: not null, Password: not null });
         foreach (var entry in journal.Leases.Where(l => l != toAdopt))
         {
             var orphan = new Lease(entry.Generation, _time, OnTransition);
-            _leases.Add(orphan);
+            _book = _book.Add(orphan);
             orphan.Orphan(entry.LeaseId, entry.ClientRef);
             Revoke(orphan);
         }
@@ -48,9 +48,7 @@ public sealed partial class LeaseSupervisor
         }
 
         var lease = new Lease(toAdopt.Generation, _time, OnTransition);
-        _leases.Add(lease);
-        _next = lease;
-        _adopting = lease;
+        _book = _book.Add(lease) with { Next = lease, Adopting = lease };
         lease.Adopt(
             toAdopt.LeaseId,
             new DatabaseCredential(toAdopt.Username!, toAdopt.Password!),
@@ -59,7 +57,7 @@ public sealed partial class LeaseSupervisor
 
         var leaseId = toAdopt.LeaseId;
         var increment = _lease.Ttl ?? (toAdopt.DurationSeconds is { } d ? TimeSpan.FromSeconds(d) : null);
-        var deadline = _time.GetTimestamp() + Ticks(GenerateRequestBudget);
+        var deadline = Deadline.From(_time, GenerateRequestBudget);
         Start(
             async ct =>
             {
@@ -87,145 +85,33 @@ public sealed partial class LeaseSupervisor
             return;
         }
 
-        var (code, _, message) = Describe(error);
+        var (code, _, message) = LeasePolicy.Describe(error);
         Log.AdoptionFailed(_logger, lease.LeaseId, $"{code}: {message}");
         lease.FailAdoption();
-        _adopting = null;
-        _next = null;
+        _book = _book with { Adopting = null, Next = null };
         Revoke(lease);
         Acquire();
     }
 
-    /// <summary>
-    /// A generate that may have minted a lease nobody was told about (its answer never came or could not be used, or
-    /// an earlier attempt of it got none; or a previous agent's): the lease is found by the reference sent with it and
-    /// revoked. It is looked up at once and, because a server still creating the user when the agent gave up stores the
-    /// lease only later, once more after <see cref="IntentSettleTime"/>; a failed look-up is retried with backoff. The
-    /// intent stays journalled until then, so the shutdown, or a restart, looks again.
-    /// </summary>
+    /// <summary>A generate that may have minted a lease nobody was told about: see <see cref="LeasePolicy.TrackIntent"/>.</summary>
     /// <param name="reason">Why the generate is in doubt, for the log; null for a journalled intent (logged on recovery).</param>
-    private void TrackIntent(JournalIntent intent, string? reason)
-    {
-        if (!_intentLookups.TryAdd(intent, new IntentLookup()))
-        {
-            return;
-        }
-
-        _unresolvedIntents.Add(intent);
-        if (reason is not null)
-        {
-            Log.IntentLookingUp(_logger, intent.ClientRef, reason);
-        }
-
-        if (!_stopping)
-        {
-            FindAndRevokeIntent(intent); // the shutdown looks up every unresolved intent itself
-        }
-    }
-
-    private void OnIntentLookupDue(JournalIntent intent)
-    {
-        if (!_stopping && _intentLookups.ContainsKey(intent))
-        {
-            FindAndRevokeIntent(intent);
-        }
-    }
+    private void TrackIntent(JournalIntent intent, string? reason) => Execute(LeasePolicy.TrackIntent(_book, intent, reason));
 
     private void FindAndRevokeIntent(JournalIntent intent)
     {
-        var deadline = _time.GetTimestamp() + Ticks(RevokeRequestBudget);
+        var deadline = Deadline.From(_time, RevokeRequestBudget);
         Start(
             ct => _vault.FindByClientRefAsync(intent.ClientRef, deadline, ct),
             (ids, error) => new IntentResolved(intent, ids, error),
-            _operations.Token);
-    }
-
-    private void OnIntentResolved(JournalIntent intent, IReadOnlyList<string>? leaseIds, Exception? error)
-    {
-        var lookup = _intentLookups.GetValueOrDefault(intent);
-        if (leaseIds is null)
-        {
-            var (code, _, message) = Describe(error);
-            Log.IntentUnresolved(_logger, intent.ClientRef, $"{code}: {message}");
-            if (lookup is not null && !_stopping && ++lookup.Failures < MaxRevokeAttempts)
-            {
-                ScheduleIntentLookup(intent, lookup, ScaiVaultResilience.BackoffAfterFailure(lookup.Failures, error, Random.Shared));
-            }
-
-            return;
-        }
-
-        foreach (var leaseId in leaseIds.Where(id => _leases.All(l => l.LeaseId != id)))
-        {
-            var orphan = new Lease(intent.Generation, _time, OnTransition);
-            _leases.Add(orphan);
-            orphan.Orphan(leaseId, intent.ClientRef);
-            Revoke(orphan);
-        }
-
-        if (lookup is { Settled: false } && !_stopping)
-        {
-            lookup.Settled = true;
-            lookup.Failures = 0;
-            ScheduleIntentLookup(intent, lookup, IntentSettleTime);
-            return;
-        }
-
-        lookup?.Timer?.Dispose();
-        _intentLookups.Remove(intent);
-        _unresolvedIntents.Remove(intent);
-    }
-
-    private void ScheduleIntentLookup(JournalIntent intent, IntentLookup lookup, TimeSpan due)
-    {
-        lookup.Timer?.Dispose();
-        lookup.Timer = _time.CreateTimer(_ => _events.Writer.TryWrite(new IntentLookupDue(intent)), null, Clamp(due), Timeout.InfiniteTimeSpan);
-    }
-
-    /// <summary>Where the look-ups of one intent stand.</summary>
-    private sealed class IntentLookup
-    {
-        /// <summary>Whether the first successful look-up is done; the one after <see cref="IntentSettleTime"/> resolves the intent.</summary>
-        public bool Settled { get; set; }
-
-        public int Failures { get; set; }
-
-        public ITimer? Timer { get; set; }
+            ServerRequestToken);
     }
 
     /// <summary>Writes what the agent holds: intents in flight, and every lease the server may still hold for it.</summary>
     private void WriteJournal()
     {
-        var intents = _leases
-            .Where(l => l is { State: LeaseState.Generating, LeaseId: null })
-            .Select(l => new JournalIntent(l.ClientRef, l.Generation))
-            .Concat(_unresolvedIntents)
-            .ToList();
-        var leases = _leases
-            .Where(l => l.LeaseId is not null && (l.NeedsRevocation || l.State == LeaseState.Revoking))
-            .Select(l =>
-            {
-                var current = l == (_publishing ?? _current) || l == _adopting;
-                return new JournalLease
-                {
-                    LeaseId = l.LeaseId!,
-                    Generation = l.Generation,
-                    Current = current,
-                    State = l.State.ToString(),
-                    ClientRef = l.ClientRef,
-
-                    // Only the credential that would be adopted is kept: every other lease is only ever revoked.
-                    Username = current ? l.Credential?.Username : null,
-                    Password = current ? l.Credential?.Password : null,
-                    LifetimeSeconds = l.Lifetime?.TotalSeconds,
-                    DurationSeconds = l.Grant?.Duration.TotalSeconds,
-                };
-            })
-            .ToList();
-
         try
         {
-            _journal.Write(new JournalDocument { Intents = intents, Leases = leases });
+            _journal.Write(_book.ToJournal());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -31,32 +31,31 @@ public sealed partial class LeaseSupervisor
         SetTimer(lease, LeaseTimer.Renew, renewIn);
     }
 
-    private void OnTimer(Lease lease, LeaseTimer timer)
+    private void OnTimer(TimerKey key)
     {
-        _timers.Remove((lease, timer));
-        switch (timer)
+        switch (key)
         {
-            case LeaseTimer.Renew when (lease == _current && lease.CanFire(LeaseTrigger.RenewDue)) || lease.State == LeaseState.Retiring:
+            case AcquireBackoff:
+                Acquire();
+                break;
+            case RevokeDelayOver:
+                BeginShutdown(delayRevocation: false);
+                break;
+            case LeaseTimerKey { Timer: LeaseTimer.Renew, Lease: var lease } when (lease == _book.Current && lease.CanFire(LeaseTrigger.RenewDue)) || lease.State == LeaseState.Retiring:
                 StartRenewal(lease);
                 break;
-            case LeaseTimer.Rotate when lease == _current:
+            case LeaseTimerKey { Timer: LeaseTimer.Rotate, Lease: var lease } when lease == _book.Current:
                 BeginRotation(lease, "is within its rotation lead of the hard end");
                 break;
-            case LeaseTimer.Expiry when _renewalsInFlight.Contains(lease):
+            case LeaseTimerKey { Timer: LeaseTimer.Expiry, Lease: { Renewal: not Renewal.None } lease }:
                 // Its answer decides: the server may have extended the lease just before our clock ran out. The
                 // renewal's deadline was this expiry, so no retry follows and it ends within one attempt's timeout.
-                _expiredWhileRenewing.Add(lease);
+                lease.ExpireDuringRenewal();
                 break;
-            case LeaseTimer.Expiry when lease.CanFire(LeaseTrigger.LeaseLost):
+            case LeaseTimerKey { Timer: LeaseTimer.Expiry, Lease: var lease } when lease.CanFire(LeaseTrigger.LeaseLost):
                 OnExpired(lease);
                 break;
-            case LeaseTimer.DrainCheck when lease.State == LeaseState.Retiring:
-                CheckDrain(lease);
-                break;
-            case LeaseTimer.Drain when lease.State == LeaseState.Retiring:
-                DrainDeadlineReached(lease);
-                break;
-            case LeaseTimer.RevokeRetry when lease.State == LeaseState.Revoking:
+            case LeaseTimerKey { Timer: LeaseTimer.RevokeRetry, Lease: { State: LeaseState.Revoking } lease }:
                 SendRevoke(lease);
                 break;
         }
@@ -72,7 +71,7 @@ public sealed partial class LeaseSupervisor
         var increment = _lease.Ttl ?? lease.Timeline!.GrantedDuration;
         var deadline = lease.Timeline!.ExpiresAt;
         var leaseId = lease.LeaseId!;
-        _renewalsInFlight.Add(lease);
+        lease.SendRenewal();
         Start(
             ct => _vault.RenewAsync(leaseId, increment, deadline, ct),
             (grant, error) => new RenewCompleted(lease, grant, increment, error),
@@ -81,14 +80,13 @@ public sealed partial class LeaseSupervisor
 
     private void OnRenewed(Lease lease, LeaseGrant? grant, TimeSpan requested, Exception? error)
     {
-        _renewalsInFlight.Remove(lease);
-        if (_expiredWhileRenewing.Remove(lease) && grant is null && !_stopping && lease.CanFire(LeaseTrigger.LeaseLost))
+        if (lease.CompleteRenewal() && grant is null && !_book.Stopping && lease.CanFire(LeaseTrigger.LeaseLost))
         {
             OnExpired(lease); // the renewal that might have saved it failed too
             return;
         }
 
-        if (!_stopping && lease.State == LeaseState.Retiring)
+        if (!_book.Stopping && lease.State == LeaseState.Retiring)
         {
             if (grant is not null)
             {
@@ -96,11 +94,11 @@ public sealed partial class LeaseSupervisor
                 ScheduleLeaseTimers(lease, rotate: false);
             }
 
-            Log.RetiringRenewed(_logger, lease.LeaseId, grant is not null ? "extended" : Describe(error).Code);
+            Log.RetiringRenewed(_logger, lease.LeaseId, grant is not null ? "extended" : LeasePolicy.Describe(error).Code);
             return;
         }
 
-        if (_stopping || lease.State != LeaseState.Renewing)
+        if (_book.Stopping || lease.State != LeaseState.Renewing)
         {
             return; // lost, superseded and not extended, or shutting down while the renewal was in flight
         }
@@ -111,9 +109,14 @@ public sealed partial class LeaseSupervisor
             ScheduleLeaseTimers(lease);
             var timeline = lease.Timeline!;
             var rotateIn = RenewalSchedule.RotateAfter(timeline.HardEndIn(_time), RenewalSchedule.RotateBefore(_lease.RotateBefore, lease.Lifetime!.Value));
-            Log.Renewed(_logger, lease.LeaseId!, grant.Duration.TotalSeconds, Seconds(_timers.ContainsKey((lease, LeaseTimer.Renew)) ? RenewalSchedule.RenewAfter(grant.Duration, _jitter) : TimeSpan.MaxValue), Seconds(rotateIn));
-            _lastError = null;
-            _degraded = false;
+            var renewIn = _timers.IsSet(new LeaseTimerKey(lease, LeaseTimer.Renew)) ? RenewalSchedule.RenewAfter(grant.Duration, _jitter) : TimeSpan.MaxValue;
+            Log.Renewed(
+                _logger,
+                lease.LeaseId!,
+                grant.Duration.TotalSeconds,
+                Phrase(renewIn, "the next renewal is in {0:0.0} s", "no renewal can extend it further"),
+                Phrase(rotateIn, "its replacement is acquired in {0:0.0} s", "no replacement is scheduled"));
+            _book = _book with { LastError = null, Degraded = false };
             var capped = RenewalSchedule.IsCapped(requested, grant.Duration, grant.TimeToHardEnd);
             _metrics.RenewalCompleted(capped ? "capped" : "ok");
             if (capped)
@@ -141,9 +144,10 @@ public sealed partial class LeaseSupervisor
 
         lease.FailRenewal();
         _metrics.RenewalCompleted("failed");
-        _degraded = true; // still valid and published, but the agent cannot currently extend it
-        var (code, requestId, message) = Describe(error);
-        _lastError = code;
+        var (code, requestId, message) = LeasePolicy.Describe(error);
+
+        // Still valid and published, but the agent cannot currently extend it.
+        _book = _book with { Degraded = true, LastError = code };
         var expiresIn = lease.Timeline!.ExpiresIn(_time);
         var retryIn = RenewalSchedule.RetryAfter(lease.FailedAttempts, expiresIn, Random.Shared.NextDouble());
         if (error is ScaiVaultException { RetryAfter: { } retryAfter } && retryAfter > retryIn && retryAfter < expiresIn)
@@ -157,7 +161,7 @@ public sealed partial class LeaseSupervisor
 
     private void OnCurrentProbed(Lease lease, ProbeResult? result)
     {
-        if (_stopping || lease != _current || !lease.IsInService || result is not { Failure: ProbeFailure.AuthenticationFailed })
+        if (_book.Stopping || lease != _book.Current || !lease.IsInService || result is not { Failure: ProbeFailure.AuthenticationFailed })
         {
             return; // an unreachable Postgres is not the credential's fault: keep it
         }
@@ -169,7 +173,7 @@ public sealed partial class LeaseSupervisor
 
     private void OnExpired(Lease lease)
     {
-        if (lease == _current)
+        if (lease == _book.Current)
         {
             Log.Expired(_logger, lease.LeaseId);
             LoseCurrent(lease, "lease_expired");
@@ -189,35 +193,36 @@ public sealed partial class LeaseSupervisor
     private void LoseCurrent(Lease lease, string reason)
     {
         lease.MarkLost();
-        _lastError = reason;
-        if (lease == _current)
+        _book = _book with { LastError = reason };
+        if (lease == _book.Current)
         {
-            _current = null;
+            _book = _book with { Current = null };
             _publisher.Unpublish();
         }
 
         Revoke(lease);
         var lived = lease.PublishedAt is { } publishedAt ? _time.GetElapsedTime(publishedAt) : TimeSpan.Zero;
-        _shortLivedLosses = lived < ShortLivedLease ? _shortLivedLosses + 1 : 0;
-        if (_shortLivedLosses <= 1)
+        var losses = lived < ShortLivedLease ? _book.ShortLivedLosses + 1 : 0;
+        _book = _book with { ShortLivedLosses = losses };
+        if (losses <= 1)
         {
             Acquire();
             return;
         }
 
-        var retryIn = ScaiVaultResilience.FullJitter(_shortLivedLosses - 2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared);
-        Log.LostSoonAfterPublishing(_logger, lease.LeaseId, lived.TotalSeconds, _shortLivedLosses, retryIn.TotalSeconds);
+        var retryIn = ScaiVaultResilience.FullJitter(losses - 2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), Random.Shared);
+        Log.LostSoonAfterPublishing(_logger, lease.LeaseId, lived.TotalSeconds, losses, retryIn.TotalSeconds);
         ScheduleAcquire(retryIn);
     }
 
     private void BeginRotation(Lease lease, string reason)
     {
-        if (_next is not null || _stopping)
+        if (_book.Next is not null || _book.Stopping)
         {
             return;
         }
 
-        Log.RotationStarted(_logger, lease.LeaseId, reason, _generation + 1);
+        Log.RotationStarted(_logger, lease.LeaseId, reason, _book.Generation + 1);
         Acquire();
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class LeaseSupervisor
     /// </summary>
     private void Retire(Lease previous)
     {
-        CancelTimers(previous);
+        _timers.Cancel(previous);
         if (!previous.CanFire(LeaseTrigger.Superseded))
         {
             Revoke(previous);
@@ -22,9 +22,9 @@ public sealed partial class LeaseSupervisor
         }
 
         // At most two live leases per pod: a lease still draining from the rotation before goes now.
-        foreach (var draining in _leases.Where(l => l.State == LeaseState.Retiring).ToList())
+        foreach (var draining in _book.Retiring.ToList())
         {
-            Log.DrainCutShort(_logger, draining.LeaseId, _current!.Generation);
+            Log.DrainCutShort(_logger, draining.LeaseId, _book.Current!.Generation);
             Revoke(draining);
         }
 
@@ -40,7 +40,7 @@ public sealed partial class LeaseSupervisor
 
     private void CheckDrain(Lease retiring)
     {
-        if (_current?.Credential is not { } observer || retiring.Credential is not { } old)
+        if (_book.Current?.Credential is not { } observer || retiring.Credential is not { } old)
         {
             return;
         }
@@ -51,43 +51,10 @@ public sealed partial class LeaseSupervisor
             _operations.Token);
     }
 
-    private void OnDrainChecked(Lease retiring, int? sessions, Exception? error)
-    {
-        if (retiring.State != LeaseState.Retiring)
-        {
-            return;
-        }
-
-        if (sessions is null)
-        {
-            Log.DrainCheckFailed(_logger, retiring.LeaseId, error?.GetType().Name ?? "the query failed");
-        }
-
-        _lastSessionCount[retiring] = sessions;
-        if (sessions == 0)
-        {
-            Log.Drained(_logger, retiring.LeaseId, retiring.Credential!.Username);
-            Revoke(retiring);
-            return;
-        }
-
-        SetTimer(retiring, LeaseTimer.DrainCheck, DrainPollInterval);
-    }
-
-    private void DrainDeadlineReached(Lease retiring)
-    {
-        if (_lastSessionCount.GetValueOrDefault(retiring) is > 0 and var sessions)
-        {
-            Log.StillInUseAtDrainDeadline(_logger, retiring.LeaseId, retiring.Credential?.Username ?? "?", sessions, _lease.DrainTimeout.TotalSeconds);
-        }
-
-        Revoke(retiring);
-    }
-
     private void Revoke(Lease lease)
     {
-        CancelTimers(lease);
-        _lastSessionCount.Remove(lease);
+        _timers.Cancel(lease);
+        lease.CountDrainSessions(null);
         if (!lease.NeedsRevocation)
         {
             Forget(lease);
@@ -101,7 +68,7 @@ public sealed partial class LeaseSupervisor
     private void SendRevoke(Lease lease)
     {
         var leaseId = lease.LeaseId!;
-        var deadline = _time.GetTimestamp() + Ticks(RevokeRequestBudget);
+        var deadline = Deadline.From(_time, RevokeRequestBudget);
         Start(
             async ct =>
             {
@@ -109,7 +76,7 @@ public sealed partial class LeaseSupervisor
                 return true;
             },
             (_, error) => new RevokeCompleted(lease, error),
-            _operations.Token);
+            ServerRequestToken);
     }
 
     private void OnRevoked(Lease lease, Exception? error)
@@ -124,15 +91,20 @@ public sealed partial class LeaseSupervisor
             lease.ConfirmRevoked();
             _metrics.RevocationCompleted("ok");
             Log.Revoked(_logger, lease.LeaseId, lease.Generation);
+            if (_book.Shutdown == ShutdownPhase.Revoking)
+            {
+                _book = _book with { RevokedOnShutdown = _book.RevokedOnShutdown + 1 };
+            }
+
             Forget(lease);
             return;
         }
 
         lease.FailRevocation();
         _metrics.RevocationCompleted("failed");
-        var (code, requestId, message) = Describe(error);
+        var (code, requestId, message) = LeasePolicy.Describe(error);
         Log.RevokeFailed(_logger, lease.LeaseId, code, requestId, message);
-        if (!_stopping && lease.FailedAttempts < MaxRevokeAttempts)
+        if (!_book.Stopping && lease.FailedAttempts < LeasePolicy.MaxAttempts)
         {
             SetTimer(lease, LeaseTimer.RevokeRetry, ScaiVaultResilience.BackoffAfterFailure(lease.FailedAttempts, error, Random.Shared));
         }

@@ -3,153 +3,134 @@ using LeaseAgent.Diagnostics;
 
 namespace LeaseAgent.Leasing;
 
-/// <summary>SIGTERM/SIGINT: revoke everything held within <c>SHUTDOWN_TIMEOUT</c>, remove the file, clear the journal.</summary>
+/// <summary>
+/// SIGTERM/SIGINT, as a mode of the one loop (<see cref="ShutdownPhase"/>). After <c>REVOKE_DELAY</c>, nothing new
+/// starts and the operations in flight report back (a generate may still name a lease to revoke); then everything
+/// held is revoked through <see cref="Revoke"/>, the path retirement uses, with one attempt each; then the file is
+/// removed and the journal cleared, or kept with whatever was not revoked. <c>SHUTDOWN_TIMEOUT</c>, counted from the
+/// signal, bounds it all: when it is spent the shutdown ends with what it has.
+/// </summary>
 public sealed partial class LeaseSupervisor
 {
-    /// <summary>
-    /// <c>REVOKE_DELAY</c>: a classic sidecar is stopped together with the app, so it keeps the credential
-    /// alive (renewing as usual) while the app drains, before revoking.
-    /// </summary>
-    private async Task DelayRevocationAsync()
+    private readonly Stopwatch _sinceStop = new();
+
+    /// <param name="delayRevocation">False after a crash: the state the loop left cannot be trusted to keep renewing.</param>
+    private void BeginShutdown(bool delayRevocation)
     {
-        if (_options.Shutdown.RevokeDelay <= TimeSpan.Zero || !_options.Shutdown.RevokeOnShutdown)
+        if (_book.Stopping)
         {
             return;
         }
 
-        Log.RevokeDelayed(_logger, _options.Shutdown.RevokeDelay.TotalSeconds);
-        using var delay = new CancellationTokenSource(_options.Shutdown.RevokeDelay, _time);
-        try
+        if (_book.Shutdown == ShutdownPhase.Running)
         {
-            await foreach (var agentEvent in _events.Reader.ReadAllAsync(delay.Token))
+            // On the machine's clock, not the supervisor's: the budget is the pod's grace period, which the kubelet counts.
+            _sinceStop.Start();
+            _shutdownBudget.CancelAfter(_options.Shutdown.Timeout);
+
+            // REVOKE_DELAY: a classic sidecar is stopped together with the app, so it keeps the credential alive
+            // (renewing as usual) while the app drains, before revoking.
+            var delay = _options.Shutdown.RevokeDelay;
+            if (delayRevocation && delay > TimeSpan.Zero && _options.Shutdown.RevokeOnShutdown)
             {
-                Handle(agentEvent);
-                AfterEvent();
+                Log.RevokeDelayed(_logger, delay.TotalSeconds);
+                _book = _book with { Shutdown = ShutdownPhase.DelayingRevocation };
+                _timers.Set(RevokeDelayOver.Key, delay);
+                return;
             }
         }
-        catch (OperationCanceledException) when (delay.IsCancellationRequested)
+
+        _book = _book with { Shutdown = ShutdownPhase.Draining };
+        StopStartingWork();
+        ContinueShutdown();
+    }
+
+    /// <summary>Probes, renewals and drain checks stop at once; a generate, a revocation or a look-up may finish within the budget.</summary>
+    private void StopStartingWork()
+    {
+        _heartbeat?.Dispose();
+        _timers.CancelAll();
+        _operations.Cancel();
+    }
+
+    /// <summary>Moves the shutdown on once nothing is in flight: from draining to revoking, from revoking to done.</summary>
+    private void ContinueShutdown()
+    {
+        if (_book.Shutdown == ShutdownPhase.Draining && _inFlight == 0)
         {
-            // The delay is over: revoke now.
+            RevokeAll();
+        }
+
+        if (_book.Shutdown == ShutdownPhase.Revoking && _inFlight == 0)
+        {
+            FinishShutdown();
         }
     }
 
-    private async Task ShutdownAsync(Stopwatch sinceSignal)
+    private void RevokeAll()
     {
-        _stopping = true;
-        var budget = _options.Shutdown.Timeout - sinceSignal.Elapsed;
-        _shutdownBudget.CancelAfter(budget > TimeSpan.Zero ? budget : TimeSpan.Zero);
-        _acquireTimer?.Dispose();
-        _heartbeat?.Dispose();
-        foreach (var timer in _timers.Values)
+        _book = _book with { Shutdown = ShutdownPhase.Revoking };
+        if (!_options.Shutdown.RevokeOnShutdown)
         {
-            timer.Dispose();
+            // Leases live on until their TTL; the journal lets a restart adopt them.
+            Log.NotRevoking(_logger, _book.Leases.Count(l => l.NeedsRevocation));
+            return;
         }
 
-        _timers.Clear();
-        foreach (var lookup in _intentLookups.Values)
+        // A generate whose first attempt timed out may have minted a twin lease under the same reference before the
+        // retry got its answer: look up the references of the held leases too and revoke what else carries them.
+        // A failed look-up of a twin is not a failed shutdown (such a twin still ends at its TTL); one of a journalled
+        // intent is, since the intent stays unresolved.
+        var twins = _book.Leases
+            .Where(l => l is { LeaseId: not null, NeedsRevocation: true } && !string.IsNullOrEmpty(l.ClientRef))
+            .Select(l => new JournalIntent(l.ClientRef, l.Generation));
+        foreach (var intent in _book.UnresolvedIntents.Select(i => i.Intent).Concat(twins).Distinct().ToList())
         {
-            lookup.Timer?.Dispose();
+            FindAndRevokeIntent(intent);
         }
 
-        await _operations.CancelAsync();
-
-        // Let operations in flight report back, above all a generate whose lease must be revoked too.
-        while (_inFlight > 0)
+        var held = _book.Leases.Where(l => l.NeedsRevocation || l.State == LeaseState.Revoking).ToList();
+        Log.ShuttingDown(_logger, held.Count, _options.Shutdown.Timeout.TotalSeconds);
+        foreach (var lease in held)
         {
-            try
+            if (lease.NeedsRevocation)
             {
-                Handle(await _events.Reader.ReadAsync(_shutdownBudget.Token));
+                Revoke(lease);
             }
-            catch (OperationCanceledException)
+            else
             {
-                break;
+                SendRevoke(lease); // its last attempt failed, or was cut short by the drain
             }
         }
+    }
 
-        var (revoked, failed) = _options.Shutdown.RevokeOnShutdown ? await RevokeAllAsync() : KeepAll();
-        if (_options.Shutdown.RevokeOnShutdown && failed == 0)
+    private void OnShutdownBudgetSpent()
+    {
+        Log.ShutdownBudgetSpent(_logger, _options.Shutdown.Timeout.TotalSeconds, _inFlight);
+        StopStartingWork();
+        FinishShutdown();
+    }
+
+    private void FinishShutdown()
+    {
+        // Whatever is still journalled was not revoked: it stays for the next agent on this volume to adopt or revoke.
+        var left = _book.ToJournal();
+        var revoking = _options.Shutdown.RevokeOnShutdown;
+        var failed = revoking ? left.Leases.Count + left.Intents.Count : 0;
+        if (revoking && failed == 0)
         {
             _journal.Delete();
         }
         else
         {
-            // Whatever was not revoked stays journalled: the next agent on this volume adopts or revokes it.
             WriteJournal();
         }
 
         var removed = _publisher.Unpublish();
-        _current = null;
-        _adopting = null;
-        _lastError = failed > 0 ? "revoke_failed" : null;
+        _book = _book with { Shutdown = ShutdownPhase.Done, Current = null, Adopting = null, LastError = failed > 0 ? "revoke_failed" : null };
         WriteStatus();
 
         ExitCode = failed > 0 ? 1 : 0;
-        Log.ShutdownComplete(_logger, sinceSignal.Elapsed.TotalMilliseconds, revoked, failed, removed);
-    }
-
-    private async Task<(int Revoked, int Failed)> RevokeAllAsync()
-    {
-        // Generates that never answered: find their leases by reference (the server may have minted them), as well
-        // as those of earlier doubtful generates whose look-ups are not finished.
-        foreach (var lease in _leases.Where(l => l is { State: LeaseState.Generating, LeaseId: null }))
-        {
-            TrackIntent(new JournalIntent(lease.ClientRef, lease.Generation), reason: null);
-        }
-
-        // A generate whose first attempt timed out may have minted a twin lease under the same reference before the
-        // retry got its answer: look up the references of the held leases too and revoke what else carries them.
-        // A failed look-up is not a failed shutdown: such a twin still ends at its TTL.
-        var twins = _leases
-            .Where(l => l is { LeaseId: not null, NeedsRevocation: true } && !string.IsNullOrEmpty(l.ClientRef))
-            .Select(l => new JournalIntent(l.ClientRef, l.Generation));
-
-        var deadline = _time.GetTimestamp() + Ticks(_options.Shutdown.Timeout);
-        foreach (var intent in _unresolvedIntents.Concat(twins).Distinct().ToList())
-        {
-            try
-            {
-                OnIntentResolved(intent, await _vault.FindByClientRefAsync(intent.ClientRef, deadline, _shutdownBudget.Token), null);
-            }
-            catch (Exception e)
-            {
-                OnIntentResolved(intent, null, e);
-            }
-        }
-
-        var held = _leases.Where(l => l.NeedsRevocation || l.State == LeaseState.Revoking).ToList();
-        Log.ShuttingDown(_logger, held.Count, _options.Shutdown.Timeout.TotalSeconds);
-        foreach (var lease in held.Where(l => l.NeedsRevocation))
-        {
-            CancelTimers(lease);
-            lease.StartRevoking();
-        }
-
-        var outcomes = await Task.WhenAll(held.Select(async lease =>
-        {
-            try
-            {
-                await _vault.RevokeAsync(lease.LeaseId!, deadline, _shutdownBudget.Token);
-                return (lease, (Exception?)null);
-            }
-            catch (Exception e)
-            {
-                return (lease, e);
-            }
-        }));
-
-        foreach (var (lease, error) in outcomes)
-        {
-            OnRevoked(lease, error);
-        }
-
-        var revoked = outcomes.Count(o => o.lease.State == LeaseState.Revoked);
-        return (revoked, outcomes.Length - revoked + _unresolvedIntents.Count);
-    }
-
-    /// <summary><c>REVOKE_ON_SHUTDOWN=false</c>: leases live on until their TTL; the journal lets a restart adopt them.</summary>
-    private (int Revoked, int Failed) KeepAll()
-    {
-        Log.NotRevoking(_logger, _leases.Count(l => l.NeedsRevocation));
-        return (0, 0);
+        Log.ShutdownComplete(_logger, _sinceStop.Elapsed.TotalMilliseconds, _book.RevokedOnShutdown, failed, removed);
     }
 }

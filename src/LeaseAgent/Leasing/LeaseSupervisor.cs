@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using LeaseAgent.Configuration;
 using LeaseAgent.Diagnostics;
@@ -22,13 +23,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
 {
     /// <summary>The first drain check waits this long (at most the drain timeout) for the app to swap credentials.</summary>
     private static readonly TimeSpan MinimumDrain = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan DrainPollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RevokeRequestBudget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan GenerateRequestBudget = TimeSpan.FromSeconds(60);
-    private const int MaxRevokeAttempts = 8;
-
-    /// <summary>A doubtful generate's reference is looked up again this long after the first look-up: a server may store a lease it was slow to mint only after the agent gave up.</summary>
-    private static readonly TimeSpan IntentSettleTime = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Published leases lost sooner than this after publication, twice or more in a row (a TTL shorter than a generate
@@ -57,15 +53,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private readonly CredentialMetrics _metrics;
 
     private readonly Channel<AgentEvent> _events = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<(Lease Lease, LeaseTimer Timer), ITimer> _timers = [];
-    private readonly List<Lease> _leases = [];
-    private readonly List<JournalIntent> _unresolvedIntents = [];
-    private readonly Dictionary<JournalIntent, IntentLookup> _intentLookups = [];
-
-    /// <summary>Leases whose renewal request is on its way, and those of them whose local expiry came meanwhile.</summary>
-    private readonly HashSet<Lease> _renewalsInFlight = [];
-    private readonly HashSet<Lease> _expiredWhileRenewing = [];
-    private readonly Dictionary<Lease, int?> _lastSessionCount = [];
+    private readonly LeaseTimers _timers;
 
     // Probes and renewals stop at once on shutdown; a generate request may finish inside the shutdown budget,
     // because the server may already have minted its user and the agent must learn the lease id to revoke it.
@@ -75,24 +63,10 @@ public sealed partial class LeaseSupervisor : BackgroundService
     // Per-pod jitter, drawn once, so that pods started together spread their renewals.
     private readonly double _jitter = (Random.Shared.NextDouble() * 2) - 1;
 
-    private Lease? _current;
-    private Lease? _next;
-    private Lease? _adopting;
-
-    /// <summary>The lease whose file is being renamed into place: the journal already names it current.</summary>
-    private Lease? _publishing;
-    private string? _lastPublishedUser;
-    private ITimer? _acquireTimer;
+    /// <summary>Every lease and the part it plays; only the loop replaces it.</summary>
+    private LeaseBook _book = new();
     private IDisposable? _heartbeat;
-    private int _generation;
-    private int _acquireFailures;
-
-    /// <summary>Published leases lost in a row within <see cref="ShortLivedLease"/> of their publication.</summary>
-    private int _shortLivedLosses;
     private int _inFlight;
-    private bool _stopping;
-    private string? _lastError;
-    private bool _degraded;
     private LeaseStatus? _lastStatus;
 
     /// <param name="options">The agent's options: its shutdown settings are every credential's.</param>
@@ -128,6 +102,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _lifetime = lifetime;
         _status = status;
         _metrics = metrics;
+        _timers = new LeaseTimers(time, fired => _events.Writer.TryWrite(fired));
+        _shutdownBudget.Token.Register(() => _events.Writer.TryWrite(new ShutdownBudgetSpent()));
     }
 
     /// <summary>The name of the credential this supervisor keeps (<see cref="CredentialOptions.Name"/>).</summary>
@@ -137,21 +113,12 @@ public sealed partial class LeaseSupervisor : BackgroundService
     public int ExitCode { get; private set; }
 
     /// <summary>The lease whose credential is published, if any (for tests and diagnostics).</summary>
-    public Lease? Current => _current;
+    public Lease? Current => _book.Current;
 
     public override void Dispose()
     {
-        foreach (var timer in _timers.Values)
-        {
-            timer.Dispose();
-        }
-
-        _acquireTimer?.Dispose();
+        _timers.Dispose();
         _heartbeat?.Dispose();
-        foreach (var lookup in _intentLookups.Values)
-        {
-            lookup.Timer?.Dispose();
-        }
 
         _operations.Dispose();
         _shutdownBudget.Dispose();
@@ -161,6 +128,9 @@ public sealed partial class LeaseSupervisor : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+
+        // SIGTERM/SIGINT become an event of the loop, so the shutdown sees the state the loop left, in order.
+        using var stopRequested = stoppingToken.Register(() => _events.Writer.TryWrite(new StopRequested()));
         try
         {
             WriteStatus();
@@ -179,31 +149,32 @@ public sealed partial class LeaseSupervisor : BackgroundService
             }
 
             AfterEvent();
-            await foreach (var agentEvent in _events.Reader.ReadAllAsync(stoppingToken))
+            await RunLoopAsync();
+        }
+        catch (Exception e) when (!_book.Stopping)
+        {
+            // A bug, not a fault the design handles: still revoke what is held (the loop goes on, shutting down,
+            // without the revoke delay), then stop with a non-zero code so that the kubelet restarts the container.
+            Log.SupervisorCrashed(_logger, e);
+            _book = _book with { LastError = "supervisor_crashed" };
+            BeginShutdown(delayRevocation: false);
+            await RunLoopAsync();
+            ExitCode = 1;
+            _lifetime.StopApplication();
+        }
+    }
+
+    /// <summary>The one loop: runs until the shutdown is done.</summary>
+    private async Task RunLoopAsync()
+    {
+        while (_book.Shutdown != ShutdownPhase.Done)
+        {
+            Handle(await _events.Reader.ReadAsync());
+            if (_book.Shutdown != ShutdownPhase.Done)
             {
-                Handle(agentEvent);
                 AfterEvent();
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // SIGTERM/SIGINT: fall through to the revoking shutdown.
-        }
-        catch (Exception e)
-        {
-            // A bug, not a fault the design handles: still revoke what is held, then stop with a non-zero code
-            // so that the kubelet restarts the container.
-            Log.SupervisorCrashed(_logger, e);
-            _lastError = "supervisor_crashed";
-            await ShutdownAsync(Stopwatch.StartNew());
-            ExitCode = 1;
-            _lifetime.StopApplication();
-            return;
-        }
-
-        var sinceSignal = Stopwatch.StartNew();
-        await DelayRevocationAsync();
-        await ShutdownAsync(sinceSignal);
     }
 
     private void AfterEvent()
@@ -239,20 +210,25 @@ public sealed partial class LeaseSupervisor : BackgroundService
             case CurrentProbeCompleted e:
                 OnCurrentProbed(e.Lease, e.Result);
                 break;
-            case DrainChecked e:
-                OnDrainChecked(e.Lease, e.Sessions, e.Error);
+            case DrainChecked or IntentResolved:
+                Execute(LeasePolicy.Decide(_book, agentEvent));
                 break;
-            case IntentResolved e:
-                OnIntentResolved(e.Intent, e.LeaseIds, e.Error);
+            case TimerFired e when _timers.Accept(e):
+                if (LeasePolicy.Decides(e))
+                {
+                    Execute(LeasePolicy.Decide(_book, e));
+                }
+                else
+                {
+                    OnTimer(e.Key);
+                }
+
                 break;
-            case TimerFired e:
-                OnTimer(e.Lease, e.Timer);
+            case StopRequested:
+                BeginShutdown(delayRevocation: true);
                 break;
-            case IntentLookupDue e:
-                OnIntentLookupDue(e.Intent);
-                break;
-            case AcquireDue:
-                Acquire();
+            case ShutdownBudgetSpent when _book.Shutdown is not ShutdownPhase.Done:
+                OnShutdownBudgetSpent();
                 break;
             case Heartbeat:
                 _lastStatus = null; // forces a write: updated_at is the liveness signal
@@ -260,6 +236,69 @@ public sealed partial class LeaseSupervisor : BackgroundService
             case Barrier barrier:
                 barrier.Passed.SetResult();
                 break;
+        }
+
+        if (_book.Stopping)
+        {
+            ContinueShutdown();
+        }
+    }
+
+    /// <summary>Carries a decision of <see cref="LeasePolicy"/> out: the book it returns, then its effects in order.</summary>
+    private void Execute((LeaseBook Book, IReadOnlyList<LeaseEffect> Effects) decision)
+    {
+        _book = decision.Book;
+        foreach (var effect in decision.Effects)
+        {
+            switch (effect)
+            {
+                case LookUpIntent e:
+                    FindAndRevokeIntent(e.Intent);
+                    break;
+                case RevokeOrphan e:
+                    var orphan = new Lease(e.Intent.Generation, _time, OnTransition);
+                    _book = _book.Add(orphan);
+                    orphan.Orphan(e.LeaseId, e.Intent.ClientRef);
+                    Revoke(orphan);
+                    break;
+                case SetTimer e:
+                    _timers.Set(e.Key, e.Due switch
+                    {
+                        After a => a.Delay,
+                        BackoffAfterFailure b => ScaiVaultResilience.BackoffAfterFailure(b.Failures, b.Error, Random.Shared),
+                        _ => throw new UnreachableException($"no delay for {e.Due}"),
+                    });
+                    break;
+                case CancelTimer e:
+                    _timers.Cancel(e.Key);
+                    break;
+                case RevokeLease e:
+                    Revoke(e.Lease);
+                    break;
+                case CountSessions e:
+                    CheckDrain(e.Retiring);
+                    break;
+                case RecordDrainSessions e:
+                    e.Retiring.CountDrainSessions(e.Sessions);
+                    break;
+                case LogDrainCheckFailed e:
+                    Log.DrainCheckFailed(_logger, e.LeaseId, e.Error);
+                    break;
+                case LogDrained e:
+                    Log.Drained(_logger, e.LeaseId, e.Username);
+                    break;
+                case LogStillInUseAtDrainDeadline e:
+                    Log.StillInUseAtDrainDeadline(_logger, e.LeaseId, e.Username, e.Sessions, _lease.DrainTimeout.TotalSeconds);
+                    break;
+                case LogIntentLookingUp e:
+                    Log.IntentLookingUp(_logger, e.ClientRef, e.Reason);
+                    break;
+                case LogIntentUnresolved e:
+                    Log.IntentUnresolved(_logger, e.ClientRef, e.Reason);
+                    break;
+                default:
+                    throw new UnreachableException($"the supervisor cannot carry out {effect}");
+            }
         }
     }
 
@@ -272,6 +311,12 @@ public sealed partial class LeaseSupervisor : BackgroundService
     }
 
     // ---- plumbing ----
+
+    /// <summary>
+    /// The token for a request to ScaiVault that must not be left unfinished: a revocation or a look-up. Until the
+    /// shutdown it stops with the other operations; during the shutdown it is bounded by the shutdown budget alone.
+    /// </summary>
+    private CancellationToken ServerRequestToken => _book.Stopping ? _shutdownBudget.Token : _operations.Token;
 
     /// <summary>Runs I/O off the loop and posts its outcome back as an event.</summary>
     private void Start<T>(Func<CancellationToken, Task<T>> operation, Func<T?, Exception?, AgentEvent> complete, CancellationToken cancellationToken)
@@ -297,26 +342,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
 
     private void SetTimer(Lease lease, LeaseTimer kind, TimeSpan due)
     {
-        if (_timers.Remove((lease, kind), out var existing))
-        {
-            existing.Dispose();
-        }
-
-        if (_stopping || due == TimeSpan.MaxValue)
-        {
-            return;
-        }
-
-        _timers[(lease, kind)] = _time.CreateTimer(_ => _events.Writer.TryWrite(new TimerFired(lease, kind)), null, Clamp(due), Timeout.InfiniteTimeSpan);
-    }
-
-    private void CancelTimers(Lease lease)
-    {
-        foreach (var key in _timers.Keys.Where(k => k.Lease == lease).ToList())
-        {
-            _timers.Remove(key, out var timer);
-            timer!.Dispose();
-        }
+        var key = new LeaseTimerKey(lease, kind);
+        _timers.Set(key, _book.Stopping ? TimeSpan.MaxValue : due);
     }
 
     /// <summary>Stops tracking a lease the server no longer holds for us.</summary>
@@ -324,10 +351,8 @@ public sealed partial class LeaseSupervisor : BackgroundService
     {
         if (!lease.NeedsRevocation && lease.State != LeaseState.Revoking)
         {
-            CancelTimers(lease);
-            _leases.Remove(lease);
-            _renewalsInFlight.Remove(lease);
-            _expiredWhileRenewing.Remove(lease);
+            _timers.Cancel(lease);
+            _book = _book.Remove(lease);
         }
     }
 
@@ -337,19 +362,20 @@ public sealed partial class LeaseSupervisor : BackgroundService
     /// <summary>Reports this credential's part of the status (the reporter decides readiness and writes the file).</summary>
     private void WriteStatus()
     {
-        var shown = _current ?? _next;
-        var status = new LeaseStatus(_credential.Name, _stopping ? AgentState.Stopping : (AgentState)(shown?.State ?? LeaseState.Pending))
+        var book = _book;
+        var current = book.Current;
+        var status = new LeaseStatus(_credential.Name, book.Stopping ? AgentState.Stopping : (AgentState)(book.Shown?.State ?? LeaseState.Pending))
         {
-            Generation = _current?.Generation ?? 0,
-            LeaseId = _current?.LeaseId,
-            Username = _current?.Credential?.Username,
-            ExpiresAt = _current?.Grant?.ExpiresAt,
-            Published = _current is { IsInService: true, Timeline: { } t } && _publisher.Published is { } document
+            Generation = current?.Generation ?? 0,
+            LeaseId = current?.LeaseId,
+            Username = current?.Credential?.Username,
+            ExpiresAt = current?.Grant?.ExpiresAt,
+            Published = current is { IsInService: true, Timeline: { } t } && _publisher.Published is { } document
                 ? new PublishedCredential(document, t.ExpiresAt, t.HardEndAt)
                 : null,
-            Degraded = _degraded,
-            LastError = _lastError,
-            Unavailable = _current is null && _acquireFailures > 0,
+            Degraded = book.Degraded,
+            LastError = book.LastError,
+            Unavailable = current is null && book.AcquireFailures > 0,
         };
 
         if (status == _lastStatus)
@@ -361,26 +387,11 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _status.Report(status);
     }
 
-    private static (string Code, string? RequestId, string Message) Describe(Exception? error) => error switch
-    {
-        ScaiVaultException e => (e.Code, e.RequestId, e.Message),
-        OperationCanceledException => ("cancelled", null, "the operation was cancelled"),
-        null => ("unknown", null, "no answer"),
-        _ => ("unexpected", null, error.GetType().Name),
-    };
-
-    private long Ticks(TimeSpan span) => (long)(Math.Max(0, span.TotalSeconds) * _time.TimestampFrequency);
-
-    private static TimeSpan Clamp(TimeSpan due)
-    {
-        var max = TimeSpan.FromMilliseconds(uint.MaxValue - 2);
-        return due < TimeSpan.Zero ? TimeSpan.Zero : due > max ? max : due;
-    }
-
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    /// <summary>Seconds for a log field; -1 for "never". Infinity would break the JSON log formatter (found by the chaos suite).</summary>
-    private static double Seconds(TimeSpan span) => span == TimeSpan.MaxValue ? -1 : span.TotalSeconds;
+    /// <summary>A part of a log sentence about something due in <paramref name="span"/>, or about its never coming (<see cref="TimeSpan.MaxValue"/>).</summary>
+    private static string Phrase(TimeSpan span, string dueIn, string never) =>
+        span == TimeSpan.MaxValue ? never : string.Format(CultureInfo.InvariantCulture, dueIn, span.TotalSeconds);
 }

@@ -295,6 +295,24 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Stop_WhenARevocationNeverAnswers_EndsAtTheShutdownBudget_LeavingTheLeaseJournalled_ExitsOne()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+        _vault.RevokeHangs = true;
+
+        var stop = _supervisor.StopAsync(CancellationToken.None);
+
+        // SHUTDOWN_TIMEOUT (5 s here) is counted on the machine's clock, as the kubelet counts the grace period.
+        Assert.Same(stop, await Task.WhenAny(stop, Task.Delay(Wait)));
+        Assert.Contains("revoke:lease-1", _vault.Calls);
+        Assert.Empty(_vault.Revoked);
+        Assert.Equal(1, _supervisor.ExitCode);
+        Assert.False(File.Exists(OutputFile));
+        Assert.Contains("lease-1", await File.ReadAllTextAsync(Path.Combine(_options.Output.StateDirectory, "journal.json")));
+    }
+
+    [Fact]
     public async Task GenerateAnswer2xxWithoutPassword_RevokesTheLeaseItNamed_ThenPublishesAnother()
     {
         _vault.GenerateBody = """{"lease_id": "lease-unusable", "lease_duration": 60, "data": {"username": "v_r_x"}}""";
@@ -499,6 +517,9 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
         public bool RevokeFails { get; set; }
 
+        /// <summary>While set, revocations never answer (until cancelled).</summary>
+        public bool RevokeHangs { get; set; }
+
         public void Forget(string leaseId) => _hardEnds.TryRemove(leaseId, out _);
 
         /// <summary>Every generate also mints a twin lease under the same reference, as a timed-out first attempt can.</summary>
@@ -610,9 +631,14 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             return new LeaseGrant { LeaseId = leaseId, Duration = granted, TimeToHardEnd = hardEnd - now, ExpiresAt = now + granted };
         }
 
-        public Task RevokeAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken)
+        public async Task RevokeAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken)
         {
             Calls.Enqueue($"revoke:{leaseId}");
+            if (RevokeHangs)
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+
             if (RevokeFails)
             {
                 throw new ScaiVaultException(HttpStatusCode.ServiceUnavailable, ErrorCodes.ServiceUnavailable, "down");
@@ -620,7 +646,6 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
 
             Revoked.Add(leaseId);
             _hardEnds.TryRemove(leaseId, out _);
-            return Task.CompletedTask;
         }
     }
 }
