@@ -46,6 +46,9 @@ public sealed class HealthServer(
     /// <summary>The request head must arrive within this; a kubelet or Prometheus sends it at once.</summary>
     internal static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary><see cref="HeadTimeout"/>, longer only in tests that must hold a connection open without racing it.</summary>
+    internal TimeSpan HeadBudget { get; init; } = HeadTimeout;
+
     private const int MaxRequestHead = 8 * 1024;
     private const string TextPlain = "text/plain; charset=utf-8";
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
@@ -194,7 +197,7 @@ public sealed class HealthServer(
             {
                 // Real time, not the injected TimeProvider: these budgets bound real peers on a real socket.
                 var started = Stopwatch.GetTimestamp();
-                timeout.CancelAfter(HeadTimeout);
+                timeout.CancelAfter(HeadBudget);
                 var requestLine = await ReadRequestLineAsync(connection, timeout.Token);
                 if (requestLine is null)
                 {
