@@ -181,9 +181,8 @@ public sealed partial class StatusReporter : IHostedService, IDisposable
                 LastError = lease.LastError,
             }
             : new CredentialStatus { Name = name, State = stopping ? AgentState.Stopping : AgentState.Pending, Ready = false }).ToList();
-        var credentialsReady = options.Credentials.All(c => leases.TryGetValue(c, out var lease) && (lease.Published is not null || (options.FailOpen && lease.Unavailable)));
         var secretsReady = !options.Secrets || secrets is { Written: true } || (options.FailOpen && options.Credentials.Count == 0 && secrets is { Failures: > 0 });
-        var ready = !stopping && credentialsReady && secretsReady;
+        var ready = !stopping && credentials.TrueForAll(c => c.Ready) && secretsReady;
 
         if (options.Credentials.Count > 0)
         {
