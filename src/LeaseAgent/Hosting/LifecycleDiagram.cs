@@ -8,11 +8,10 @@ namespace LeaseAgent.Hosting;
 /// </summary>
 public static class LifecycleDiagram
 {
-    private static Lease Template => new(generation: 0, TimeProvider.System);
 
-    public static string Dot() => Template.ToDotGraph();
+    public static string Dot() => Lease.ToDotGraph();
 
-    public static string Mermaid() => Template.ToMermaidGraph();
+    public static string Mermaid() => Lease.ToMermaidGraph();
 
     public static string Markdown() =>
         $"""

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using LeaseAgent.ScaiVault;
 using Stateless;
 using Stateless.Graph;
@@ -5,193 +6,247 @@ using Stateless.Graph;
 namespace LeaseAgent.Leasing;
 
 /// <summary>
-/// One credential lease and the Stateless machine that drives it. <see cref="Configure"/> is the readable
-/// specification of the lifecycle. Only the supervisor's single event loop calls the intent methods, so the
-/// machine is never fired concurrently; the methods do no I/O.
+/// One credential lease, as an immutable value: its state, what the server said about it, and its counters. Every
+/// change is a transition of the lifecycle, which <see cref="Configure"/> specifies as a Stateless machine (the
+/// readable specification, and the source of <c>docs/lease-lifecycle.md</c>). The machine is only a transition table:
+/// each intent method runs it over a copy and returns the lease it leads to, so nothing here is ever fired
+/// concurrently or changed in place.
 /// </summary>
-public sealed class Lease
+public sealed record Lease
 {
-    private readonly StateMachine<LeaseState, LeaseTrigger> _machine;
-    private readonly StateMachine<LeaseState, LeaseTrigger>.TriggerWithParameters<LeaseGrant> _issued;
-    private readonly StateMachine<LeaseState, LeaseTrigger>.TriggerWithParameters<LeaseGrant> _renewed;
-    private readonly TimeProvider _time;
+    private const byte Unknown = 0, Permitted = 1, Refused = 2;
+    private static readonly int TriggerCount = Enum.GetValues<LeaseTrigger>().Length;
 
-    public Lease(int generation, TimeProvider time, Action<Lease, LeaseTransition>? onTransition = null)
+    /// <summary>The lifecycle's answers to <see cref="CanFire"/>, by state, trigger and whether a lease id is known; filled as asked.</summary>
+    private static readonly byte[] Answers = new byte[Enum.GetValues<LeaseState>().Length * TriggerCount * 2];
+
+    /// <param name="serial">The lease's identity in its <see cref="LeaseBook"/>: events and timers name it.</param>
+    /// <param name="clientRef">The reference sent with its generate (<see cref="NewClientRef"/>), or a predecessor's; empty when none is known.</param>
+    public Lease(int serial, int generation, string clientRef)
     {
+        Serial = serial;
         Generation = generation;
-        ClientRef = "la-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
-        _time = time;
-        _machine = new StateMachine<LeaseState, LeaseTrigger>(LeaseState.Pending);
-        _issued = _machine.SetTriggerParameters<LeaseGrant>(LeaseTrigger.Issued);
-        _renewed = _machine.SetTriggerParameters<LeaseGrant>(LeaseTrigger.Renewed);
-        Configure();
-        if (onTransition is not null)
-        {
-            _machine.OnTransitioned(t => onTransition(this, new LeaseTransition(t.Source, t.Destination, t.Trigger)));
-        }
+        ClientRef = clientRef;
     }
 
-    /// <summary>1 for the first lease of this agent, +1 for each replacement.</summary>
+    public int Serial { get; }
+
+    /// <summary>1 for the first lease of this volume, +1 for each replacement.</summary>
     public int Generation { get; }
 
-    public LeaseState State => _machine.State;
+    public LeaseState State { get; private init; } = LeaseState.Pending;
 
     /// <summary>A random reference sent with the generate so the lease can be found if its answer is lost.</summary>
-    public string ClientRef { get; private set; }
+    public string ClientRef { get; }
 
-    public string? LeaseId { get; private set; }
+    public string? LeaseId { get; private init; }
 
-    public DatabaseCredential? Credential { get; private set; }
+    public DatabaseCredential? Credential { get; private init; }
 
     /// <summary>The latest answer about this lease (generate or renew).</summary>
-    public LeaseGrant? Grant { get; private set; }
+    public LeaseGrant? Grant { get; private init; }
 
-    public LeaseTimeline? Timeline { get; private set; }
+    public LeaseTimeline? Timeline { get; private init; }
 
     /// <summary>From issue to hard end, as first granted; what the rotate-before lead is capped against.</summary>
-    public TimeSpan? Lifetime { get; private set; }
+    public TimeSpan? Lifetime { get; private init; }
 
-    /// <summary>When its credential was published (<see cref="TimeProvider.GetTimestamp"/>); null before.</summary>
-    public long? PublishedAt { get; private set; }
+    /// <summary>When its credential was published (a <see cref="TimeProvider.GetTimestamp"/>); null before.</summary>
+    public long? PublishedAt { get; private init; }
 
     /// <summary>Consecutive failed renewals (or revocations) since the last success.</summary>
-    public int FailedAttempts { get; private set; }
+    public int FailedAttempts { get; private init; }
 
     /// <summary>Whether a renewal request for this lease is on its way, and whether its local expiry came meanwhile.</summary>
-    public Renewal Renewal { get; private set; }
+    public Renewal Renewal { get; private init; }
 
     /// <summary>The app's sessions on this (retiring) lease's user at the last drain check; null when unknown.</summary>
-    public int? DrainSessions { get; private set; }
+    public int? DrainSessions { get; private init; }
+
+    /// <summary>The lease's latest transition (for the log); <see cref="Transitions"/> counts them.</summary>
+    public LeaseTransition? LastTransition { get; private init; }
+
+    public int Transitions { get; private init; }
 
     /// <summary>Whether the server may still hold this lease, so that revoking it is meaningful.</summary>
-    public bool NeedsRevocation => _machine.CanFire(LeaseTrigger.Revoke);
+    public bool NeedsRevocation => CanFire(LeaseTrigger.Revoke);
 
     /// <summary>Whether this lease's credential is the one the app should be using.</summary>
-    public bool IsInService => _machine.IsInState(LeaseState.Active);
+    public bool IsInService => State is LeaseState.Active or LeaseState.Renewing;
 
-    public void StartGenerating() => _machine.Fire(LeaseTrigger.Generate);
+    public static string NewClientRef() => "la-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    public Lease StartGenerating() => Fire(LeaseTrigger.Generate);
 
     /// <summary>Takes over a lease a previous agent on this volume journalled as current.</summary>
-    public void Adopt(string leaseId, DatabaseCredential credential, TimeSpan? lifetime)
-    {
-        LeaseId = leaseId;
-        Credential = credential;
-        Lifetime = lifetime;
-        _machine.Fire(LeaseTrigger.Adopt);
-    }
+    public Lease Adopt(string leaseId, DatabaseCredential credential, TimeSpan? lifetime) =>
+        (this with { LeaseId = leaseId, Credential = credential, Lifetime = lifetime }).Fire(LeaseTrigger.Adopt);
 
-    public void FailAdoption() => _machine.Fire(LeaseTrigger.AdoptionFailed);
+    public Lease FailAdoption() => Fire(LeaseTrigger.AdoptionFailed);
 
     /// <summary>A lease a previous agent held (or may have been minted for it) and that must only be revoked.</summary>
-    public void Orphan(string leaseId, string? clientRef)
-    {
-        LeaseId = leaseId;
-        ClientRef = clientRef ?? ClientRef;
-        _machine.Fire(LeaseTrigger.Orphaned);
-    }
+    public Lease Orphan(string leaseId) => (this with { LeaseId = leaseId }).Fire(LeaseTrigger.Orphaned);
 
-    public void Issue(LeaseGrant grant) => _machine.Fire(_issued, grant);
+    public Lease Issue(LeaseGrant grant, TimeProvider now) => Fire(LeaseTrigger.Issued, grant, now);
 
     /// <param name="leaseId">The lease an unusable answer named: the server holds it, so it is left to revoke.</param>
-    public void FailGeneration(string? leaseId = null)
-    {
-        LeaseId ??= leaseId;
-        _machine.Fire(LeaseTrigger.GenerationFailed);
-    }
+    public Lease FailGeneration(string? leaseId = null) => (this with { LeaseId = LeaseId ?? leaseId }).Fire(LeaseTrigger.GenerationFailed);
 
-    public void PassProbe() => _machine.Fire(LeaseTrigger.ProbePassed);
+    public Lease PassProbe() => Fire(LeaseTrigger.ProbePassed);
 
-    public void FailProbe() => _machine.Fire(LeaseTrigger.ProbeFailed);
+    public Lease FailProbe() => Fire(LeaseTrigger.ProbeFailed);
 
-    public void MarkPublished()
-    {
-        PublishedAt = _time.GetTimestamp();
-        _machine.Fire(LeaseTrigger.Published);
-    }
+    public Lease MarkPublished(TimeProvider now) => (this with { PublishedAt = now.GetTimestamp() }).Fire(LeaseTrigger.Published);
 
-    public void FailPublish() => _machine.Fire(LeaseTrigger.PublishFailed);
+    public Lease FailPublish() => Fire(LeaseTrigger.PublishFailed);
 
-    public void StartRenewing() => _machine.Fire(LeaseTrigger.RenewDue);
+    public Lease StartRenewing() => Fire(LeaseTrigger.RenewDue);
 
     /// <summary>A renewal request leaves (from Active through <see cref="StartRenewing"/>, or while Retiring).</summary>
-    public void SendRenewal() => Renewal = Renewal.InFlight;
+    public Lease SendRenewal() => this with { Renewal = Renewal.InFlight };
 
     /// <summary>The local expiry came while a renewal was on its way: its answer decides.</summary>
-    public void ExpireDuringRenewal() => Renewal = Renewal.InFlightPastExpiry;
+    public Lease ExpireDuringRenewal() => this with { Renewal = Renewal.InFlightPastExpiry };
 
-    /// <summary>The renewal's answer came; returns whether the lease's local expiry passed meanwhile.</summary>
-    public bool CompleteRenewal()
+    /// <summary>The renewal's answer came; also says whether the lease's local expiry passed meanwhile.</summary>
+    public (Lease Lease, bool ExpiredMeanwhile) CompleteRenewal() => (this with { Renewal = Renewal.None }, Renewal == Renewal.InFlightPastExpiry);
+
+    public Lease Renew(LeaseGrant grant, TimeProvider now) => Fire(LeaseTrigger.Renewed, grant, now);
+
+    public Lease FailRenewal() => Fire(LeaseTrigger.RenewalFailed);
+
+    public Lease CountDrainSessions(int? sessions) => this with { DrainSessions = sessions };
+
+    public Lease Supersede() => Fire(LeaseTrigger.Superseded);
+
+    public Lease MarkLost() => Fire(LeaseTrigger.LeaseLost);
+
+    public Lease StartRevoking() => Fire(LeaseTrigger.Revoke);
+
+    public Lease ConfirmRevoked() => Fire(LeaseTrigger.RevocationSucceeded);
+
+    public Lease FailRevocation() => Fire(LeaseTrigger.RevocationFailed);
+
+    /// <summary>Whether the lifecycle permits <paramref name="trigger"/> now. The only guard reads whether a lease id is known, so the answer is cached by state and that.</summary>
+    public bool CanFire(LeaseTrigger trigger)
     {
-        var expired = Renewal == Renewal.InFlightPastExpiry;
-        Renewal = Renewal.None;
-        return expired;
+        // A byte per answer: written whole, so threads that race to fill one slot store the same value.
+        var slot = ((((int)State * TriggerCount) + (int)trigger) * 2) + (LeaseId is null ? 0 : 1);
+        if (Answers[slot] == Unknown)
+        {
+            var bare = new Lease(0, 0, "") { State = State, LeaseId = LeaseId is null ? null : "lease" };
+            Answers[slot] = new Step(bare, TimeProvider.System).Machine.CanFire(trigger) ? Permitted : Refused;
+        }
+
+        return Answers[slot] == Permitted;
     }
 
-    public void Renew(LeaseGrant grant) => _machine.Fire(_renewed, grant);
-
-    public void FailRenewal() => _machine.Fire(LeaseTrigger.RenewalFailed);
-
-    public void CountDrainSessions(int? sessions) => DrainSessions = sessions;
-
-    public void Supersede() => _machine.Fire(LeaseTrigger.Superseded);
-
-    public void MarkLost() => _machine.Fire(LeaseTrigger.LeaseLost);
-
-    public void StartRevoking() => _machine.Fire(LeaseTrigger.Revoke);
-
-    public void ConfirmRevoked() => _machine.Fire(LeaseTrigger.RevocationSucceeded);
-
-    public void FailRevocation() => _machine.Fire(LeaseTrigger.RevocationFailed);
-
-    public bool CanFire(LeaseTrigger trigger) => _machine.CanFire(trigger);
-
+    // A record's generated ToString would print the credential's fields; this one names the lease only.
     public override string ToString() => $"Lease {{ Generation = {Generation}, LeaseId = {LeaseId}, State = {State} }}";
 
-    /// <summary>The machine as a Graphviz dot graph.</summary>
-    public string ToDotGraph() => UmlDotGraph.Format(_machine.GetInfo());
+    /// <summary>The lifecycle as a Graphviz dot graph.</summary>
+    public static string ToDotGraph() => UmlDotGraph.Format(new Step(new Lease(0, 0, ""), TimeProvider.System).Machine.GetInfo());
 
-    /// <summary>The machine as a Mermaid state diagram.</summary>
-    public string ToMermaidGraph() => MermaidGraph.Format(_machine.GetInfo());
+    /// <summary>The lifecycle as a Mermaid state diagram.</summary>
+    public static string ToMermaidGraph() => MermaidGraph.Format(new Step(new Lease(0, 0, ""), TimeProvider.System).Machine.GetInfo());
 
-    private void Configure()
+    /// <exception cref="InvalidOperationException">The lifecycle does not permit <paramref name="trigger"/> in this state (a bug in the policy).</exception>
+    private Lease Fire(LeaseTrigger trigger, LeaseGrant? grant = null, TimeProvider? now = null)
     {
+        var step = new Step(this, now ?? TimeProvider.System);
+        if (grant is null)
+        {
+            step.Machine.Fire(trigger);
+        }
+        else
+        {
+            step.Machine.Fire(trigger == LeaseTrigger.Issued ? step.Issued : step.Renewed, grant);
+        }
+
+        return step.Transition is { } transition
+            ? step.Lease with { LastTransition = transition, Transitions = Transitions + 1 }
+            : step.Lease;
+    }
+
+    private Lease Record(LeaseGrant grant, TimeProvider now) => this with
+    {
+        LeaseId = LeaseId ?? grant.LeaseId,
+        Credential = grant.Credential ?? Credential,
+        Grant = grant,
+        Timeline = LeaseTimeline.From(grant.SentAt ?? now.GetTimestamp(), grant.Duration, grant.TimeToHardEnd, now),
+        Lifetime = Lifetime ?? grant.TimeToHardEnd ?? grant.Duration,
+    };
+
+    /// <summary>One run of the machine over a copy of the lease: its state lives in <see cref="Lease"/>, which the actions replace.</summary>
+    private sealed class Step
+    {
+        public Step(Lease lease, TimeProvider now)
+        {
+            Lease = lease;
+            Now = now;
+            Machine = new StateMachine<LeaseState, LeaseTrigger>(() => Lease.State, state => Lease = Lease with { State = state });
+            Issued = Machine.SetTriggerParameters<LeaseGrant>(LeaseTrigger.Issued);
+            Renewed = Machine.SetTriggerParameters<LeaseGrant>(LeaseTrigger.Renewed);
+            Machine.OnTransitioned(t => Transition = new LeaseTransition(t.Source, t.Destination, t.Trigger));
+            Configure(this);
+        }
+
+        public Lease Lease { get; set; }
+
+        public TimeProvider Now { get; }
+
+        public StateMachine<LeaseState, LeaseTrigger> Machine { get; }
+
+        public StateMachine<LeaseState, LeaseTrigger>.TriggerWithParameters<LeaseGrant> Issued { get; }
+
+        public StateMachine<LeaseState, LeaseTrigger>.TriggerWithParameters<LeaseGrant> Renewed { get; }
+
+        public LeaseTransition? Transition { get; private set; }
+
+        public void Record(LeaseGrant grant) => Lease = Lease.Record(grant, Now);
+    }
+
+    private static void Configure(Step step)
+    {
+        var machine = step.Machine;
+
         // Every state in which the server may hold a lease for us: each can be revoked (on SIGTERM, after a
         // failed probe, after draining). Before a grant arrives there is nothing to revoke.
-        _machine.Configure(LeaseState.Pending)
+        machine.Configure(LeaseState.Pending)
             .Permit(LeaseTrigger.Generate, LeaseState.Generating)
             .Permit(LeaseTrigger.Adopt, LeaseState.Adopting)
             .Permit(LeaseTrigger.Orphaned, LeaseState.Abandoned)
             .Permit(LeaseTrigger.GenerationFailed, LeaseState.Abandoned);
 
-        _machine.Configure(LeaseState.Generating)
+        machine.Configure(LeaseState.Generating)
             .Permit(LeaseTrigger.Issued, LeaseState.Probing)
             .Permit(LeaseTrigger.GenerationFailed, LeaseState.Abandoned);
 
         // Adoption re-enters the normal path at the probe: nothing is published that was not just proven.
-        _machine.Configure(LeaseState.Adopting)
+        machine.Configure(LeaseState.Adopting)
             .Permit(LeaseTrigger.Issued, LeaseState.Probing)
             .Permit(LeaseTrigger.AdoptionFailed, LeaseState.Lost)
             .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
 
-        _machine.Configure(LeaseState.Probing)
-            .OnEntryFrom(_issued, Record, "record the grant")
+        machine.Configure(LeaseState.Probing)
+            .OnEntryFrom(step.Issued, step.Record, "record the grant")
             .Permit(LeaseTrigger.ProbePassed, LeaseState.Publishing)
             .Permit(LeaseTrigger.ProbeFailed, LeaseState.Abandoned)
             .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
 
-        _machine.Configure(LeaseState.Publishing)
+        machine.Configure(LeaseState.Publishing)
             .Permit(LeaseTrigger.Published, LeaseState.Active)
             .Permit(LeaseTrigger.PublishFailed, LeaseState.Abandoned)
             .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
 
-        _machine.Configure(LeaseState.Active)
+        machine.Configure(LeaseState.Active)
             .Permit(LeaseTrigger.RenewDue, LeaseState.Renewing)
             .Permit(LeaseTrigger.Superseded, LeaseState.Retiring)
             .Permit(LeaseTrigger.LeaseLost, LeaseState.Lost)
             .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
 
         // Renewing is a substate of Active: the credential stays published and the agent stays ready.
-        _machine.Configure(LeaseState.Renewing)
+        machine.Configure(LeaseState.Renewing)
             .SubstateOf(LeaseState.Active)
             .Permit(LeaseTrigger.Renewed, LeaseState.Active)
             .Permit(LeaseTrigger.RenewalFailed, LeaseState.Active)
@@ -199,43 +254,34 @@ public sealed class Lease
             {
                 if (t.Trigger == LeaseTrigger.Renewed)
                 {
-                    Record((LeaseGrant)t.Parameters[0]);
-                    FailedAttempts = 0;
+                    step.Record((LeaseGrant)t.Parameters[0]);
+                    step.Lease = step.Lease with { FailedAttempts = 0 };
                 }
                 else if (t.Trigger == LeaseTrigger.RenewalFailed)
                 {
-                    FailedAttempts++;
+                    step.Lease = step.Lease with { FailedAttempts = step.Lease.FailedAttempts + 1 };
                 }
             });
 
         // A retiring lease is still renewed: the app may hold sessions on it until the drain deadline.
-        _machine.Configure(LeaseState.Retiring)
-            .InternalTransition(_renewed, (grant, _) => Record(grant))
+        machine.Configure(LeaseState.Retiring)
+            .InternalTransition(step.Renewed, (grant, _) => step.Record(grant))
             .Permit(LeaseTrigger.Revoke, LeaseState.Revoking)
             .Permit(LeaseTrigger.LeaseLost, LeaseState.Lost);
 
-        _machine.Configure(LeaseState.Revoking)
+        machine.Configure(LeaseState.Revoking)
             .Permit(LeaseTrigger.RevocationSucceeded, LeaseState.Revoked)
             .PermitReentry(LeaseTrigger.RevocationFailed)
-            .OnEntryFrom(LeaseTrigger.RevocationFailed, () => FailedAttempts++, "count the failed attempt");
+            .OnEntryFrom(LeaseTrigger.RevocationFailed, () => step.Lease = step.Lease with { FailedAttempts = step.Lease.FailedAttempts + 1 }, "count the failed attempt");
 
-        _machine.Configure(LeaseState.Revoked);
+        machine.Configure(LeaseState.Revoked);
 
-        _machine.Configure(LeaseState.Abandoned)
-            .PermitIf(LeaseTrigger.Revoke, LeaseState.Revoking, () => LeaseId is not null, "a lease was issued");
+        machine.Configure(LeaseState.Abandoned)
+            .PermitIf(LeaseTrigger.Revoke, LeaseState.Revoking, () => step.Lease.LeaseId is not null, "a lease was issued");
 
         // A lost lease may still exist at the server (a user dropped out of band, say): revoking is idempotent.
-        _machine.Configure(LeaseState.Lost)
+        machine.Configure(LeaseState.Lost)
             .Permit(LeaseTrigger.Revoke, LeaseState.Revoking);
-    }
-
-    private void Record(LeaseGrant grant)
-    {
-        LeaseId ??= grant.LeaseId;
-        Credential = grant.Credential ?? Credential;
-        Grant = grant;
-        Timeline = LeaseTimeline.From(grant.SentAt ?? _time.GetTimestamp(), grant.Duration, grant.TimeToHardEnd, _time);
-        Lifetime ??= grant.TimeToHardEnd ?? grant.Duration;
     }
 }
 

@@ -6,25 +6,30 @@ namespace LeaseAgent.Leasing;
 /// Everything the supervisor knows about the leases of one credential, in one immutable value: every lease the
 /// server may hold for it, the roles they play (current, next, adopting, being published), the generates in doubt,
 /// and the counters that shape the next decision. The journal is a projection of it (<see cref="ToJournal"/>).
-/// Each <see cref="Lease"/> keeps its own lifecycle (its machine and its <see cref="Lease.Renewal"/>); the book only
-/// says which lease plays which part.
+/// Each <see cref="Lease"/> is a value too; the book says which lease plays which part, by its serial.
 /// </summary>
 public sealed record LeaseBook
 {
     /// <summary>Every lease being acquired, in service, retiring or being revoked; a lease leaves once the server no longer holds it.</summary>
     public ImmutableList<Lease> Leases { get; init; } = [];
 
-    /// <summary>The lease whose credential is published.</summary>
-    public Lease? Current { get; init; }
+    /// <summary>The <see cref="Lease.Serial"/> of the lease whose credential is published.</summary>
+    public int? CurrentSerial { get; init; }
 
     /// <summary>The lease being acquired (generated or adopted), probed and published next.</summary>
-    public Lease? Next { get; init; }
+    public int? NextSerial { get; init; }
 
     /// <summary>The previous agent's current lease, being taken over: the journal keeps naming it current meanwhile.</summary>
-    public Lease? Adopting { get; init; }
+    public int? AdoptingSerial { get; init; }
 
     /// <summary>The lease whose file is being renamed into place: the journal already names it current.</summary>
-    public Lease? Publishing { get; init; }
+    public int? PublishingSerial { get; init; }
+
+    /// <summary>The serial of the newest lease; the next one gets the one after.</summary>
+    public int LastSerial { get; init; }
+
+    /// <summary>Operations started and not yet reported back (see <see cref="OperationCompleted"/>).</summary>
+    public int InFlight { get; init; }
 
     /// <summary>Generates that may have minted a lease nobody was told about, in the order they came into doubt.</summary>
     public ImmutableList<IntentLookup> UnresolvedIntents { get; init; } = [];
@@ -35,7 +40,7 @@ public sealed record LeaseBook
     /// <summary>Failed acquisitions in a row: the backoff grows with it.</summary>
     public int AcquireFailures { get; init; }
 
-    /// <summary>Published leases lost in a row soon after their publication (see <c>LeaseSupervisor.ShortLivedLease</c>).</summary>
+    /// <summary>Published leases lost in a row soon after their publication (see <see cref="LeasePolicy.ShortLivedLease"/>).</summary>
     public int ShortLivedLosses { get; init; }
 
     /// <summary>The username last published: the app is told to reload only when it changes.</summary>
@@ -59,12 +64,32 @@ public sealed record LeaseBook
     /// <summary>Superseded leases whose app sessions are draining off them.</summary>
     public IEnumerable<Lease> Retiring => Leases.Where(l => l.State == LeaseState.Retiring);
 
+    public Lease? Current => Find(CurrentSerial);
+
+    public Lease? Next => Find(NextSerial);
+
+    public Lease? Adopting => Find(AdoptingSerial);
+
     /// <summary>The lease the status reports: the published one, else the one being acquired.</summary>
     public Lease? Shown => Current ?? Next;
 
-    public LeaseBook Add(Lease lease) => this with { Leases = Leases.Add(lease) };
+    public Lease? Find(int? serial) => serial is null ? null : Leases.Find(l => l.Serial == serial);
 
-    public LeaseBook Remove(Lease lease) => this with { Leases = Leases.Remove(lease) };
+    /// <summary>A new lease in <see cref="LeaseState.Pending"/>, with the next serial.</summary>
+    public (LeaseBook Book, Lease Lease) Create(int generation, string clientRef)
+    {
+        var lease = new Lease(LastSerial + 1, generation, clientRef);
+        return (this with { Leases = Leases.Add(lease), LastSerial = lease.Serial }, lease);
+    }
+
+    /// <summary>Replaces the lease with <paramref name="lease"/>'s serial.</summary>
+    public LeaseBook Update(Lease lease)
+    {
+        var index = Leases.FindIndex(l => l.Serial == lease.Serial);
+        return index < 0 ? throw new InvalidOperationException($"{lease} is not in the book") : this with { Leases = Leases.SetItem(index, lease) };
+    }
+
+    public LeaseBook Remove(Lease lease) => this with { Leases = Leases.RemoveAll(l => l.Serial == lease.Serial) };
 
     public IntentLookup? FindIntent(JournalIntent intent) => UnresolvedIntents.FirstOrDefault(i => i.Intent == intent);
 
@@ -89,7 +114,7 @@ public sealed record LeaseBook
             .Where(l => l.LeaseId is not null && (l.NeedsRevocation || l.State == LeaseState.Revoking))
             .Select(l =>
             {
-                var current = l == (Publishing ?? Current) || l == Adopting;
+                var current = l.Serial == (PublishingSerial ?? CurrentSerial) || l.Serial == AdoptingSerial;
                 return new JournalLease
                 {
                     LeaseId = l.LeaseId!,

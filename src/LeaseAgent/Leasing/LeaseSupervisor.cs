@@ -15,31 +15,19 @@ using ScaiVault.Client;
 namespace LeaseAgent.Leasing;
 
 /// <summary>
-/// Owns the current lease, the one being acquired and any retiring ones, and drives them all from one loop
-/// over a <see cref="Channel{T}"/>: timers and finished I/O post events, the loop fires the machines and
-/// starts the next piece of I/O. Nothing else touches a lease, so no machine is ever fired concurrently.
+/// The shell around <see cref="LeasePolicy"/> for one credential: one loop over a <see cref="Channel{T}"/> hands each
+/// event to <see cref="LeasePolicy.Decide"/>, keeps the <see cref="LeaseBook"/> it returns, writes the journal, and
+/// carries the effects out (requests, timers, the file, the reload signal, metrics, log lines); finished I/O and
+/// timers post their outcomes back as events. Every decision is the policy's; nothing here decides.
 /// </summary>
-public sealed partial class LeaseSupervisor : BackgroundService
+public sealed class LeaseSupervisor : BackgroundService
 {
-    /// <summary>The first drain check waits this long (at most the drain timeout) for the app to swap credentials.</summary>
-    private static readonly TimeSpan MinimumDrain = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan RevokeRequestBudget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan GenerateRequestBudget = TimeSpan.FromSeconds(60);
 
-    /// <summary>
-    /// Published leases lost sooner than this after publication, twice or more in a row (a TTL shorter than a generate
-    /// and a probe, a server that forgets its leases), are replaced after a growing backoff rather than at once, so that
-    /// no CREATE/DROP ROLE loop can start. The first such loss is replaced at once, as any other.
-    /// </summary>
-    private static readonly TimeSpan ShortLivedLease = TimeSpan.FromMinutes(1);
-
-    /// <summary>Nothing is published with less than this left, or less than a tenth of its duration.</summary>
-    private static readonly TimeSpan MinimumTimeLeftToPublish = TimeSpan.FromSeconds(1);
-
     private readonly AgentOptions _options;
     private readonly CredentialOptions _credential;
-    private readonly LeaseOptions _lease;
-    private readonly DatabaseOptions _database;
+    private readonly LeasePolicySettings _settings;
     private readonly IScaiVaultClient _vault;
     private readonly ICredentialProbe _probe;
     private readonly IDatabaseSessions _sessions;
@@ -60,13 +48,12 @@ public sealed partial class LeaseSupervisor : BackgroundService
     private readonly CancellationTokenSource _operations = new();
     private readonly CancellationTokenSource _shutdownBudget = new();
 
-    // Per-pod jitter, drawn once, so that pods started together spread their renewals.
-    private readonly double _jitter = (Random.Shared.NextDouble() * 2) - 1;
+    // On the machine's clock, not the supervisor's: the budget is the pod's grace period, which the kubelet counts.
+    private readonly Stopwatch _sinceStop = new();
 
-    /// <summary>Every lease and the part it plays; only the loop replaces it.</summary>
+    /// <summary>Every lease and the part it plays; only the loop replaces it, with the book a decision returns.</summary>
     private LeaseBook _book = new();
     private IDisposable? _heartbeat;
-    private int _inFlight;
     private LeaseStatus? _lastStatus;
 
     /// <param name="options">The agent's options: its shutdown settings are every credential's.</param>
@@ -89,8 +76,7 @@ public sealed partial class LeaseSupervisor : BackgroundService
     {
         _options = options;
         _credential = credential;
-        _lease = credential.Lease;
-        _database = credential.Database;
+        _settings = new LeasePolicySettings(credential.Lease, options.Shutdown, Jitter: (Random.Shared.NextDouble() * 2) - 1);
         _vault = vault;
         _probe = probe;
         _sessions = sessions;
@@ -113,16 +99,23 @@ public sealed partial class LeaseSupervisor : BackgroundService
     public int ExitCode { get; private set; }
 
     /// <summary>The lease whose credential is published, if any (for tests and diagnostics).</summary>
-    public Lease? Current => _book.Current;
+    public Lease? Current => _book.Shutdown == ShutdownPhase.Done ? null : _book.Current;
 
     public override void Dispose()
     {
         _timers.Dispose();
         _heartbeat?.Dispose();
-
         _operations.Dispose();
         _shutdownBudget.Dispose();
         base.Dispose();
+    }
+
+    /// <summary>Completes when the loop has caught up with every event posted so far (see <see cref="Barrier"/>).</summary>
+    internal Task CatchUpAsync()
+    {
+        var barrier = new Barrier(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        _events.Writer.TryWrite(barrier);
+        return barrier.Passed.Task;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -143,174 +136,310 @@ public sealed partial class LeaseSupervisor : BackgroundService
                     _events.Writer.TryWrite(new Heartbeat());
                 }
             });
-            if (!Recover())
+
+            var (journal, problem) = _journal.Load();
+            if (problem is not null)
             {
-                Acquire();
+                Log.JournalUnreadable(_logger, _journal.Path, problem);
             }
 
-            AfterEvent();
-            await RunLoopAsync();
+            await RunLoopAsync(new Started(journal));
         }
         catch (Exception e) when (!_book.Stopping)
         {
             // A bug, not a fault the design handles: still revoke what is held (the loop goes on, shutting down,
             // without the revoke delay), then stop with a non-zero code so that the kubelet restarts the container.
             Log.SupervisorCrashed(_logger, e);
-            _book = _book with { LastError = "supervisor_crashed" };
-            BeginShutdown(delayRevocation: false);
-            await RunLoopAsync();
+            await RunLoopAsync(new Crashed());
             ExitCode = 1;
             _lifetime.StopApplication();
         }
     }
 
-    /// <summary>The one loop: runs until the shutdown is done.</summary>
-    private async Task RunLoopAsync()
+    /// <summary>The one loop: decides <paramref name="first"/>, then every event posted, until the shutdown is done.</summary>
+    private async Task RunLoopAsync(AgentEvent first)
     {
-        while (_book.Shutdown != ShutdownPhase.Done)
+        var next = first;
+        while (true)
         {
-            Handle(await _events.Reader.ReadAsync());
-            if (_book.Shutdown != ShutdownPhase.Done)
+            Handle(next);
+            if (_book.Shutdown == ShutdownPhase.Done)
             {
-                AfterEvent();
+                return;
             }
-        }
-    }
 
-    private void AfterEvent()
-    {
-        WriteStatus();
-        WriteJournal();
+            WriteStatus();
+            next = await _events.Reader.ReadAsync();
+        }
     }
 
     private void Handle(AgentEvent agentEvent)
     {
-        if (agentEvent is OperationCompleted)
-        {
-            _inFlight--;
-        }
-
         switch (agentEvent)
         {
-            case GenerateCompleted e:
-                OnGenerated(e.Lease, e.Grant, e.Error);
-                break;
-            case ProbeCompleted e:
-                OnProbed(e.Lease, e.Result, e.Error);
-                break;
-            case RenewCompleted e:
-                OnRenewed(e.Lease, e.Grant, e.Requested, e.Error);
-                break;
-            case RevokeCompleted e:
-                OnRevoked(e.Lease, e.Error);
-                break;
-            case AdoptCompleted e:
-                OnAdopted(e.Lease, e.Grant, e.Error);
-                break;
-            case CurrentProbeCompleted e:
-                OnCurrentProbed(e.Lease, e.Result);
-                break;
-            case DrainChecked or IntentResolved:
-                Execute(LeasePolicy.Decide(_book, agentEvent));
-                break;
-            case TimerFired e when _timers.Accept(e):
-                if (LeasePolicy.Decides(e))
-                {
-                    Execute(LeasePolicy.Decide(_book, e));
-                }
-                else
-                {
-                    OnTimer(e.Key);
-                }
-
-                break;
-            case StopRequested:
-                BeginShutdown(delayRevocation: true);
-                break;
-            case ShutdownBudgetSpent when _book.Shutdown is not ShutdownPhase.Done:
-                OnShutdownBudgetSpent();
-                break;
             case Heartbeat:
                 _lastStatus = null; // forces a write: updated_at is the liveness signal
-                break;
+                return;
             case Barrier barrier:
                 barrier.Passed.SetResult();
-                break;
+                return;
+            case TimerFired fired when !_timers.Accept(fired):
+                return; // set again or cancelled since it went off
         }
 
-        if (_book.Stopping)
+        // An outcome the shell learns at once (a publish) is decided in the same turn, before the next event.
+        var pending = new Queue<AgentEvent>([agentEvent]);
+        while (pending.TryDequeue(out var next))
         {
-            ContinueShutdown();
-        }
-    }
-
-    /// <summary>Carries a decision of <see cref="LeasePolicy"/> out: the book it returns, then its effects in order.</summary>
-    private void Execute((LeaseBook Book, IReadOnlyList<LeaseEffect> Effects) decision)
-    {
-        _book = decision.Book;
-        foreach (var effect in decision.Effects)
-        {
-            switch (effect)
+            var (book, effects) = LeasePolicy.Decide(_book, next, _settings, Moment.Of(_time));
+            _book = book;
+            if (book.Shutdown != ShutdownPhase.Done)
             {
-                case LookUpIntent e:
-                    FindAndRevokeIntent(e.Intent);
-                    break;
-                case RevokeOrphan e:
-                    var orphan = new Lease(e.Intent.Generation, _time, OnTransition);
-                    _book = _book.Add(orphan);
-                    orphan.Orphan(e.LeaseId, e.Intent.ClientRef);
-                    Revoke(orphan);
-                    break;
-                case SetTimer e:
-                    _timers.Set(e.Key, e.Due switch
-                    {
-                        After a => a.Delay,
-                        BackoffAfterFailure b => ScaiVaultResilience.BackoffAfterFailure(b.Failures, b.Error, Random.Shared),
-                        _ => throw new UnreachableException($"no delay for {e.Due}"),
-                    });
-                    break;
-                case CancelTimer e:
-                    _timers.Cancel(e.Key);
-                    break;
-                case RevokeLease e:
-                    Revoke(e.Lease);
-                    break;
-                case CountSessions e:
-                    CheckDrain(e.Retiring);
-                    break;
-                case RecordDrainSessions e:
-                    e.Retiring.CountDrainSessions(e.Sessions);
-                    break;
-                case LogDrainCheckFailed e:
-                    Log.DrainCheckFailed(_logger, e.LeaseId, e.Error);
-                    break;
-                case LogDrained e:
-                    Log.Drained(_logger, e.LeaseId, e.Username);
-                    break;
-                case LogStillInUseAtDrainDeadline e:
-                    Log.StillInUseAtDrainDeadline(_logger, e.LeaseId, e.Username, e.Sessions, _lease.DrainTimeout.TotalSeconds);
-                    break;
-                case LogIntentLookingUp e:
-                    Log.IntentLookingUp(_logger, e.ClientRef, e.Reason);
-                    break;
-                case LogIntentUnresolved e:
-                    Log.IntentUnresolved(_logger, e.ClientRef, e.Reason);
-                    break;
-                default:
-                    throw new UnreachableException($"the supervisor cannot carry out {effect}");
+                WriteJournal(); // before any effect: a request leaves, or a file appears, only once the journal names it
+            }
+
+            foreach (var effect in effects)
+            {
+                Carry(effect, pending);
             }
         }
     }
 
-    /// <summary>Completes when the loop has caught up with every event posted so far (see <see cref="Barrier"/>).</summary>
-    internal Task CatchUpAsync()
+    private void Carry(LeaseEffect effect, Queue<AgentEvent> pending)
     {
-        var barrier = new Barrier(new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        _events.Writer.TryWrite(barrier);
-        return barrier.Passed.Task;
+        switch (effect)
+        {
+            case Generate e:
+                var generateDeadline = Deadline.From(_time, GenerateRequestBudget);
+                Start(ct => _vault.GenerateAsync(e.Ttl, e.ClientRef, generateDeadline, ct), (grant, error) => new GenerateCompleted(e.Lease, grant, error), _shutdownBudget.Token);
+                break;
+            case AdoptLease e:
+                var adoptDeadline = Deadline.From(_time, GenerateRequestBudget);
+                Start(
+                    async ct =>
+                    {
+                        // Lookup first: renewing a lease the server has forgotten is a 404 either way, but lookup
+                        // also tells the duration to ask for when none is configured or journalled.
+                        var found = await _vault.LookupAsync(e.LeaseId, adoptDeadline, ct);
+                        return await _vault.RenewAsync(e.LeaseId, e.Increment ?? found.Duration, adoptDeadline, ct);
+                    },
+                    (grant, error) => new AdoptCompleted(e.Lease, grant, error),
+                    _operations.Token);
+                break;
+            case Probe e:
+                Start(ct => _probe.ProbeAsync(e.Credential, ct), (result, error) => new ProbeCompleted(e.Lease, result, error), _operations.Token);
+                break;
+            case ProbeCurrent e:
+                Start(ct => _probe.ProbeAsync(e.Credential, ct, retryWindow: TimeSpan.Zero), (result, error) => new CurrentProbeCompleted(e.Lease, result, error), _operations.Token);
+                break;
+            case Renew e:
+                Start(ct => _vault.RenewAsync(e.LeaseId, e.Increment, new Deadline(e.Deadline), ct), (grant, error) => new RenewCompleted(e.Lease, grant, e.Increment, error), _operations.Token);
+                break;
+            case SendRevoke e:
+                var revokeDeadline = Deadline.From(_time, RevokeRequestBudget);
+                Start(
+                    async ct =>
+                    {
+                        await _vault.RevokeAsync(e.LeaseId, revokeDeadline, ct);
+                        return true;
+                    },
+                    (_, error) => new RevokeCompleted(e.Lease, error),
+                    ServerRequestToken);
+                break;
+            case CountSessions e:
+                Start(ct => _sessions.CountAsync(e.Observer, e.Username, ct), (count, error) => new DrainChecked(e.Lease, error is null ? count : null, error), _operations.Token);
+                break;
+            case LookUpIntent e:
+                var lookupDeadline = Deadline.From(_time, RevokeRequestBudget);
+                Start(ct => _vault.FindByClientRefAsync(e.Intent.ClientRef, lookupDeadline, ct), (ids, error) => new IntentResolved(e.Intent, ids, error), ServerRequestToken);
+                break;
+            case PublishCredential e:
+                pending.Enqueue(new PublishCompleted(e.Lease.Serial, Publish(e.Lease)));
+                break;
+            case Unpublish:
+                _publisher.Unpublish();
+                break;
+            case SignalApp e:
+                _reloader.Signal(e.Reason);
+                break;
+            case SetTimer e:
+                _timers.Set(e.Key, e.Due);
+                break;
+            case CancelTimer e:
+                _timers.Cancel(e.Key);
+                break;
+            case CancelLeaseTimers e:
+                _timers.CancelLease(e.Lease);
+                break;
+            case StartShutdownClock:
+                _sinceStop.Start();
+                _shutdownBudget.CancelAfter(_options.Shutdown.Timeout);
+                break;
+            case StopStartingWork:
+                _heartbeat?.Dispose();
+                _timers.CancelAll();
+                _operations.Cancel();
+                break;
+            case FinishShutdown e:
+                FinishShutdown(e);
+                break;
+            case CountRotation e:
+                _metrics.RotationCompleted(e.Result);
+                break;
+            case CountRenewal e:
+                _metrics.RenewalCompleted(e.Result);
+                break;
+            case CountRevocation e:
+                _metrics.RevocationCompleted(e.Result);
+                break;
+            case CountProbeFailure e:
+                _metrics.ProbeFailed(e.Failure);
+                break;
+            case LogEffect e:
+                Say(e);
+                break;
+            default:
+                throw new UnreachableException($"the supervisor cannot carry out {effect}");
+        }
     }
 
-    // ---- plumbing ----
+    /// <summary>Writes the credential file; returns why it could not, or null.</summary>
+    private string? Publish(Lease lease)
+    {
+        try
+        {
+            _publisher.Publish(CredentialFormatter.CreateDocument(_credential.Database, lease.Credential!, lease.Grant!, lease.Generation, _time.GetUtcNow()));
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            // InvalidOperationException: the formatter refused a credential it cannot write safely (finding 13's
+            // defence in depth behind the parser); that lease is revoked like any other that cannot be published.
+            return e.Message;
+        }
+    }
+
+    private void FinishShutdown(FinishShutdown finish)
+    {
+        if (finish.DeleteJournal)
+        {
+            _journal.Delete();
+        }
+        else
+        {
+            WriteJournal(); // what was not revoked stays, for the next agent on this volume to adopt or revoke
+        }
+
+        var removed = _publisher.Unpublish();
+        WriteStatus();
+        ExitCode = finish.Failed > 0 ? 1 : 0;
+        Log.ShutdownComplete(_logger, _sinceStop.Elapsed.TotalMilliseconds, finish.Revoked, finish.Failed, removed);
+    }
+
+    private void Say(LogEffect line)
+    {
+        var lease = _credential.Lease;
+        switch (line)
+        {
+            case LogTransition e:
+                Log.Transition(_logger, e.Generation, e.LeaseId ?? "no lease yet", e.Transition.From.ToString(), e.Transition.To.ToString(), e.Transition.Trigger.ToString());
+                break;
+            case LogJournalRecovered e:
+                Log.JournalRecovered(_logger, e.AdoptedLeaseId ?? "none", e.Revoking, e.Intents);
+                break;
+            case LogAdoptionFailed e:
+                Log.AdoptionFailed(_logger, e.LeaseId, e.Reason);
+                break;
+            case LogAcquireFailed e:
+                Log.AcquireFailed(_logger, e.Code, e.RequestId, e.Message, e.RetryIn.TotalSeconds);
+                break;
+            case LogUnusableGrantRevoked e:
+                Log.UnusableGrantRevoked(_logger, e.LeaseId, e.Code, e.Message);
+                break;
+            case LogProbePassed e:
+                Log.ProbePassed(_logger, e.Username, e.Attempts);
+                break;
+            case LogProbeFailed e:
+                Log.ProbeFailed(_logger, e.Username, e.Attempts, e.Failure, e.Error);
+                break;
+            case LogTooShortToPublish e:
+                Log.TooShortToPublish(_logger, e.LeaseId, e.Left.TotalSeconds, e.Duration.TotalSeconds);
+                break;
+            case LogPublishFailed e:
+                Log.PublishFailed(_logger, _credential.Output.File, e.Error);
+                break;
+            case LogPublished e:
+                Log.Published(_logger, e.Generation, e.Username, e.LeaseId, e.ExpiresIn.TotalSeconds, Phrase(e.HardEndIn, "its hard end (max TTL) is in {0:0} s", "the server gave it no hard end"));
+                break;
+            case LogRenewed e:
+                Log.Renewed(
+                    _logger,
+                    e.LeaseId,
+                    e.Duration.TotalSeconds,
+                    Phrase(e.NextRenewalIn, "the next renewal is in {0:0.0} s", "no renewal can extend it further"),
+                    Phrase(e.RotationIn, "its replacement is acquired in {0:0.0} s", "no replacement is scheduled"));
+                break;
+            case LogRenewFailed e:
+                Log.RenewFailed(_logger, e.LeaseId, e.Code, e.RequestId, e.Message, e.RetryIn.TotalSeconds, e.ExpiresIn.TotalSeconds);
+                break;
+            case LogRetiringRenewed e:
+                Log.RetiringRenewed(_logger, e.LeaseId, e.Outcome);
+                break;
+            case LogLeaseLost e:
+                Log.LeaseLost(_logger, e.LeaseId, e.Reason);
+                break;
+            case LogExpired e:
+                Log.Expired(_logger, e.LeaseId);
+                break;
+            case LogLostSoonAfterPublishing e:
+                Log.LostSoonAfterPublishing(_logger, e.LeaseId, e.Lived.TotalSeconds, e.Count, e.RetryIn.TotalSeconds);
+                break;
+            case LogRotationStarted e:
+                Log.RotationStarted(_logger, e.LeaseId, e.Reason, e.Generation);
+                break;
+            case LogRetiring e:
+                Log.Retiring(_logger, e.LeaseId, lease.DrainTimeout.TotalSeconds);
+                break;
+            case LogDrainCutShort e:
+                Log.DrainCutShort(_logger, e.LeaseId, e.Generation);
+                break;
+            case LogDrainCheckFailed e:
+                Log.DrainCheckFailed(_logger, e.LeaseId, e.Error);
+                break;
+            case LogDrained e:
+                Log.Drained(_logger, e.LeaseId, e.Username);
+                break;
+            case LogStillInUseAtDrainDeadline e:
+                Log.StillInUseAtDrainDeadline(_logger, e.LeaseId, e.Username, e.Sessions, lease.DrainTimeout.TotalSeconds);
+                break;
+            case LogRevoked e:
+                Log.Revoked(_logger, e.LeaseId, e.Generation);
+                break;
+            case LogRevokeFailed e:
+                Log.RevokeFailed(_logger, e.LeaseId, e.Code, e.RequestId, e.Message);
+                break;
+            case LogIntentLookingUp e:
+                Log.IntentLookingUp(_logger, e.ClientRef, e.Reason);
+                break;
+            case LogIntentUnresolved e:
+                Log.IntentUnresolved(_logger, e.ClientRef, e.Reason);
+                break;
+            case LogRevokeDelayed:
+                Log.RevokeDelayed(_logger, _options.Shutdown.RevokeDelay.TotalSeconds);
+                break;
+            case LogNotRevoking e:
+                Log.NotRevoking(_logger, e.Count);
+                break;
+            case LogShuttingDown e:
+                Log.ShuttingDown(_logger, e.Count, _options.Shutdown.Timeout.TotalSeconds);
+                break;
+            case LogShutdownBudgetSpent e:
+                Log.ShutdownBudgetSpent(_logger, _options.Shutdown.Timeout.TotalSeconds, e.InFlight);
+                break;
+            default:
+                throw new UnreachableException($"no log message for {line.GetType().Name}");
+        }
+    }
 
     /// <summary>
     /// The token for a request to ScaiVault that must not be left unfinished: a revocation or a look-up. Until the
@@ -321,7 +450,6 @@ public sealed partial class LeaseSupervisor : BackgroundService
     /// <summary>Runs I/O off the loop and posts its outcome back as an event.</summary>
     private void Start<T>(Func<CancellationToken, Task<T>> operation, Func<T?, Exception?, AgentEvent> complete, CancellationToken cancellationToken)
     {
-        _inFlight++;
         _ = RunAsync();
 
         async Task RunAsync()
@@ -340,30 +468,24 @@ public sealed partial class LeaseSupervisor : BackgroundService
         }
     }
 
-    private void SetTimer(Lease lease, LeaseTimer kind, TimeSpan due)
+    /// <summary>Writes what the agent holds: intents in flight, and every lease the server may still hold for it.</summary>
+    private void WriteJournal()
     {
-        var key = new LeaseTimerKey(lease, kind);
-        _timers.Set(key, _book.Stopping ? TimeSpan.MaxValue : due);
-    }
-
-    /// <summary>Stops tracking a lease the server no longer holds for us.</summary>
-    private void Forget(Lease lease)
-    {
-        if (!lease.NeedsRevocation && lease.State != LeaseState.Revoking)
+        try
         {
-            _timers.Cancel(lease);
-            _book = _book.Remove(lease);
+            _journal.Write(_book.ToJournal());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.JournalWriteFailed(_logger, e.Message);
         }
     }
-
-    private void OnTransition(Lease lease, LeaseTransition transition) =>
-        Log.Transition(_logger, lease.Generation, lease.LeaseId ?? "no lease yet", transition.From.ToString(), transition.To.ToString(), transition.Trigger.ToString());
 
     /// <summary>Reports this credential's part of the status (the reporter decides readiness and writes the file).</summary>
     private void WriteStatus()
     {
         var book = _book;
-        var current = book.Current;
+        var current = Current;
         var status = new LeaseStatus(_credential.Name, book.Stopping ? AgentState.Stopping : (AgentState)(book.Shown?.State ?? LeaseState.Pending))
         {
             Generation = current?.Generation ?? 0,
@@ -386,10 +508,6 @@ public sealed partial class LeaseSupervisor : BackgroundService
         _lastStatus = status;
         _status.Report(status);
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>A part of a log sentence about something due in <paramref name="span"/>, or about its never coming (<see cref="TimeSpan.MaxValue"/>).</summary>
     private static string Phrase(TimeSpan span, string dueIn, string never) =>

@@ -34,10 +34,10 @@ public sealed class LeaseTimers(TimeProvider time, Action<TimerFired> post) : ID
         }
     }
 
-    /// <summary>Cancels every timer of one lease.</summary>
-    public void Cancel(Lease lease)
+    /// <summary>Cancels every timer of one lease (by its <see cref="Lease.Serial"/>).</summary>
+    public void CancelLease(int serial)
     {
-        foreach (var key in _timers.Keys.Where(k => k is LeaseTimerKey l && l.Lease == lease).ToList())
+        foreach (var key in _timers.Keys.Where(k => k is LeaseTimerKey l && l.Lease == serial).ToList())
         {
             Cancel(key);
         }
@@ -78,8 +78,8 @@ public sealed class LeaseTimers(TimeProvider time, Action<TimerFired> post) : ID
 /// <summary>What a timer is for.</summary>
 public abstract record TimerKey;
 
-/// <summary>One of a lease's own timers.</summary>
-public sealed record LeaseTimerKey(Lease Lease, LeaseTimer Timer) : TimerKey;
+/// <summary>One of a lease's own timers; <paramref name="Lease"/> is its <see cref="Lease.Serial"/>.</summary>
+public sealed record LeaseTimerKey(int Lease, LeaseTimer Timer) : TimerKey;
 
 /// <summary>The backoff after a failed acquisition (or a lease lost soon after publication).</summary>
 public sealed record AcquireBackoff : TimerKey

@@ -16,30 +16,24 @@ public sealed class LeaseTests
         Credential = new DatabaseCredential("v_readonly_abc", "secret-password"),
     };
 
-    private Lease ActiveLease()
-    {
-        var lease = new Lease(1, _time);
-        lease.StartGenerating();
-        lease.Issue(Grant());
-        lease.PassProbe();
-        lease.MarkPublished();
-        return lease;
-    }
+    private Lease ActiveLease() => new Lease(1, 1, "la-test").StartGenerating().Issue(Grant(), _time).PassProbe().MarkPublished(_time);
 
     [Fact]
     public void HappyPath_PendingToActive_RecordsGrant()
     {
-        var lease = new Lease(3, _time);
-        var seen = new List<LeaseState>();
-        lease = new Lease(3, _time, (_, t) => seen.Add(t.To));
-
-        lease.StartGenerating();
-        lease.Issue(Grant());
-        lease.PassProbe();
-        lease.MarkPublished();
+        var lease = new Lease(1, 3, "la-test");
+        var seen = new List<LeaseTransition>();
+        foreach (var step in new Func<Lease, Lease>[] { l => l.StartGenerating(), l => l.Issue(Grant(), _time), l => l.PassProbe(), l => l.MarkPublished(_time) })
+        {
+            lease = step(lease);
+            seen.Add(lease.LastTransition!.Value);
+        }
 
         Assert.Equal(LeaseState.Active, lease.State);
-        Assert.Equal([LeaseState.Generating, LeaseState.Probing, LeaseState.Publishing, LeaseState.Active], seen);
+        Assert.Equal(4, lease.Transitions);
+        Assert.Equal(
+            [new(LeaseState.Pending, LeaseState.Generating, LeaseTrigger.Generate), new(LeaseState.Generating, LeaseState.Probing, LeaseTrigger.Issued), new(LeaseState.Probing, LeaseState.Publishing, LeaseTrigger.ProbePassed), new(LeaseState.Publishing, LeaseState.Active, LeaseTrigger.Published)],
+            seen);
         Assert.Equal("dyn_1", lease.LeaseId);
         Assert.Equal("v_readonly_abc", lease.Credential!.Username);
         Assert.Equal(TimeSpan.FromSeconds(180), lease.Lifetime);
@@ -51,12 +45,12 @@ public sealed class LeaseTests
     {
         var lease = ActiveLease();
 
-        lease.StartRenewing();
+        lease = lease.StartRenewing();
         Assert.Equal(LeaseState.Renewing, lease.State);
         Assert.True(lease.IsInService);
 
         _time.Advance(TimeSpan.FromSeconds(40));
-        lease.Renew(Grant(seconds: 60, hardEndSeconds: 140));
+        lease = lease.Renew(Grant(seconds: 60, hardEndSeconds: 140), _time);
 
         Assert.Equal(LeaseState.Active, lease.State);
         Assert.Equal(TimeSpan.FromSeconds(60), lease.Timeline!.ExpiresIn(_time));
@@ -66,12 +60,12 @@ public sealed class LeaseTests
     [Fact]
     public void Grant_IsCountedFromWhenItsRequestWasSent_NotFromWhenTheAnswerArrived()
     {
-        var lease = new Lease(1, _time);
-        lease.StartGenerating();
+        var lease = new Lease(1, 1, "la-test");
+        lease = lease.StartGenerating();
         var sentAt = _time.GetTimestamp();
         _time.Advance(TimeSpan.FromSeconds(2)); // a slow round trip: the server started counting up to 2 s ago
 
-        lease.Issue(Grant(seconds: 60, hardEndSeconds: 180) with { SentAt = sentAt });
+        lease = lease.Issue(Grant(seconds: 60, hardEndSeconds: 180) with { SentAt = sentAt }, _time);
 
         Assert.Equal(TimeSpan.FromSeconds(58), lease.Timeline!.ExpiresIn(_time));
         Assert.Equal(TimeSpan.FromSeconds(178), lease.Timeline.HardEndIn(_time));
@@ -82,27 +76,27 @@ public sealed class LeaseTests
     {
         var lease = ActiveLease();
 
-        lease.StartRenewing();
-        lease.FailRenewal();
-        lease.StartRenewing();
-        lease.FailRenewal();
+        lease = lease.StartRenewing();
+        lease = lease.FailRenewal();
+        lease = lease.StartRenewing();
+        lease = lease.FailRenewal();
 
         Assert.Equal(LeaseState.Active, lease.State);
         Assert.Equal(2, lease.FailedAttempts);
 
-        lease.StartRenewing();
-        lease.Renew(Grant());
+        lease = lease.StartRenewing();
+        lease = lease.Renew(Grant(), _time);
         Assert.Equal(0, lease.FailedAttempts);
     }
 
     [Fact]
     public void ProbeFailed_Abandons_AndRequiresRevocation()
     {
-        var lease = new Lease(1, _time);
-        lease.StartGenerating();
-        lease.Issue(Grant());
+        var lease = new Lease(1, 1, "la-test");
+        lease = lease.StartGenerating();
+        lease = lease.Issue(Grant(), _time);
 
-        lease.FailProbe();
+        lease = lease.FailProbe();
 
         Assert.Equal(LeaseState.Abandoned, lease.State);
         Assert.False(lease.IsInService);
@@ -112,10 +106,10 @@ public sealed class LeaseTests
     [Fact]
     public void GenerationFailed_Abandons_WithNothingToRevoke()
     {
-        var lease = new Lease(1, _time);
-        lease.StartGenerating();
+        var lease = new Lease(1, 1, "la-test");
+        lease = lease.StartGenerating();
 
-        lease.FailGeneration();
+        lease = lease.FailGeneration();
 
         Assert.Equal(LeaseState.Abandoned, lease.State);
         Assert.False(lease.NeedsRevocation);
@@ -124,10 +118,10 @@ public sealed class LeaseTests
     [Fact]
     public void GenerationFailed_WithTheLeaseAnUnusableAnswerNamed_LeavesItToRevoke()
     {
-        var lease = new Lease(1, _time);
-        lease.StartGenerating();
+        var lease = new Lease(1, 1, "la-test");
+        lease = lease.StartGenerating();
 
-        lease.FailGeneration("dyn_unusable");
+        lease = lease.FailGeneration("dyn_unusable");
 
         Assert.Equal(LeaseState.Abandoned, lease.State);
         Assert.Equal("dyn_unusable", lease.LeaseId);
@@ -138,17 +132,17 @@ public sealed class LeaseTests
     public void Supersede_FromActiveOrRenewing_Retires()
     {
         var active = ActiveLease();
-        active.Supersede();
+        active = active.Supersede();
         Assert.Equal(LeaseState.Retiring, active.State);
 
         var renewing = ActiveLease();
-        renewing.StartRenewing();
-        renewing.Supersede();
+        renewing = renewing.StartRenewing();
+        renewing = renewing.Supersede();
         Assert.Equal(LeaseState.Retiring, renewing.State);
 
         // A retiring lease is still renewed while it drains; the answer extends it without reviving it.
         _time.Advance(TimeSpan.FromSeconds(30));
-        renewing.Renew(Grant(seconds: 60));
+        renewing = renewing.Renew(Grant(seconds: 60), _time);
         Assert.Equal(LeaseState.Retiring, renewing.State);
         Assert.Equal(TimeSpan.FromSeconds(60), renewing.Timeline!.ExpiresIn(_time));
         Assert.False(renewing.CanFire(LeaseTrigger.RenewDue));
@@ -157,26 +151,25 @@ public sealed class LeaseTests
     [Fact]
     public void Revoke_FromEveryHeldState_EndsRevoked()
     {
-        foreach (var prepare in new Action<Lease>[]
+        foreach (var prepare in new Func<Lease, Lease>[]
         {
-            l => { l.StartGenerating(); l.Issue(Grant()); },
-            l => { l.StartGenerating(); l.Issue(Grant()); l.PassProbe(); },
-            l => { l.StartGenerating(); l.Issue(Grant()); l.PassProbe(); l.MarkPublished(); },
-            l => { l.StartGenerating(); l.Issue(Grant()); l.PassProbe(); l.MarkPublished(); l.StartRenewing(); },
-            l => { l.StartGenerating(); l.Issue(Grant()); l.PassProbe(); l.MarkPublished(); l.Supersede(); },
-            l => { l.StartGenerating(); l.Issue(Grant()); l.PassProbe(); l.MarkPublished(); l.MarkLost(); },
-            l => { l.StartGenerating(); l.Issue(Grant()); l.FailProbe(); },
+            l => l.StartGenerating().Issue(Grant(), _time),
+            l => l.StartGenerating().Issue(Grant(), _time).PassProbe(),
+            l => l.StartGenerating().Issue(Grant(), _time).PassProbe().MarkPublished(_time),
+            l => l.StartGenerating().Issue(Grant(), _time).PassProbe().MarkPublished(_time).StartRenewing(),
+            l => l.StartGenerating().Issue(Grant(), _time).PassProbe().MarkPublished(_time).Supersede(),
+            l => l.StartGenerating().Issue(Grant(), _time).PassProbe().MarkPublished(_time).MarkLost(),
+            l => l.StartGenerating().Issue(Grant(), _time).FailProbe(),
         })
         {
-            var lease = new Lease(1, _time);
-            prepare(lease);
+            var lease = prepare(new Lease(1, 1, "la-test"));
             var from = lease.State;
 
             Assert.True(lease.NeedsRevocation, $"{from} should need revocation");
-            lease.StartRevoking();
-            lease.FailRevocation();
+            lease = lease.StartRevoking();
+            lease = lease.FailRevocation();
             Assert.Equal(LeaseState.Revoking, lease.State);
-            lease.ConfirmRevoked();
+            lease = lease.ConfirmRevoked();
             Assert.Equal(LeaseState.Revoked, lease.State);
             Assert.False(lease.NeedsRevocation);
         }
@@ -186,11 +179,11 @@ public sealed class LeaseTests
     public void Lost_IsNeverRenewedAgain()
     {
         var lease = ActiveLease();
-        lease.MarkLost();
+        lease = lease.MarkLost();
 
         Assert.Equal(LeaseState.Lost, lease.State);
         Assert.False(lease.CanFire(LeaseTrigger.RenewDue));
-        Assert.Throws<InvalidOperationException>(lease.StartRenewing);
+        Assert.Throws<InvalidOperationException>(() => lease.StartRenewing());
     }
 
     [Theory]
@@ -205,21 +198,21 @@ public sealed class LeaseTests
     [InlineData(LeaseState.Active, LeaseTrigger.ProbePassed)]
     public void UnpermittedTrigger_IsRefused(LeaseState state, LeaseTrigger trigger)
     {
-        var lease = new Lease(1, _time);
+        var lease = new Lease(1, 1, "la-test");
         if (state != LeaseState.Pending)
         {
-            lease.StartGenerating();
+            lease = lease.StartGenerating();
         }
 
         if (state is LeaseState.Probing or LeaseState.Active)
         {
-            lease.Issue(Grant());
+            lease = lease.Issue(Grant(), _time);
         }
 
         if (state == LeaseState.Active)
         {
-            lease.PassProbe();
-            lease.MarkPublished();
+            lease = lease.PassProbe();
+            lease = lease.MarkPublished(_time);
         }
 
         Assert.Equal(state, lease.State);

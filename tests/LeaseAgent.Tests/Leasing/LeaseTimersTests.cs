@@ -8,12 +8,11 @@ public sealed class LeaseTimersTests : IDisposable
     private readonly FakeTimeProvider _time = new();
     private readonly List<TimerFired> _fired = [];
     private readonly LeaseTimers _timers;
-    private readonly Lease _lease;
+    private const int Lease = 1;
 
     public LeaseTimersTests()
     {
         _timers = new LeaseTimers(_time, _fired.Add);
-        _lease = new Lease(1, _time);
     }
 
     public void Dispose() => _timers.Dispose();
@@ -21,7 +20,7 @@ public sealed class LeaseTimersTests : IDisposable
     [Fact]
     public void Accept_TheEventOfTheTimerNowSet_OnceOnly()
     {
-        var key = new LeaseTimerKey(_lease, LeaseTimer.Renew);
+        var key = new LeaseTimerKey(Lease, LeaseTimer.Renew);
         _timers.Set(key, TimeSpan.FromSeconds(10));
 
         _time.Advance(TimeSpan.FromSeconds(10));
@@ -36,7 +35,7 @@ public sealed class LeaseTimersTests : IDisposable
     [Fact]
     public void Accept_AnEventFromATimerSetAgainSinceItFired_IsRefused()
     {
-        var key = new LeaseTimerKey(_lease, LeaseTimer.Renew);
+        var key = new LeaseTimerKey(Lease, LeaseTimer.Renew);
         _timers.Set(key, TimeSpan.FromSeconds(1));
         _time.Advance(TimeSpan.FromSeconds(1));
         var stale = Assert.Single(_fired);
@@ -53,15 +52,15 @@ public sealed class LeaseTimersTests : IDisposable
     [Fact]
     public void Accept_AnEventFromACancelledTimer_IsRefused()
     {
-        var renew = new LeaseTimerKey(_lease, LeaseTimer.Renew);
-        var expiry = new LeaseTimerKey(_lease, LeaseTimer.Expiry);
+        var renew = new LeaseTimerKey(Lease, LeaseTimer.Renew);
+        var expiry = new LeaseTimerKey(Lease, LeaseTimer.Expiry);
         _timers.Set(renew, TimeSpan.FromSeconds(1));
         _timers.Set(expiry, TimeSpan.FromSeconds(1));
         _timers.Set(AcquireBackoff.Key, TimeSpan.FromSeconds(1));
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(3, _fired.Count);
 
-        _timers.Cancel(_lease);
+        _timers.CancelLease(Lease);
 
         Assert.All(_fired.Where(f => f.Key is LeaseTimerKey), f => Assert.False(_timers.Accept(f)));
         Assert.True(_timers.Accept(_fired.Single(f => f.Key is AcquireBackoff)));
