@@ -164,6 +164,17 @@ public sealed partial class ChartMonitoringTests
     }
 
     [Fact]
+    public void PrometheusRule_LongDeploymentName_MatchesThePodsByThePrefixKubernetesKeeps()
+    {
+        // Pod names are <deployment>-<hash>-<suffix> with the base cut to 58 characters: a 51-character Deployment name is cut.
+        var rules = Rules(ChartRenderer.Render(RuleOn, releaseName: "reporting-for-the-payments-team-in-prod"));
+        var pods = Assert.Single(PromQl.Parse(rules[0].Expr).Selectors[0].Matchers, m => m.Label == "pod");
+
+        Assert.Equal("reporting-for-the-payments-team-in-prod-lease-.*", pods.Value);
+        Assert.Matches("^" + pods.Value + "$", "reporting-for-the-payments-team-in-prod-lease-a-7d9c5b8f6-x2x9q"[..58] + "x2x9q");
+    }
+
+    [Fact]
     public void Dashboard_IsImportableGrafanaJson_WithDatasourceAndCredentialVariables()
     {
         using var dashboard = JsonDocument.Parse(File.ReadAllText(DashboardPath));

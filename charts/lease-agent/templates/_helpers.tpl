@@ -270,7 +270,13 @@ after writing the files), and when both monitors are on (every series would be s
 {{- last (splitList ":" $address) | int -}}
 {{- end -}}
 
-{{/* PromQL label matchers for this release's agents: monitoring.prometheusRule.selector, or its namespace and Deployment's pods. */}}
+{{/*
+PromQL label matchers for this release's agents: monitoring.prometheusRule.selector, or its namespace and its Deployment's
+pods, named <deployment>-<pod-template-hash>-<5 characters>. Kubernetes cuts a generated name's base to 58 characters, so
+past a 46-character Deployment name (58, less the hash of up to 10 and two dashes) the pods are matched by prefix.
+*/}}
 {{- define "lease-agent.alertSelector" -}}
-{{- .Values.monitoring.prometheusRule.selector | default (printf "namespace=%q, pod=~%q" .Release.Namespace (printf "%s-[a-z0-9]+-[a-z0-9]+" (include "lease-agent.fullname" .))) -}}
+{{- $name := include "lease-agent.fullname" . -}}
+{{- $pods := ternary (printf "%s-[a-z0-9]+-[a-z0-9]+" $name) (printf "%s.*" (trunc 46 $name)) (le (len $name) 46) -}}
+{{- .Values.monitoring.prometheusRule.selector | default (printf "namespace=%q, pod=~%q" .Release.Namespace $pods) -}}
 {{- end -}}
