@@ -256,6 +256,45 @@ public sealed partial class ChartMonitoringTests
         Assert.Equal("LeaseAgent", custom.Metadata.Annotations["grafana_folder"]);
     }
 
+    [Fact]
+    public void PrometheusRule_EveryExpression_ParsesWithPrometheusGrammar()
+    {
+        var rules = Rules(ChartRenderer.Render(RuleOn));
+
+        var errors = PromQlGrammar.Errors(rules.Select(r => r.Expr).ToList());
+
+        var findings = rules.Zip(errors).SelectMany(pair => pair.Second.Select(error => $"{pair.First.Alert}: {error}")).ToList();
+        Assert.True(findings.Count == 0, string.Join("\n", findings));
+    }
+
+    [Fact]
+    public void Dashboard_EveryQuery_ParsesWithPrometheusGrammar()
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(DashboardPath));
+        var queries = Queries(dashboard.RootElement);
+
+        var errors = PromQlGrammar.Errors(queries.Select(q => PromQlGrammar.AsSentByGrafana(q.Expr)).ToList());
+
+        var findings = queries.Zip(errors).SelectMany(pair => pair.Second.Select(error => $"{pair.First.Where}: {error}")).ToList();
+        Assert.True(findings.Count == 0, string.Join("\n", findings));
+    }
+
+    /// <summary>Prometheus's grammar refuses what Prometheus would (so the two tests above can fail).</summary>
+    [Theory]
+    [InlineData("sum by (credential) (increase(leaseagent_revocations_total[15m])) > 0", true)]
+    [InlineData("leaseagent_ready == 0 unless on (namespace, pod) leaseagent_credential_ready", true)]
+    [InlineData("incrase(leaseagent_revocations_total[15m]) > 0", false)]
+    [InlineData("sum(rate(leaseagent_renewals_total[5m])", false)]
+    [InlineData("rate(leaseagent_renewals_total[5 minutes])", false)]
+    [InlineData("leaseagent_ready{result=\"ok} == 0", false)]
+    [InlineData("sum by credential (leaseagent_ready)", false)]
+    public void Grammar_RefusesWhatPrometheusRefuses(string expression, bool parses)
+    {
+        var errors = Assert.Single(PromQlGrammar.Errors([expression]));
+
+        Assert.True(parses == (errors.Count == 0), $"{expression}: {string.Join("; ", errors)}");
+    }
+
     /// <summary>The checker the tests above rely on finds each kind of mistake (so their passing means something).</summary>
     [Theory]
     [InlineData("rate(leaseagent_renewal_total{result=\"ok\"}[5m])", "leaseagent_renewal_total is not a metric")]
