@@ -55,6 +55,18 @@ public sealed partial class ChartMonitoringTests
     }
 
     [Fact]
+    public void Render_Notes_NameTheMonitoringObjectsOnlyWhenEnabled()
+    {
+        var off = ChartRenderer.Render().Notes;
+        var on = ChartRenderer.Render(PodMonitorOn + "  prometheusRule:\n    enabled: true\n    runbookUrl: " + RunbookUrl + "\n").Notes;
+
+        Assert.DoesNotContain("Monitoring", off, StringComparison.Ordinal);
+        Assert.Contains("PodMonitor reporting-lease-agent scrapes /metrics on port 8099", on, StringComparison.Ordinal);
+        Assert.Contains("runbook_url into " + RunbookUrl, on, StringComparison.Ordinal);
+        Assert.DoesNotContain("ServiceMonitor", on, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PodMonitor_ScrapesTheAgentsMetricsPortOnThisReleasesPods()
     {
         var chart = ChartRenderer.Render(PodMonitorOn + "    interval: 15s\n    labels:\n      release: kube-prometheus-stack\n");
