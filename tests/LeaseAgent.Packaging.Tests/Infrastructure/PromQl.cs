@@ -19,7 +19,8 @@ internal sealed record PromQlExpression(
 
 /// <summary>
 /// Enough of PromQL to check the chart's alert expressions and the dashboard's queries against the metrics the agent
-/// exports (no PromQL parser is packaged for .NET): the form (closed strings, balanced brackets, range durations, known
+/// exports (no PromQL parser is packaged for .NET; whether Prometheus parses them at all is <see cref="PromQlGrammar"/>'s
+/// question): the form (closed strings, balanced brackets, range durations, known
 /// functions and keywords, well-formed matchers and grouping clauses), and what an expression names: every metric (each
 /// identifier that is not a function, keyword or label), the label matchers of each selector, and the labels of every
 /// <c>by</c>, <c>without</c>, <c>on</c>, <c>ignoring</c>, <c>group_left</c> and <c>group_right</c> clause. Grafana's
