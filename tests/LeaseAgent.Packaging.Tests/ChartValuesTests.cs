@@ -62,6 +62,13 @@ public sealed partial class ChartValuesTests
     [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: a.json, database: \"a->b\" }", "/agent/credentials/0/database", "pattern")]
     [InlineData("agent:\n  credentials:\n    - { engine: \"#a\", role: r, file: a.json }", "/agent/credentials/0/engine", "pattern")]
     [InlineData("agent:\n  credentials:\n    - { engine: a, role: r, file: a.json, name: \"a b\" }", "/agent/credentials/0/name", "pattern")]
+    [InlineData("monitoring:\n  podMonitor:\n    interval: 30 seconds", "/monitoring/podMonitor/interval", "pattern")]
+    [InlineData("monitoring:\n  serviceMonitor:\n    enabled: \"true\"", "/monitoring/serviceMonitor/enabled", "type")]
+    [InlineData("monitoring:\n  prometheusRule:\n    runbookUrl: docs/operations.md", "/monitoring/prometheusRule/runbookUrl", "pattern")]
+    [InlineData("monitoring:\n  prometheusRule:\n    selector: \"{namespace=\\\"x\\\"}\"", "/monitoring/prometheusRule/selector", "pattern")]
+    [InlineData("monitoring:\n  prometheusRule:\n    expiringSeconds: 0", "/monitoring/prometheusRule/expiringSeconds", "minimum")]
+    [InlineData("monitoring:\n  grafanaDashboard:\n    labelValue: 1", "/monitoring/grafanaDashboard/labelValue", "type")]
+    [InlineData("monitoring:\n  grafanaDashboard:\n    folder: x", "/monitoring/grafanaDashboard/folder", "additionalProperties")]
     public void BadValues_AreRejectedByTheSchema(string overrides, string location, string keyword)
     {
         var values = ChartRenderer.DefaultValues();

@@ -245,3 +245,38 @@ exec:
   command: ["lease-agent", "probe", {{ .check | quote }}]
 {{ toYaml .settings }}
 {{- end -}}
+
+{{/*
+The agent's metrics port (agent.healthAddress's port), for the PodMonitor and the ServiceMonitor. Fails with the reason when
+Prometheus could not scrape it: no HEALTH_ADDRESS, an address only the pod itself reaches, or init-only (the agent exits
+after writing the files), and when both monitors are on (every series would be scraped twice).
+*/}}
+{{- define "lease-agent.metricsPort" -}}
+{{- $monitoring := .Values.monitoring -}}
+{{- $address := .Values.agent.healthAddress -}}
+{{- if and $monitoring.podMonitor.enabled $monitoring.serviceMonitor.enabled -}}
+{{- fail "monitoring.podMonitor and monitoring.serviceMonitor are both enabled: Prometheus would scrape every agent twice; enable one (podMonitor needs no Service)" -}}
+{{- end -}}
+{{- if eq .Values.mode "init-only" -}}
+{{- fail "monitoring.podMonitor/serviceMonitor need a sidecar mode: with mode init-only the agent exits after writing the files, so there is nothing to scrape" -}}
+{{- end -}}
+{{- if not $address -}}
+{{- fail "monitoring.podMonitor/serviceMonitor need the agent's metrics endpoint: set agent.healthAddress, e.g. \"0.0.0.0:8099\" (it serves /metrics on that port, exposed as container port \"metrics\")" -}}
+{{- end -}}
+{{- $host := trimSuffix (printf ":%s" (last (splitList ":" $address))) $address -}}
+{{- if has $host (list "127.0.0.1" "localhost" "[::1]") -}}
+{{- fail (printf "monitoring.podMonitor/serviceMonitor: agent.healthAddress %q listens only inside the pod, where Prometheus cannot reach it; use \"0.0.0.0:%s\" (and a NetworkPolicy that admits only Prometheus)" $address (last (splitList ":" $address))) -}}
+{{- end -}}
+{{- last (splitList ":" $address) | int -}}
+{{- end -}}
+
+{{/*
+PromQL label matchers for this release's agents: monitoring.prometheusRule.selector, or its namespace and its Deployment's
+pods, named <deployment>-<pod-template-hash>-<5 characters>. Kubernetes cuts a generated name's base to 58 characters, so
+past a 46-character Deployment name (58, less the hash of up to 10 and two dashes) the pods are matched by prefix.
+*/}}
+{{- define "lease-agent.alertSelector" -}}
+{{- $name := include "lease-agent.fullname" . -}}
+{{- $pods := ternary (printf "%s-[a-z0-9]+-[a-z0-9]+" $name) (printf "%s.*" (trunc 46 $name)) (le (len $name) 46) -}}
+{{- .Values.monitoring.prometheusRule.selector | default (printf "namespace=%q, pod=~%q" .Release.Namespace $pods) -}}
+{{- end -}}

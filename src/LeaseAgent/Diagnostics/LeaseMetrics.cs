@@ -87,6 +87,9 @@ public sealed class LeaseMetrics : IDisposable
         private readonly Gauge _ready;
         private readonly Gauge _degraded;
         private readonly Gauge.Child[] _states;
+        private readonly Gauge _credentialReady;
+        private readonly Gauge _credentialDegraded;
+        private readonly Gauge _credentialState;
         private readonly AgentState[] _stateValues = StateValues;
 
         public Exposition(LeaseMetrics metrics)
@@ -108,6 +111,9 @@ public sealed class LeaseMetrics : IDisposable
             _degraded = factory.CreateGauge("leaseagent_degraded", "1 when ready but the last renewal or replacement of the first credential (or the last secrets refresh) failed, else 0.");
             var state = factory.CreateGauge("leaseagent_state", "1 for the agent's state (its first credential's lease state, Stopping, or Secrets), 0 for every other state.", "state");
             _states = [.. States.Select(s => state.WithLabels(s))];
+            _credentialReady = factory.CreateGauge("leaseagent_credential_ready", "1 when the credential is published (or FAIL_OPEN applies to it), else 0.", Credential);
+            _credentialDegraded = factory.CreateGauge("leaseagent_credential_degraded", "1 when the credential is ready but its last renewal or replacement failed, else 0.", Credential);
+            _credentialState = factory.CreateGauge("leaseagent_credential_state", "1 for the credential's state (its current or incoming lease's state, or Stopping), 0 for every other state.", Credential, "state");
             factory.CreateGauge("leaseagent_build_info", "Always 1; the version label is the agent's version.", "version").WithLabels(AgentVersion.Version).Set(1);
 
             // process_cpu_seconds_total, process_working_set_bytes, process_start_time_seconds, …
@@ -175,6 +181,16 @@ public sealed class LeaseMetrics : IDisposable
             for (var i = 0; i < _states.Length; i++)
             {
                 _states[i].Set(_stateValues[i] == state ? 1 : 0);
+            }
+
+            foreach (var credential in status?.Credentials ?? [])
+            {
+                _credentialReady.WithLabels(credential.Name).Set(credential.Ready ? 1 : 0);
+                _credentialDegraded.WithLabels(credential.Name).Set(credential.Degraded ? 1 : 0);
+                for (var i = 0; i < _stateValues.Length; i++)
+                {
+                    _credentialState.WithLabels(credential.Name, States[i]).Set(_stateValues[i] == credential.State ? 1 : 0);
+                }
             }
         }
     }

@@ -20,12 +20,13 @@ namespace LeaseAgent.Packaging.Tests.Infrastructure;
 /// </remarks>
 internal static class KubernetesApiTypes
 {
-    /// <summary><c>apiVersion/kind</c> to model: every built-in kind, and the custom resources the samples use.</summary>
+    /// <summary><c>apiVersion/kind</c> to model: every built-in kind, and the custom resources the samples and the chart use.</summary>
     private static readonly Dictionary<string, Type> Models = typeof(V1Pod).Assembly.GetTypes()
         .Select(type => (Type: type, Entity: type.GetCustomAttribute<KubernetesEntityAttribute>()))
         .Where(model => model.Entity is not null)
         .ToDictionary(model => Key(model.Entity!.Group, model.Entity.ApiVersion, model.Entity.Kind), model => model.Type)
         .Append(new(Key(SecretProviderClass.Group, SecretProviderClass.Version, SecretProviderClass.KubeKind), typeof(SecretProviderClass)))
+        .Concat(PrometheusOperator.Kinds.Select(kind => new KeyValuePair<string, Type>(Key(PrometheusOperator.Group, PrometheusOperator.Version, kind.Kind), kind.Model)))
         .ToDictionary(StringComparer.Ordinal);
 
     private static readonly JsonSerializerOptions Strict = new()
