@@ -67,6 +67,14 @@ public static class SeveralCredentialsScenario
 
         var journalled = pod.JournalledCurrentLeases();
         var successor = pod.StartAgent();
+
+        // The files and users on the volume may still be the predecessors': wait for the successor's own publish of
+        // every role (as scenario 1 does), or the SIGTERM below lands in the successor's first milliseconds.
+        await LeaseAgent.Testing.Eventually.TrueAsync(
+            () => successor.HasExited || pod.Credentials.All(c => successor.Lines.Any(l => l.Contains("Published generation", StringComparison.Ordinal) && l.Contains($"/{c.Role.Name}]", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(40),
+            "the restarted agent's own publish of every role");
+        Checks.StillRunning(iteration, successor);
         await Checks.ServingOneUserAsync(iteration, pod, successor, TimeSpan.FromSeconds(40), "one user per role after the restart");
         var adopted = journalled.Count(lease => successor.Logged($"adopting lease {lease}"));
         iteration.Tally($"restart adopted {adopted} of {journalled.Count} journalled current lease(s)");
