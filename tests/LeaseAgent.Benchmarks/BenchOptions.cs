@@ -9,7 +9,7 @@ public sealed record BenchOptions
         usage: dotnet run -c Release --project tests/LeaseAgent.Benchmarks -- [options]
                dotnet run -c Release --project tests/LeaseAgent.Benchmarks -- micro [BenchmarkDotNet options]
 
-          --quick               short figures for CI (about 3 minutes): 1 run, 10 rotations, 20 agents vs 10/min
+          --quick               short figures for CI (about 4 minutes): 1 run, 10 rotations, 20 agents vs 10/min, a 12-rotation soak
           --runs N              repeat figures 1-4 and 6 N times and report medians (default 3; quick: 1)
           --write FILE          write the report (markdown) to FILE, e.g. docs/benchmarks.md
           --only 1,2,7          measure only these figures
