@@ -11,8 +11,8 @@ namespace LeaseAgent.Benchmarks.Infrastructure;
 /// <item>malloc: <c>[heap]</c> (glibc's main arena) and glibc's thread arenas (an unnamed read-write mapping that
 /// starts on a 64 MiB boundary, followed by the unused rest of its 64 MiB reservation).</item>
 /// <item>stacks: <c>[stack]</c> and read-write unnamed mappings right behind a 4 KiB guard page (thread stacks).</item>
-/// <item>binaries: private dirty pages of mapped files (<c>.data</c>, <c>.bss</c>, relocations of the executable and
-/// its libraries).</item>
+/// <item>binaries: private dirty pages of mapped files (<c>.data</c>, relocations of the executable and its libraries)
+/// and the unnamed mapping right behind a file's last segment (its <c>.bss</c>: the AOT binary's statics).</item>
 /// <item>other: the rest (mmap'd malloc blocks of 128 KiB and more, the runtime's own tables, and the like).</item>
 /// </list>
 /// </summary>
@@ -65,8 +65,9 @@ public sealed record AnonBreakdown(long GcKiB, long MallocKiB, long StacksKiB, l
             {
                 stacks += m.AnonKiB;
             }
-            else if (!m.Unnamed)
+            else if (!m.Unnamed || (previous is { Unnamed: false, NoInode: false } && previous.End == m.Start))
             {
+                // a file's private dirty pages, or the unnamed mapping right behind a file's last segment: its .bss
                 binaries += m.AnonKiB;
             }
             else if (runSize[i] >= GiB)
