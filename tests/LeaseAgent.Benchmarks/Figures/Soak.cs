@@ -44,6 +44,7 @@ public sealed class Soak
         var clock = Stopwatch.StartNew();
         string? crash = null;
         string? timeout = null;
+        string? cgroupAtEnd = null;
         int exit;
 
         await using (var agent = ChildProcess.Start("lease-agent (soak)", binary, environment, directory, args))
@@ -54,6 +55,7 @@ public sealed class Soak
             }
 
             await using var csv = new StreamWriter(csvPath);
+            csv.AutoFlush = true; // the samples so far survive a harness that dies mid-soak
             await csv.WriteLineAsync(Sample.CsvHeader);
             var deadline = PublishTimeout + (target * TimeSpan.FromSeconds(8));
             await using (var app = await WellBehavedApp.StartAsync(outputFile, workers: 1, period: TimeSpan.FromMilliseconds(10)))
@@ -98,11 +100,12 @@ public sealed class Soak
                 switches = app.Generations.Count;
             }
 
+            cgroupAtEnd = agent.HasExited ? null : cgroup?.Read().Describe();
             exit = agent.HasExited ? agent.ExitCode : await agent.StopAsync(TimeSpan.FromSeconds(60));
         }
 
         Progress($"  soak samples: {csvPath}");
-        AddResults(bench, target, samples, queries, failures, switches, clock.Elapsed, crash ?? timeout, exit, csvPath, cgroup is null ? noCgroup : null);
+        AddResults(bench, target, samples, queries, failures, switches, clock.Elapsed, crash ?? timeout, exit, csvPath, cgroup is null ? noCgroup : null, cgroupAtEnd);
     }
 
     private static string CsvPath()
@@ -114,7 +117,7 @@ public sealed class Soak
 
     private static void Progress(string message) => Console.Error.WriteLine(message);
 
-    private void AddResults(Bench bench, int target, List<Sample> samples, long queries, string[] failures, int switches, TimeSpan elapsed, string? cutShort, int exit, string csvPath, string? noCgroup)
+    private void AddResults(Bench bench, int target, List<Sample> samples, long queries, string[] failures, int switches, TimeSpan elapsed, string? cutShort, int exit, string csvPath, string? noCgroup, string? cgroupAtEnd)
     {
         if (samples.Count == 0)
         {
@@ -146,7 +149,7 @@ public sealed class Soak
             $"Value at a rotation count = median of the samples of the {window} rotations before it. VmRSS / RssAnon / RssFile / PSS (MiB): after publish {start.Describe()}; at rotation {done / 3} {third.Describe()}; at rotation {done} {end.Describe()}.",
             $"Over the last two thirds: RssAnon {Signed(anonGrowth)} MiB ({Measurements.F(anonSlope, "0.00")} KiB per rotation by least squares), VmRSS {Signed(rssGrowth)} MiB ({Measurements.F(rssSlope, "0.00")} KiB per rotation); from publish to the end RssAnon {Signed((end.AnonKiB - start.AnonKiB) / 1024.0)} MiB.",
             $"Anonymous memory by kind (smaps, heuristic): after publish {start.Anon.Describe()}; at rotation {done / 3} {third.Anon.Describe()}; at the end {end.Anon.Describe()}.",
-            CgroupDetail(start, third, end, noCgroup),
+            CgroupDetail(start, third, end, noCgroup, cgroupAtEnd),
             $"The app: {queries} queries, {failures.Length} failed, switched credentials {switches} times.",
             $"Samples (seconds, rotations, KiB of each kind, working set bytes): {Path.GetRelativePath(Infrastructure.RepositoryRoot.Path, csvPath)}.",
         };
@@ -180,9 +183,9 @@ public sealed class Soak
             Verdict.Info,
             []));
 
-        static string CgroupDetail(Sample start, Sample third, Sample end, string? noCgroup) => noCgroup is not null
+        static string CgroupDetail(Sample start, Sample third, Sample end, string? noCgroup, string? atEnd) => noCgroup is not null
             ? $"No working set: {noCgroup}."
-            : $"Working set of the agent's own cgroup (usage − inactive file; figure 11): after publish {Measurements.F(start.WorkingSetBytes / 1048576.0)} MiB, at 1/3 {Measurements.F(third.WorkingSetBytes / 1048576.0)} MiB, at the end {Measurements.F(end.WorkingSetBytes / 1048576.0)} MiB.";
+            : $"Working set of the agent's own cgroup (usage − inactive file; figure 11): after publish {Measurements.F(start.WorkingSetBytes / 1048576.0)} MiB, at 1/3 {Measurements.F(third.WorkingSetBytes / 1048576.0)} MiB, at the end {Measurements.F(end.WorkingSetBytes / 1048576.0)} MiB; last reading: {atEnd ?? "–"}. File pages are charged to the cgroup that first brings them in, so when this agent is the first to run a freshly published binary its working set also holds the binary's pages it faulted in.";
     }
 
     /// <summary>Least-squares slope of <paramref name="value"/> (KiB) over rotations: KiB per rotation.</summary>
