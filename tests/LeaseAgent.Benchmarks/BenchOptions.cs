@@ -9,7 +9,7 @@ public sealed record BenchOptions
         usage: dotnet run -c Release --project tests/LeaseAgent.Benchmarks -- [options]
                dotnet run -c Release --project tests/LeaseAgent.Benchmarks -- micro [BenchmarkDotNet options]
 
-          --quick               short figures for CI (about 3 minutes): 1 run, 10 rotations, 20 agents vs 10/min
+          --quick               short figures for CI (about 4 minutes): 1 run, 10 rotations, 20 agents vs 10/min, a 12-rotation soak
           --runs N              repeat figures 1-4 and 6 N times and report medians (default 3; quick: 1)
           --write FILE          write the report (markdown) to FILE, e.g. docs/benchmarks.md
           --only 1,2,7          measure only these figures
@@ -18,6 +18,9 @@ public sealed record BenchOptions
           --rotations N         rotations under the query loop, figure 5 (default 100; quick: 10)
           --csi-pods N          concurrent Mounts of distinct pods, figure 9 (default 50; quick: 10)
           --csi-mounts N        Mounts before the provider's memory is read, figure 9 (default 1000; quick: 200)
+          --soak-rotations N    rotations of the soak, figure 10 (default 1000; quick: 12)
+          --agent-env KEY=VALUE an extra environment variable for the agents of figures 10 and 11 (repeatable), for
+                                experiments such as DOTNET_GCgen0size=0x100000; figures 1-9 never get it
           --no-publish          reuse the binaries in artifacts/bench instead of publishing them
         LEASEAGENT_BINARY (SCAIVAULT_CSI_PROVIDER_BINARY) names an agent (CSI provider) binary to measure instead of publishing one.
         Exit code 1 means the harness failed (e.g. an agent never published); missed goals never fail it.
@@ -58,6 +61,12 @@ public sealed record BenchOptions
     /// <summary>Mounts the CSI provider has answered when its memory is read again (figure 9).</summary>
     public int CsiMounts { get; init; } = 1000;
 
+    /// <summary>Rotations of the soak (figure 10).</summary>
+    public int SoakRotations { get; init; } = 1000;
+
+    /// <summary>Extra environment variables for the agents of figures 10 and 11 (<c>--agent-env</c>), for experiments.</summary>
+    public IReadOnlyDictionary<string, string> AgentEnvironment { get; init; } = new Dictionary<string, string>();
+
     public string Mode => Quick ? "quick" : "full";
 
     public bool Measures(int figure) => Only.Count == 0 || Only.Contains(figure);
@@ -67,7 +76,7 @@ public sealed record BenchOptions
     {
         var quick = args.Contains("--quick");
         var options = quick
-            ? new BenchOptions { Quick = true, Runs = 1, IdleWindow = TimeSpan.FromSeconds(10), RotationsPerRun = 3, QueryLoopRotations = 10, FleetSize = 20, FleetLimit = 10, CsiPods = 10, CsiMounts = 200 }
+            ? new BenchOptions { Quick = true, Runs = 1, IdleWindow = TimeSpan.FromSeconds(10), RotationsPerRun = 3, QueryLoopRotations = 10, FleetSize = 20, FleetLimit = 10, CsiPods = 10, CsiMounts = 200, SoakRotations = 12 }
             : new BenchOptions();
 
         for (var i = 0; i < args.Count; i++)
@@ -88,11 +97,24 @@ public sealed record BenchOptions
                 "--rotations" => options with { QueryLoopRotations = Number() },
                 "--csi-pods" => options with { CsiPods = Number() },
                 "--csi-mounts" => options with { CsiMounts = Number() },
+                "--soak-rotations" => options with { SoakRotations = Number() },
+                "--agent-env" => options with { AgentEnvironment = WithVariable(options.AgentEnvironment, Value()) },
                 "--no-publish" => options with { Publish = false },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
         }
 
         return options;
+    }
+
+    private static Dictionary<string, string> WithVariable(IReadOnlyDictionary<string, string> variables, string assignment)
+    {
+        var equals = assignment.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+        {
+            throw new ArgumentException($"--agent-env needs KEY=VALUE, not '{assignment}'");
+        }
+
+        return new Dictionary<string, string>(variables) { [assignment[..equals]] = assignment[(equals + 1)..] };
     }
 }

@@ -160,6 +160,22 @@ public static class Program
                 await csi.MeasureAsync(bench);
                 report.AddRange(csi.Results);
             }
+
+            if (options.Measures(10))
+            {
+                Progress($"figure 10: soak, memory across {options.SoakRotations} rotations under the app's query loop");
+                var soak = new Soak();
+                await soak.MeasureAsync(bench);
+                report.AddRange(soak.Results);
+            }
+
+            if (options.Measures(11))
+            {
+                Progress("figure 11: working set of the agent's own cgroup, image pages cached");
+                var workingSet = new WorkingSet();
+                await workingSet.MeasureAsync(bench);
+                report.Add(workingSet.Result());
+            }
         }
 
         machine.LoadAtEnd = ProcFs.LoadAverage();

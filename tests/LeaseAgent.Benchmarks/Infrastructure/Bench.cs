@@ -34,6 +34,9 @@ public sealed class Bench : IAsyncDisposable
     /// <summary>A role that rotates every few seconds: default TTL 2 s, max TTL 6 s.</summary>
     public EmulatorRole ShortRole { get; private set; } = null!;
 
+    /// <summary>A role that rotates about every 2.7 s, for the soak (figure 10): default TTL 2 s, max TTL 4 s.</summary>
+    public EmulatorRole SoakRole { get; private set; } = null!;
+
     public string TokenFile { get; }
 
     public static async Task<Bench> StartAsync(BenchOptions options, Binaries binaries)
@@ -43,6 +46,7 @@ public sealed class Bench : IAsyncDisposable
         var bench = new Bench(options, binaries, emulator, Directory.CreateTempSubdirectory("lease-agent-bench-"), requireAuth);
         bench.LongRole = await emulator.CreateRoleAsync(emulator.Engine, "10m", "1h");
         bench.ShortRole = await emulator.CreateRoleAsync(emulator.Engine, "2s", "6s");
+        bench.SoakRole = await emulator.CreateRoleAsync(emulator.Engine, "2s", "4s");
         await emulator.WriteTokenFileAsync(bench.TokenFile, ttl: "2h");
         return bench;
     }
@@ -57,6 +61,21 @@ public sealed class Bench : IAsyncDisposable
     /// </summary>
     public Dictionary<string, string> AgentEnvironment(EmulatorRole role, string outputFile) =>
         Testing.AgentEnvironment.Required(Emulator.BaseAddress, TokenFile, role, outputFile, _requireAuth);
+
+    /// <summary>
+    /// <see cref="AgentEnvironment"/> plus the experiment's <c>--agent-env</c> variables: the environment of the agents of
+    /// figures 10 and 11.
+    /// </summary>
+    public Dictionary<string, string> ExperimentEnvironment(EmulatorRole role, string outputFile)
+    {
+        var environment = AgentEnvironment(role, outputFile);
+        foreach (var (key, value) in Options.AgentEnvironment)
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
 
     public async ValueTask DisposeAsync()
     {
