@@ -110,21 +110,6 @@ public sealed class LeaseSupervisor : BackgroundService
         base.Dispose();
     }
 
-    /// <summary>
-    /// A SIGTERM that comes while the host is still starting makes the host stop services it never started. This one
-    /// starts its loop then anyway: the journal may name leases a previous agent on this volume held (a restart after a
-    /// SIGKILL), and the shutdown, which follows at once, revokes them. Without it the agent would exit 0 holding them.
-    /// </summary>
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (ExecuteTask is null)
-        {
-            await StartAsync(CancellationToken.None);
-        }
-
-        await base.StopAsync(cancellationToken);
-    }
-
     /// <summary>Completes when the loop has caught up with every event posted so far (see <see cref="Barrier"/>).</summary>
     internal Task CatchUpAsync()
     {
