@@ -22,7 +22,8 @@ internal static class PrometheusOperator
     ];
 }
 
-internal sealed class PodMonitor
+/// <summary>The envelope every custom resource shares: its kind, its metadata and its spec.</summary>
+internal abstract class CustomResource<TSpec>
 {
     [JsonPropertyName("apiVersion")]
     public required string ApiVersion { get; set; }
@@ -34,8 +35,10 @@ internal sealed class PodMonitor
     public required V1ObjectMeta Metadata { get; set; }
 
     [JsonPropertyName("spec")]
-    public required PodMonitorSpec Spec { get; set; }
+    public required TSpec Spec { get; set; }
 }
+
+internal sealed class PodMonitor : CustomResource<PodMonitorSpec>;
 
 internal sealed class PodMonitorSpec
 {
@@ -59,20 +62,7 @@ internal sealed class PodMonitorSpec
     public long? SampleLimit { get; set; }
 }
 
-internal sealed class ServiceMonitor
-{
-    [JsonPropertyName("apiVersion")]
-    public required string ApiVersion { get; set; }
-
-    [JsonPropertyName("kind")]
-    public required string Kind { get; set; }
-
-    [JsonPropertyName("metadata")]
-    public required V1ObjectMeta Metadata { get; set; }
-
-    [JsonPropertyName("spec")]
-    public required ServiceMonitorSpec Spec { get; set; }
-}
+internal sealed class ServiceMonitor : CustomResource<ServiceMonitorSpec>;
 
 internal sealed class ServiceMonitorSpec
 {
@@ -132,20 +122,7 @@ internal sealed class NamespaceSelector
     public IList<string>? MatchNames { get; set; }
 }
 
-internal sealed class PrometheusRule
-{
-    [JsonPropertyName("apiVersion")]
-    public required string ApiVersion { get; set; }
-
-    [JsonPropertyName("kind")]
-    public required string Kind { get; set; }
-
-    [JsonPropertyName("metadata")]
-    public required V1ObjectMeta Metadata { get; set; }
-
-    [JsonPropertyName("spec")]
-    public required PrometheusRuleSpec Spec { get; set; }
-}
+internal sealed class PrometheusRule : CustomResource<PrometheusRuleSpec>;
 
 internal sealed class PrometheusRuleSpec
 {
