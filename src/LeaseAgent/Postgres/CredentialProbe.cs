@@ -90,8 +90,8 @@ public sealed class CredentialProbe : ICredentialProbe
     {
         try
         {
-            await using var connection = new NpgsqlConnection(ConnectionString(_database, credential, forProbe: true));
-            await connection.OpenAsync(cancellationToken);
+            await using var session = await CredentialConnection.OpenAsync(_database, credential, cancellationToken);
+            var connection = session.Connection;
 
             await using (var whoAmI = new NpgsqlCommand("SELECT current_user", connection))
             {

@@ -21,9 +21,8 @@ public sealed class DatabaseSessions(DatabaseOptions database) : IDatabaseSessio
     {
         try
         {
-            await using var connection = new NpgsqlConnection(CredentialProbe.ConnectionString(database, connectAs, forProbe: true));
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", connection);
+            await using var session = await CredentialConnection.OpenAsync(database, connectAs, cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", session.Connection);
             command.Parameters.Add(new NpgsqlParameter { Value = username });
             return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
