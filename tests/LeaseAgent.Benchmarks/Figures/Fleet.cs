@@ -145,6 +145,16 @@ public sealed partial class Fleet
                 $"From the agents' logs: {logged} event(s) 107 \"Could not acquire a lease (rate_limited …) retrying in X s\"; {logViolations} with X below the server's \"retry after N s\". Refusals retried inside one call, by the ScaiVault client's retry pipeline, are not logged; the proxy sees them.",
                 $"Every event 107 by code: {codes}.",
             ]));
+        var pssPerAgentMiB = memory.Sum(m => m.PssKiB) / 1024.0 / size;
+        _results.Add(new FigureResult(
+            "7f",
+            $"Fleet: PSS per agent, {size} agents from one binary, {bench.Options.Settle.TotalSeconds:0} s after the last publish",
+            $"{Measurements.F(pssPerAgentMiB)} MiB",
+            $"{Measurements.F(Measurements.Median(memory.Select(m => m.Status.RssMiB)))} MiB (one agent's VmRSS, median)",
+            Measurements.Ratio(pssPerAgentMiB, Measurements.Median(memory.Select(m => m.Status.RssMiB))),
+            "(context: figure 11's goal is ≤ 12 MiB)",
+            Verdict.Info,
+            ["The sum of the agents' Pss (/proc/<pid>/smaps_rollup) over their number: each shared page (the binary, libc, libcrypto) counts once per node, split between the processes that map it."]));
     }
 
     private void AnalyseShutdown(List<ChildProcess> agents, int[] exits, TimeSpan stopped, List<ProxiedRequest> revokes)

@@ -102,9 +102,12 @@ public sealed class Soak
 
             cgroupAtEnd = agent.HasExited ? null : cgroup?.Read().Describe();
             exit = agent.HasExited ? agent.ExitCode : await agent.StopAsync(TimeSpan.FromSeconds(60));
+
+            // The agent's own log beside the samples: why a soak was cut short is in it (it holds no secret).
+            await File.WriteAllTextAsync(Path.ChangeExtension(csvPath, ".log"), agent.Output);
         }
 
-        Progress($"  soak samples: {csvPath}");
+        Progress($"  soak samples: {csvPath} (agent log beside it)");
         AddResults(bench, target, samples, queries, failures, switches, clock.Elapsed, crash ?? timeout, exit, csvPath, cgroup is null ? noCgroup : null, cgroupAtEnd);
     }
 
