@@ -11,7 +11,8 @@ public sealed record BenchOptions
 
           --quick               short figures for CI (about 4 minutes): 1 run, 10 rotations, 20 agents vs 10/min, a 12-rotation soak
           --runs N              repeat figures 1-4 and 6 N times and report medians (default 3; quick: 1)
-          --write FILE          write the report (markdown) to FILE, e.g. docs/benchmarks.md
+          --write FILE          write the report (markdown) to FILE, e.g. docs/benchmarks.md, and the plots (PNG) to
+                                docs/images/ (without it they go to artifacts/bench/)
           --only 1,2,7          measure only these figures
           --fleet N             fleet size (default 200; quick: 20)
           --fleet-limit N       the emulator's generations per minute for the fleet (default 100; quick: 10)

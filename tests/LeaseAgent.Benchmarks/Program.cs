@@ -163,10 +163,17 @@ public static class Program
 
             if (options.Measures(10))
             {
-                Progress($"figure 10: soak, memory across {options.SoakRotations} rotations under the app's query loop");
+                Progress($"figure 10: soak, memory across {options.SoakRotations} rotations under the app's query loop; beside it, 10d: {LeaseTimeline.Duration.TotalSeconds:0} s of one agent's time left per lease");
                 var soak = new Soak();
-                await soak.MeasureAsync(bench);
+                var timeline = new LeaseTimeline();
+
+                // Beside the soak: it measures memory, not time, and the timeline's own agent is another process.
+                await Task.WhenAll(soak.MeasureAsync(bench), timeline.MeasureAsync(bench));
                 report.AddRange(soak.Results);
+                if (timeline.Result is { } result)
+                {
+                    report.Add(result);
+                }
             }
 
             if (options.Measures(11))

@@ -108,7 +108,43 @@ public sealed class Soak
         }
 
         Progress($"  soak samples: {csvPath} (agent log beside it)");
-        AddResults(bench, target, samples, queries, failures, switches, clock.Elapsed, crash ?? timeout, exit, csvPath, cgroup is null ? noCgroup : null, cgroupAtEnd);
+        var png = samples.Count == 0 ? null : Draw(bench, samples);
+        if (png is not null)
+        {
+            Progress($"  soak plot: {png}");
+        }
+
+        AddResults(bench, target, samples, queries, failures, switches, clock.Elapsed, crash ?? timeout, exit, csvPath, cgroup is null ? noCgroup : null, cgroupAtEnd, png);
+    }
+
+    /// <summary>
+    /// The samples as a picture (<see cref="Plots.SoakMemory"/>): the lines the figure's numbers come from, and the
+    /// window (the last two thirds) over which growth is judged against the goal.
+    /// </summary>
+    private static string Draw(Bench bench, List<Sample> samples)
+    {
+        static double[] MiB(List<Sample> of, Func<Sample, long> kib) => [.. of.Select(s => kib(s) / 1024.0)];
+        var done = samples[^1].Rotations;
+        var series = new List<(string, double[])>
+        {
+            ("VmRSS", MiB(samples, s => s.RssKiB)),
+            ("RssAnon", MiB(samples, s => s.AnonKiB)),
+            ("GC heap (anon, smaps)", MiB(samples, s => s.Anon.GcKiB)),
+            ("malloc (anon, smaps)", MiB(samples, s => s.Anon.MallocKiB)),
+        };
+        if (samples.All(s => s.WorkingSetBytes >= 0))
+        {
+            series.Insert(2, ("cgroup working set", MiB(samples, s => s.WorkingSetBytes / 1024)));
+        }
+
+        return Plots.SoakMemory(
+            Path.Combine(Plots.Directory(bench.Options), "soak-memory.png"),
+            $"Agent memory over a soak of {done} rotations (one sample a second, {samples[^1].Seconds / 60:0.0} min)",
+            [.. samples.Select(s => (double)s.Rotations)],
+            series,
+            done / 3,
+            done,
+            $"last two thirds (goal: ≤ {GrowthGoalMiB} MiB growth)");
     }
 
     private static string CsvPath()
@@ -120,7 +156,7 @@ public sealed class Soak
 
     private static void Progress(string message) => Console.Error.WriteLine(message);
 
-    private void AddResults(Bench bench, int target, List<Sample> samples, long queries, string[] failures, int switches, TimeSpan elapsed, string? cutShort, int exit, string csvPath, string? noCgroup, string? cgroupAtEnd)
+    private void AddResults(Bench bench, int target, List<Sample> samples, long queries, string[] failures, int switches, TimeSpan elapsed, string? cutShort, int exit, string csvPath, string? noCgroup, string? cgroupAtEnd, string? png)
     {
         if (samples.Count == 0)
         {
@@ -155,6 +191,7 @@ public sealed class Soak
             CgroupDetail(start, third, end, noCgroup, cgroupAtEnd),
             $"The app: {queries} queries, {failures.Length} failed, switched credentials {switches} times.",
             $"Samples (seconds, rotations, KiB of each kind, working set bytes): {Path.GetRelativePath(Infrastructure.RepositoryRoot.Path, csvPath)}.",
+            $"Plot: {(png is null ? "none" : Plots.Relative(png))}.",
         };
         details.AddRange(failures.Take(5).Select(f => $"Failure: {f}"));
 

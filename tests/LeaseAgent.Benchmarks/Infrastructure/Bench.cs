@@ -37,6 +37,12 @@ public sealed class Bench : IAsyncDisposable
     /// <summary>A role that rotates about every 2.7 s, for the soak (figure 10): default TTL 2 s, max TTL 4 s.</summary>
     public EmulatorRole SoakRole { get; private set; } = null!;
 
+    /// <summary>
+    /// A role whose leases show renewals and rotations at a glance, for the time-left plot (figure 10d): default TTL
+    /// 10 s, max TTL 30 s (renewed about every 6.7 s, rotated about every 20 s).
+    /// </summary>
+    public EmulatorRole TimelineRole { get; private set; } = null!;
+
     public string TokenFile { get; }
 
     public static async Task<Bench> StartAsync(BenchOptions options, Binaries binaries)
@@ -47,6 +53,7 @@ public sealed class Bench : IAsyncDisposable
         bench.LongRole = await emulator.CreateRoleAsync(emulator.Engine, "10m", "1h");
         bench.ShortRole = await emulator.CreateRoleAsync(emulator.Engine, "2s", "6s");
         bench.SoakRole = await emulator.CreateRoleAsync(emulator.Engine, "2s", "4s");
+        bench.TimelineRole = await emulator.CreateRoleAsync(emulator.Engine, "10s", "30s");
         await emulator.WriteTokenFileAsync(bench.TokenFile, ttl: "2h");
         return bench;
     }
