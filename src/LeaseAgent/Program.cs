@@ -13,6 +13,7 @@ using LeaseAgent.SupervisorMode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ScaiVault.Client;
 
 namespace LeaseAgent;
 
@@ -120,6 +121,12 @@ public static class Program
         using var heldLock = volumeLock;
         var staleTempFiles = RemoveStaleTempFiles(options);
         using var host = AgentHost.Build(options);
+        // The first token exchange runs while the rest starts (the supervisors, the host, the first status and journal
+        // writes), instead of after them: see TokenPrefetch.
+        TokenPrefetch.Start(
+            host.Services.GetRequiredService<IScaiVaultTokenSource>(),
+            options.ScaiVault.RequestTimeout,
+            host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         var supervisors = host.Services.GetService<LeaseSupervisors>(); // resolved now: RunAsync disposes the container
         var child = host.Services.GetService<ChildProcessRunner>();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeaseAgent");
