@@ -25,7 +25,17 @@ internal sealed class CredentialConnection : IAsyncDisposable
 
     public static async Task<CredentialConnection> OpenAsync(DatabaseOptions database, DatabaseCredential credential, CancellationToken cancellationToken)
     {
-        var dataSource = NpgsqlDataSource.Create(CredentialProbe.ConnectionString(database, credential, forProbe: true));
+        // The slim builder: the probe and the session count read a name and a bigint, and TLS is all they need
+        // beyond that. The full one also enables Kerberos, whose libraries (~0.9 MiB resident) Npgsql then loads at
+        // the first connection, and builds every type resolver there is, once per credential.
+        var builder = new NpgsqlSlimDataSourceBuilder(CredentialProbe.ConnectionString(database, credential, forProbe: true))
+            .EnableTransportSecurity();
+        if (database.RequireAuth.Any(method => method is "gss" or "sspi"))
+        {
+            builder.EnableIntegratedSecurity();
+        }
+
+        var dataSource = builder.Build();
         try
         {
             return new CredentialConnection(dataSource, await dataSource.OpenConnectionAsync(cancellationToken));

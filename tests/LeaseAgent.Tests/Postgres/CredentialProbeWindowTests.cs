@@ -58,6 +58,21 @@ public sealed class CredentialProbeWindowTests
         Assert.Empty(clock.Waits);
     }
 
+    /// <summary>
+    /// The probe's data source is Npgsql's slim one (<see cref="CredentialConnection"/>), which maps few types; a probe
+    /// query only has to run, so what it returns, of any type, never fails it.
+    /// </summary>
+    [Fact]
+    public async Task Probe_AQueryReturningTypesTheSlimDataSourceDoesNotMap_Passes()
+    {
+        var (database, credential) = await RealDatabaseAsync(
+            probeQuery: "SELECT '{\"a\": 1}'::jsonb, ARRAY[1, 2], int4range(1, 3), '1 day'::interval, 'a'::tsvector, now()");
+
+        var result = await new CredentialProbe(database, new JumpingClock()).ProbeAsync(credential, CancellationToken.None);
+
+        Assert.Equal((ProbeFailure.None, (string?)null), (result.Failure, result.Error));
+    }
+
     [Fact]
     public async Task Probe_AFailingProbeQuery_IsFinal_NotRetried()
     {
