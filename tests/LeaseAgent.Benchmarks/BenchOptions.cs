@@ -20,8 +20,8 @@ public sealed record BenchOptions
           --csi-pods N          concurrent Mounts of distinct pods, figure 9 (default 50; quick: 10)
           --csi-mounts N        Mounts before the provider's memory is read, figure 9 (default 1000; quick: 200)
           --soak-rotations N    rotations of the soak, figure 10 (default 1000; quick: 12)
-          --agent-env KEY=VALUE an extra environment variable for the agents of figures 10 and 11 (repeatable), for
-                                experiments such as DOTNET_GCgen0size=0x100000; figures 1-9 never get it
+          --agent-env KEY=VALUE an extra environment variable for the agents of figures 1–3, 10 and 11 (repeatable), for
+                                experiments such as DOTNET_GCgen0size=0x100000; figures 4-9 never get it
           --no-publish          reuse the binaries in artifacts/bench instead of publishing them
         LEASEAGENT_BINARY (SCAIVAULT_CSI_PROVIDER_BINARY) names an agent (CSI provider) binary to measure instead of publishing one.
         Exit code 1 means the harness failed (e.g. an agent never published); missed goals never fail it.
@@ -65,7 +65,7 @@ public sealed record BenchOptions
     /// <summary>Rotations of the soak (figure 10).</summary>
     public int SoakRotations { get; init; } = 1000;
 
-    /// <summary>Extra environment variables for the agents of figures 10 and 11 (<c>--agent-env</c>), for experiments.</summary>
+    /// <summary>Extra environment variables for the agents of figures 1–3, 10 and 11 (<c>--agent-env</c>), for experiments.</summary>
     public IReadOnlyDictionary<string, string> AgentEnvironment { get; init; } = new Dictionary<string, string>();
 
     public string Mode => Quick ? "quick" : "full";

@@ -9,7 +9,8 @@ namespace LeaseAgent.Benchmarks.Figures;
 /// </summary>
 public sealed class FirstCredential(BareClientBaseline bare)
 {
-    private const double Goal = 1.5;
+    /// <summary>Issue 14 tightened it from 1.5×: the agent may add 15 % to the bare protocol, not half again.</summary>
+    private const double Goal = 1.15;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Where the agent's time goes, from its own log (ms after the process was started).</summary>
@@ -29,7 +30,7 @@ public sealed class FirstCredential(BareClientBaseline bare)
         var directory = bench.NewDirectory("first");
         var output = Path.Combine(directory, "db.json");
         using var watcher = new PublishWatcher(directory);
-        await using var agent = ChildProcess.Start("lease-agent", bench.Binaries.Agent, bench.AgentEnvironment(bench.LongRole, output), directory, "run");
+        await using var agent = ChildProcess.Start("lease-agent", bench.Binaries.Agent, bench.ExperimentEnvironment(bench.LongRole, output), directory, "run");
         var published = await watcher.WaitAsync("db.json", Timeout, agent);
         Agent.Add(Measurements.Ms(agent.StartTimestamp, published));
         var exit = await agent.StopAsync(Timeout);

@@ -46,7 +46,7 @@ public sealed class SteadyState
         using var healthWatcher = new PublishWatcher(healthDirectory);
         await using var idle = ChildProcess.Start("idle-host", bench.Binaries.IdleHost, new Dictionary<string, string>(), idleDirectory);
         await using var idleDefaults = ChildProcess.Start("idle-host --host-defaults", bench.Binaries.IdleHost, new Dictionary<string, string>(), idleDirectory, "--host-defaults");
-        await using var agent = ChildProcess.Start("lease-agent", bench.Binaries.Agent, bench.AgentEnvironment(bench.LongRole, Path.Combine(agentDirectory, "db.json")), agentDirectory, "run");
+        await using var agent = ChildProcess.Start("lease-agent", bench.Binaries.Agent, bench.ExperimentEnvironment(bench.LongRole, Path.Combine(agentDirectory, "db.json")), agentDirectory, "run");
         await using var health = ChildProcess.Start("lease-agent (HEALTH_ADDRESS)", bench.Binaries.Agent, healthEnvironment, healthDirectory, "run");
         var bareDirectory = bench.NewDirectory("bare-held");
         var bareEnvironment = bench.AgentEnvironment(bench.LongRole, Path.Combine(bareDirectory, "db.json"));

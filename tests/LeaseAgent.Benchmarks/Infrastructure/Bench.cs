@@ -71,7 +71,7 @@ public sealed class Bench : IAsyncDisposable
 
     /// <summary>
     /// <see cref="AgentEnvironment"/> plus the experiment's <c>--agent-env</c> variables: the environment of the agents of
-    /// figures 10 and 11.
+    /// figures 1, 2 (without the health endpoint), 3, 10 and 11.
     /// </summary>
     public Dictionary<string, string> ExperimentEnvironment(EmulatorRole role, string outputFile)
     {
