@@ -20,7 +20,13 @@ namespace LeaseAgent.Leasing;
 /// carries the effects out (requests, timers, the file, the reload signal, metrics, log lines); finished I/O and
 /// timers post their outcomes back as events. Every decision is the policy's; nothing here decides.
 /// </summary>
-public sealed class LeaseSupervisor : BackgroundService
+/// <remarks>
+/// Not a <see cref="BackgroundService"/>: .NET 10's starts <c>ExecuteAsync</c> with <c>Task.Run(…, stoppingToken)</c>,
+/// which never runs it when the stop comes first (a SIGTERM during the host's start, or before the thread pool got to
+/// it), so the journal was never read and what it named never revoked (docs/chaos.md finding 8). Here the loop runs
+/// whatever the moment of the stop, and always decides <see cref="Started"/> (the journal) before the stop.
+/// </remarks>
+public sealed class LeaseSupervisor : IHostedService, IDisposable
 {
     private static readonly TimeSpan RevokeRequestBudget = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan GenerateRequestBudget = TimeSpan.FromSeconds(60);
@@ -50,6 +56,14 @@ public sealed class LeaseSupervisor : BackgroundService
 
     // On the machine's clock, not the supervisor's: the budget is the pod's grace period, which the kubelet counts.
     private readonly Stopwatch _sinceStop = new();
+
+    // Cancelled by StopAsync (or a start the host aborted): the loop hears it as StopRequested, after Started.
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _loopGate = new();
+    private Task? _loop;
+    private CancellationTokenRegistration _startAborted;
+    private volatile bool _loopAbandoned;
+    private int _exitCode;
 
     /// <summary>Every lease and the part it plays; only the loop replaces it, with the book a decision returns.</summary>
     private LeaseBook _book = new();
@@ -95,20 +109,61 @@ public sealed class LeaseSupervisor : BackgroundService
     /// <summary>The name of the credential this supervisor keeps (<see cref="CredentialOptions.Name"/>).</summary>
     public string Credential => _credential.Name;
 
-    /// <summary>0 when every lease was revoked on shutdown, 1 otherwise.</summary>
-    public int ExitCode { get; private set; }
+    /// <summary>0 when every lease was revoked on shutdown, 1 otherwise (also when the host stopped waiting for the loop).</summary>
+    public int ExitCode
+    {
+        get => _loopAbandoned ? 1 : Volatile.Read(ref _exitCode);
+        private set => Volatile.Write(ref _exitCode, value);
+    }
 
     /// <summary>The lease whose credential is published, if any (for tests and diagnostics).</summary>
     public Lease? Current => _book.Shutdown == ShutdownPhase.Done ? null : _book.Current;
 
-    public override void Dispose()
+    /// <summary>Starts the loop and returns at once. A cancelled <paramref name="cancellationToken"/> (the host's start
+    /// aborted, or stopping already) is a stop request: the loop still reads the journal first.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
+        _startAborted = cancellationToken.UnsafeRegister(static state => ((LeaseSupervisor)state!).RequestStop(), this);
+        EnsureLoop();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Asks the loop to shut down and waits for it (or for <paramref name="cancellationToken"/>, the host's patience).
+    /// Also when the loop has not taken its first step, or the host never started this service: it is started now,
+    /// reads the journal, and revokes what it names, so that no moment of a SIGTERM leaves a journalled lease behind.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var loop = EnsureLoop();
+        RequestStop();
+        await loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!loop.IsCompleted)
+        {
+            _loopAbandoned = true; // the host gave up on the shutdown: what is left is not known to be revoked
+        }
+    }
+
+    public void Dispose()
+    {
+        _startAborted.Dispose();
+        _stopping.Cancel();
         _timers.Dispose();
         _heartbeat?.Dispose();
         _operations.Dispose();
         _shutdownBudget.Dispose();
-        base.Dispose();
     }
+
+    /// <summary>The loop's task; the first call starts it. No cancellation token: it must run even if the stop came first.</summary>
+    private Task EnsureLoop()
+    {
+        lock (_loopGate)
+        {
+            return _loop ??= Task.Run(() => ExecuteAsync(_stopping.Token), CancellationToken.None);
+        }
+    }
+
+    private void RequestStop() => _stopping.Cancel(); // never disposed: no timer of its own to free
 
     /// <summary>Completes when the loop has caught up with every event posted so far (see <see cref="Barrier"/>).</summary>
     internal Task CatchUpAsync()
@@ -118,11 +173,10 @@ public sealed class LeaseSupervisor : BackgroundService
         return barrier.Passed.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
-
-        // SIGTERM/SIGINT become an event of the loop, so the shutdown sees the state the loop left, in order.
+        // SIGTERM/SIGINT become an event of the loop, so the shutdown sees the state the loop left, in order; a stop
+        // that came before this line is posted at once, and still decided after Started (the journal) below.
         using var stopRequested = stoppingToken.Register(() => _events.Writer.TryWrite(new StopRequested()));
         try
         {

@@ -18,6 +18,9 @@ public static class SeveralCredentialsScenario
 
     private const int Rotations = 2;
 
+    /// <summary><c>CHAOS_EARLY_SIGTERM=1</c>: SIGTERM the successor in its first ~100 ms instead of after its publish (finding 8).</summary>
+    private static bool EarlySigterm => Environment.GetEnvironmentVariable("CHAOS_EARLY_SIGTERM") == "1";
+
     public static async Task RunAsync(Iteration iteration)
     {
         var rotating = await iteration.CreateRoleAsync("3s", "12s");
@@ -67,6 +70,18 @@ public static class SeveralCredentialsScenario
 
         var journalled = pod.JournalledCurrentLeases();
         var successor = pod.StartAgent();
+        if (EarlySigterm)
+        {
+            // docs/chaos.md finding 8: the SIGTERM in the successor's first ~100 ms on the journal the kills left (the
+            // old harness's timing, kept on purpose): it must still read the journal and revoke what it names.
+            await LeaseAgent.Testing.Eventually.TrueAsync(() => successor.HasExited || successor.Lines.Count > 0, TimeSpan.FromSeconds(30), "the restarted agent's first log line");
+            var early = iteration.Between(0, 0.1);
+            await Task.Delay(early); // a random moment of the first 100 ms, not a wait for a condition
+            iteration.Log($"early SIGTERM {early.TotalMilliseconds:0} ms after the successor's first line, {journalled.Count} journalled current lease(s)");
+            iteration.Tally("early SIGTERM after the restart");
+            await Checks.TerminateCleanlyAsync(iteration, pod, successor);
+            return;
+        }
 
         // The files and users on the volume may still be the predecessors': wait for the successor's own publish of
         // every role (as scenario 1 does), or the SIGTERM below lands in the successor's first milliseconds.

@@ -380,6 +380,41 @@ public sealed class LeasePolicyTests
         Assert.Empty(effects.OfType<SendRevoke>()); // the renewal in flight reports back first
     }
 
+    /// <summary>
+    /// docs/chaos.md finding 8, the policy's part: a stop decided right after the start (nothing answered yet) still
+    /// revokes every lease the journal named, the one being adopted included, and only then finishes.
+    /// </summary>
+    [Fact]
+    public void Stop_RightAfterStartingOnAJournal_RevokesEveryJournalledLease_ThenFinishes()
+    {
+        var journal = new JournalDocument
+        {
+            Leases =
+            [
+                new JournalLease { LeaseId = "lease-old", Generation = 3, Current = false, State = "Retiring" },
+                new JournalLease { LeaseId = "lease-cur", Generation = 4, Current = true, State = "Active", Username = "v_4", Password = "secret-4", DurationSeconds = 60 },
+            ],
+        };
+        var (book, effects) = Decide(new LeaseBook(), new Started(journal));
+        var adopt = Single<AdoptLease>(effects);
+
+        (book, effects) = Decide(book, new StopRequested());
+        Assert.Equal(ShutdownPhase.Draining, book.Shutdown);
+        Assert.Empty(effects.OfType<SendRevoke>()); // the adoption in flight reports back first
+
+        (book, effects) = Decide(book, new AdoptCompleted(adopt.Lease, null, new OperationCanceledException())); // cut short by the stop
+        Assert.Equal(new SendRevoke(adopt.Lease, "lease-cur"), Single<SendRevoke>(effects));
+        Assert.Empty(effects.OfType<Generate>()); // no new user while stopping
+
+        (book, effects) = Decide(book, new RevokeCompleted(1, null)); // lease-old, revoked since the start
+        Assert.Empty(effects.OfType<FinishShutdown>()); // lease-cur's revocation is still in flight
+
+        (book, effects) = Decide(book, new RevokeCompleted(adopt.Lease, null));
+        Assert.Equal(ShutdownPhase.Done, book.Shutdown);
+        Assert.True(Single<FinishShutdown>(effects) is { DeleteJournal: true, Failed: 0 }, string.Join(", ", effects));
+        Assert.Empty(book.ToJournal().Leases);
+    }
+
     [Fact]
     public void BudgetSpent_EndsTheShutdown_KeepingWhatWasNotRevokedInTheJournal()
     {

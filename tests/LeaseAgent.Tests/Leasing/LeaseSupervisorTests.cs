@@ -44,10 +44,16 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             new OutputOptions { File = output, StateDirectory = Path.Combine(_directory.FullName, ".lease-agent") },
             new ShutdownOptions { Timeout = TimeSpan.FromSeconds(5) },
             new LoggingOptions());
+        _supervisor = NewSupervisor();
+    }
+
+    /// <summary>A supervisor for the same credential on the same volume: what the next agent process starts.</summary>
+    private LeaseSupervisor NewSupervisor()
+    {
         var publisher = new CredentialPublisher(_options.Output);
         publisher.Prepare();
         var status = new StatusReporter(StatusOptions.For(_options), _time, NullLogger<StatusReporter>.Instance);
-        _supervisor = new LeaseSupervisor(_options, _options.Credentials[0], _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _options.Credentials[0].Name, _time).Section(_options.Credentials[0].Name), new AppReloader(new ReloadOptions(), NullLogger<AppReloader>.Instance), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), status, new LeaseMetrics(status, _time).For(_options.Credentials[0].Name));
+        return new LeaseSupervisor(_options, _options.Credentials[0], _vault, _probe, new FakeSessions(), new LeaseJournal(_options.Output.StateDirectory, _options.Credentials[0].Name, _time).Section(_options.Credentials[0].Name), new AppReloader(new ReloadOptions(), NullLogger<AppReloader>.Instance), publisher, _time, NullLogger<LeaseSupervisor>.Instance, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), status, new LeaseMetrics(status, _time).For(_options.Credentials[0].Name));
     }
 
     public async ValueTask DisposeAsync()
@@ -265,6 +271,49 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
         Assert.Contains("lease-1", _vault.Revoked);
         Assert.False(File.Exists(OutputFile));
         Assert.Equal(0, _supervisor.ExitCode);
+    }
+
+    /// <summary>
+    /// docs/chaos.md finding 8: a SIGTERM during the host's start cancels the token <c>StartAsync</c> gets (the host links
+    /// it to ApplicationStopping). A <see cref="Microsoft.Extensions.Hosting.BackgroundService"/> then never runs
+    /// <c>ExecuteAsync</c> at all (.NET 10 starts it with <c>Task.Run(…, stoppingToken)</c>): the journal was never read,
+    /// what it named was never revoked, and the exit code said 0. Here the previous agent's lease is in the journal.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task StopBeforeTheLoopRan_StillReadsTheJournal_AndRevokesWhatItNames(bool startCancelled)
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1); // lease-1 journalled; this supervisor is now "killed" (left as it is)
+        using var successor = NewSupervisor();
+        using var stopping = new CancellationTokenSource();
+        if (startCancelled)
+        {
+            await stopping.CancelAsync();
+        }
+
+        await successor.StartAsync(stopping.Token);
+        await successor.StopAsync(CancellationToken.None); // at once: the loop has had no chance to start
+
+        Assert.Contains("lease-1", _vault.Revoked);
+        Assert.DoesNotContain("lease-1", _vault.Active);
+        Assert.Equal(0, successor.ExitCode);
+        Assert.False(File.Exists(Path.Combine(_options.Output.StateDirectory, "journal.json")), "every journalled lease revoked: no journal left");
+    }
+
+    /// <summary>The host stops every service it has, also one whose start it never reached (its start aborted).</summary>
+    [Fact]
+    public async Task StopWithoutStart_StillReadsTheJournal_AndRevokesWhatItNames()
+    {
+        await _supervisor.StartAsync(CancellationToken.None);
+        await WaitForGenerationAsync(1);
+        using var successor = NewSupervisor();
+
+        await successor.StopAsync(CancellationToken.None);
+
+        Assert.Contains("lease-1", _vault.Revoked);
+        Assert.Equal(0, successor.ExitCode);
     }
 
     [Fact]
@@ -597,8 +646,17 @@ public sealed class LeaseSupervisorTests : IAsyncDisposable
             return n;
         }
 
-        public Task<LeaseGrant> LookupAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken) =>
-            throw new NotSupportedException();
+        /// <summary>What an adopting agent asks first about a journalled lease.</summary>
+        public Task<LeaseGrant> LookupAsync(string leaseId, Deadline deadline, CancellationToken cancellationToken)
+        {
+            var now = time.GetUtcNow();
+            if (!_hardEnds.TryGetValue(leaseId, out var hardEnd) || hardEnd <= now)
+            {
+                throw new ScaiVaultException(HttpStatusCode.NotFound, ErrorCodes.LeaseNotFound, "gone");
+            }
+
+            return Task.FromResult(new LeaseGrant { LeaseId = leaseId, Duration = Duration, TimeToHardEnd = hardEnd - now, ExpiresAt = now + Duration });
+        }
 
         public Task<SecretValue> GetSecretAsync(string path, Deadline deadline, CancellationToken cancellationToken) =>
             throw new NotSupportedException();
