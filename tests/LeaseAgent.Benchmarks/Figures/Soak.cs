@@ -219,8 +219,8 @@ public sealed class Soak
             $"{Mib(start.RssKiB)} / {Mib(start.AnonKiB)} → {Mib(third.RssKiB)} / {Mib(third.AnonKiB)} → {Mib(end.RssKiB)} / {Mib(end.AnonKiB)} MiB",
             "–",
             "–",
-            "(figure 2's goal is ≤ 24 MiB VmRSS)",
-            Verdict.Info,
+            $"≤ {SteadyState.RssGoalMiB} MiB VmRSS at the end (figure 2's goal, after the soak too)",
+            end.RssKiB / 1024.0 <= SteadyState.RssGoalMiB ? Verdict.Holds : Verdict.Misses,
             []));
 
         static string CgroupDetail(Sample start, Sample third, Sample end, string? noCgroup, string? atEnd) => noCgroup is not null
