@@ -1,11 +1,7 @@
 using System.Collections;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using LeaseAgent.Configuration;
 using LeaseAgent.Postgres;
 using LeaseAgent.ScaiVault;
-using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace LeaseAgent.Tests.Postgres;
@@ -23,7 +19,7 @@ public sealed class CredentialConnectionTests
     {
         var credential = FreshCredential();
 
-        var result = await new CredentialProbe(Database(ClosedPort()), TimeProvider.System).ProbeAsync(credential, CancellationToken.None);
+        var result = await new CredentialProbe(Database(CredentialProbeWindowTests.ClosedPort()), TimeProvider.System).ProbeAsync(credential, CancellationToken.None);
 
         Assert.Equal(ProbeFailure.Unreachable, result.Failure); // it did try to connect
         Assert.False(IsCached(credential), "Npgsql's process-wide cache holds a data source for the credential");
@@ -34,7 +30,7 @@ public sealed class CredentialConnectionTests
     {
         var credential = FreshCredential();
 
-        var sessions = await new DatabaseSessions(Database(ClosedPort())).CountAsync(credential, "v_someone_else", CancellationToken.None);
+        var sessions = await new DatabaseSessions(Database(CredentialProbeWindowTests.ClosedPort())).CountAsync(credential, "v_someone_else", CancellationToken.None);
 
         Assert.Null(sessions); // it did try to connect
         Assert.False(IsCached(credential), "Npgsql's process-wide cache holds a data source for the credential");
@@ -45,7 +41,7 @@ public sealed class CredentialConnectionTests
     public async Task TheCacheIsVisible_ANewNpgsqlConnectionLandsInIt()
     {
         var credential = FreshCredential();
-        var connectionString = CredentialProbe.ConnectionString(Database(ClosedPort()), credential, forProbe: true);
+        var connectionString = CredentialProbe.ConnectionString(Database(CredentialProbeWindowTests.ClosedPort()), credential, forProbe: true);
 
         await using var connection = new NpgsqlConnection(connectionString);
         await Assert.ThrowsAnyAsync<Exception>(() => connection.OpenAsync());
@@ -72,23 +68,6 @@ public sealed class CredentialConnectionTests
         return [.. ((IDictionary)pools).Keys.Cast<object>().Select(key => key.ToString()!)];
     }
 
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static DatabaseOptions Database(int port) =>
-        AgentConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["SCAIVAULT_URL"] = "https://scaivault.example",
-            ["LEASE_ENGINE"] = "reporting-db",
-            ["LEASE_ROLE"] = "readonly",
-            ["DB_HOST"] = "127.0.0.1",
-            ["DB_PORT"] = port.ToString(CultureInfo.InvariantCulture),
-            ["DB_NAME"] = "reporting",
-            ["DB_SSLMODE"] = "disable",
-            ["DB_PROBE_WINDOW"] = "0s",
-        }).Build()).Database!;
+    /// <summary>A server that refuses the connection: the data source is made, the login never happens.</summary>
+    private static DatabaseOptions Database(int port) => CredentialProbeWindowTests.Database(port, ("DB_PROBE_WINDOW", "0s"));
 }

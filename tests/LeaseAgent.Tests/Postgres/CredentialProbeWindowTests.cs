@@ -97,7 +97,7 @@ public sealed class CredentialProbeWindowTests
     }
 
     /// <summary>A port nothing listens on: connecting is refused at once.</summary>
-    private static int ClosedPort()
+    internal static int ClosedPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -124,7 +124,8 @@ public sealed class CredentialProbeWindowTests
         return (Database(admin.Port, [.. overrides]), new DatabaseCredential(admin.Username!, admin.Password!));
     }
 
-    private static DatabaseOptions Database(int port, params (string Key, string Value)[] overrides)
+    /// <summary>The agent's database options for a server on 127.0.0.1:<paramref name="port"/>, TLS off.</summary>
+    internal static DatabaseOptions Database(int port, params (string Key, string Value)[] overrides)
     {
         var values = new Dictionary<string, string?>
         {
