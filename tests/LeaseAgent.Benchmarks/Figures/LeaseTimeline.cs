@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using LeaseAgent.Benchmarks.Infrastructure;
 using LeaseAgent.Testing;
@@ -30,7 +28,7 @@ public sealed class LeaseTimeline
     {
         var directory = bench.NewDirectory("timeline");
         var environment = bench.AgentEnvironment(bench.TimelineRole, Path.Combine(directory, "db.json"));
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         environment["HEALTH_ADDRESS"] = $"127.0.0.1:{port}";
         var metrics = new Uri($"http://127.0.0.1:{port}/metrics");
         var samples = new List<LeaseSample>();
@@ -128,11 +126,4 @@ public sealed class LeaseTimeline
         s.Generation.ToString(CultureInfo.InvariantCulture),
         s.TimeLeft.ToString("0.000", CultureInfo.InvariantCulture),
         s.ToHardEnd?.ToString("0.000", CultureInfo.InvariantCulture) ?? string.Empty);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

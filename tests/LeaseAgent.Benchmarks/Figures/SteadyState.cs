@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using LeaseAgent.Benchmarks.Infrastructure;
 
 namespace LeaseAgent.Benchmarks.Figures;
@@ -39,7 +37,7 @@ public sealed class SteadyState
         var agentDirectory = bench.NewDirectory("steady");
         var healthDirectory = bench.NewDirectory("steady-health");
         var idleDirectory = bench.NewDirectory("idle");
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var healthEnvironment = bench.AgentEnvironment(bench.LongRole, Path.Combine(healthDirectory, "db.json"));
         healthEnvironment["HEALTH_ADDRESS"] = $"127.0.0.1:{port}";
 
@@ -154,12 +152,5 @@ public sealed class SteadyState
 
             await Task.Delay(50);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
